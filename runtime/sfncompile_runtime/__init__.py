@@ -1,0 +1,1 @@
+"""The in-container side of sfncompile: standard library and boto3 only."""

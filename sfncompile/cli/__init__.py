@@ -1,0 +1,1 @@
+"""The ``sfncompile`` command line: one module per command group, loaded lazily."""

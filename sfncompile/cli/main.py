@@ -1,0 +1,86 @@
+"""Entry point: a click group whose commands are imported only when used.
+
+Each command lives in its own module under ``sfncompile/cli/`` and exposes a
+click command object; ``COMMANDS`` maps the command name to ``module:attr``.
+Import time matters: ``sfncompile --help`` must not pull in libcst or the CDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ..diagnostics import UserError
+
+COMMANDS = {
+    "check": "sfncompile.cli.check:check",
+    "graph": "sfncompile.cli.graph:graph",
+    "compile": "sfncompile.cli.compile:compile_cmd",
+    "cost": "sfncompile.cli.compile:cost",
+    "run": "sfncompile.cli.run:run",
+    "resume": "sfncompile.cli.run:resume",
+    "synth": "sfncompile.cli.deploy:synth",
+    "deploy": "sfncompile.cli.deploy:deploy",
+    "trigger": "sfncompile.cli.operate:trigger",
+    "runs": "sfncompile.cli.operate:runs",
+    "status": "sfncompile.cli.operate:status",
+    "logs": "sfncompile.cli.operate:logs",
+    "terminate": "sfncompile.cli.operate:terminate",
+    "delete": "sfncompile.cli.operate:delete",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("sfncompile"):
+                return _unavailable(name)
+            raise
+        return getattr(module, attr)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            for diag in exc.diagnostics:
+                click.echo(diag.format(), err=True)
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _unavailable(name):
+    @click.command(name=name, context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def cmd(args):
+        raise UserError(f"'sfncompile {name}' is not available in this build")
+
+    return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sfncompile")
+def cli():
+    """Compile Python flows to AWS Step Functions, run them locally, deploy them."""
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="sfncompile", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Settings: command-line flags > environment > ``[tool.sfncompile]`` in pyproject.toml.
+
+Every setting has one name used everywhere: the flag ``--job-queue``, the
+environment variable ``SFNCOMPILE_JOB_QUEUE`` and the pyproject key
+``job_queue``. A few settings also honour the standard AWS variables that boto3
+reads itself (``AWS_REGION``, ``AWS_ENDPOINT_URL``). A missing required setting is
+one line naming all three places it can come from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import UserError
+
+# name -> (description, extra environment variables consulted after SFNCOMPILE_<NAME>)
+SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "datastore": ("datastore root: a directory or s3://bucket/prefix", ()),
+    "region": ("AWS region", ("AWS_REGION", "AWS_DEFAULT_REGION")),
+    "endpoint_url": ("AWS endpoint URL (e.g. a moto server)", ("AWS_ENDPOINT_URL",)),
+    "job_queue": ("AWS Batch job queue name or ARN", ()),
+    "side_channel_table": ("DynamoDB table the state machine reads step results from", ()),
+    "stack_prefix": ("prefix of CloudFormation stack names", ()),
+    "namespace": ("client namespace, e.g. user:alice", ()),
+    "image": ("container image for Batch jobs", ()),
+    "max_workers": ("local parallelism", ()),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "datastore": ".sfncompile",
+    "stack_prefix": "sfncompile",
+    "image": "public.ecr.aws/docker/library/python:3.11-slim",
+}
+
+
+def env_name(key: str) -> str:
+    return "SFNCOMPILE_" + key.upper()
+
+
+def flag_name(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _find_pyproject(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_pyproject(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: cannot read [tool.sfncompile]: {exc}")
+    table = data.get("tool", {}).get("sfncompile", {})
+    if not isinstance(table, dict):
+        raise UserError(f"{path}: [tool.sfncompile] must be a table")
+    unknown = sorted(set(table) - set(SETTINGS))
+    if unknown:
+        raise UserError(f"{path}: unknown setting(s) in [tool.sfncompile]: {', '.join(unknown)} "
+                        f"(known: {', '.join(sorted(SETTINGS))})")
+    return table
+
+
+@dataclass
+class Config:
+    flags: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    pyproject: dict[str, Any] = field(default_factory=dict)
+    pyproject_path: Path | None = None
+
+    @classmethod
+    def load(cls, project_dir: str | Path = ".", flags: dict[str, Any] | None = None,
+             environ: dict[str, str] | None = None) -> "Config":
+        path = _find_pyproject(Path(project_dir))
+        return cls(flags={k: v for k, v in (flags or {}).items() if v is not None},
+                   environ=dict(os.environ if environ is None else environ),
+                   pyproject=_read_pyproject(path), pyproject_path=path)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in SETTINGS:
+            raise KeyError(key)
+        if key in self.flags:
+            return self.flags[key]
+        for var in (env_name(key), *SETTINGS[key][1]):
+            value = self.environ.get(var)
+            if value:
+                return value
+        if key in self.pyproject:
+            return self.pyproject[key]
+        return DEFAULTS.get(key, default)
+
+    def require(self, key: str) -> Any:
+        value = self.get(key)
+        if value in (None, ""):
+            desc = SETTINGS[key][0]
+            raise UserError(f"missing setting '{key}' ({desc}): pass {flag_name(key)}, "
+                            f"set {env_name(key)} or add '{key} = ...' under [tool.sfncompile] in pyproject.toml")
+        return value
