@@ -1,0 +1,35 @@
+"""The fixed program every task runs: ``python3 -c BOOTSTRAP_SOURCE <mode> <step>``.
+
+It is sent inside every job definition, so it is short; it never contains user
+data. It fetches the code package named by ``SFNCOMPILE_CODE_URL`` (``s3://``
+through boto3, otherwise a local path), refuses it unless its sha256 equals
+``SFNCOMPILE_CODE_SHA256`` *before anything from it runs*, extracts it once per
+sha256 into a cache directory (extract to a private temporary directory, then
+one atomic ``rename``: concurrent tasks either win the rename or find the
+finished directory), puts it first on ``sys.path`` and hands over to
+``sfncompile_runtime.main.main(argv)``.
+
+A cache hit costs one ``stat``: nothing is downloaded or hashed again (the
+directory is named by the hash it was verified against).
+"""
+
+BOOTSTRAP_SOURCE = r"""
+import os,sys
+E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL']
+c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code')
+d=os.path.join(c,h)
+if not os.path.isdir(d):
+ import hashlib,io,tarfile,shutil
+ if u.startswith('s3://'):
+  import boto3;b,_,k=u[5:].partition('/');z=boto3.client('s3').get_object(Bucket=b,Key=k)['Body'].read()
+ else:
+  z=open(u,'rb').read()
+ if hashlib.sha256(z).hexdigest()!=h:sys.exit('sfncompile: code package %s does not match SFNCOMPILE_CODE_SHA256 %s; refusing to run it'%(u,h))
+ os.makedirs(c,exist_ok=True);t=d+'.tmp%d'%os.getpid()
+ with tarfile.open(fileobj=io.BytesIO(z)) as a:a.extractall(t,**({'filter':'data'} if hasattr(tarfile,'data_filter') else {}))
+ try:os.rename(t,d)
+ except OSError:shutil.rmtree(t,True)
+sys.path.insert(0,d);E['SFNCOMPILE_PACKAGE_DIR']=d
+from sfncompile_runtime.main import main
+sys.exit(main(sys.argv[1:]))
+""".strip() + "\n"

@@ -1,0 +1,158 @@
+"""The side channel: values the state machine reads back from a finished step.
+
+A Batch ``.sync`` task returns only the job description, so a foreach step
+publishes its width (and, for an inline Map, its item indices; for a
+Distributed Map, a JSON manifest of them) and a switch step publishes the
+branch value in one item keyed by ``<Flow>/<run_id>/<step>/<task_id>``; the
+state machine reads it with ``dynamodb:getItem`` (see docs/state-machine.md §4).
+
+Two stores, one interface:
+
+* a DynamoDB table name → boto3 (``AWS_ENDPOINT_URL`` is honoured by boto3);
+* ``sqlite:///abs/path.db`` → the standard library's sqlite3 in WAL mode with a
+  busy timeout, safe for many task processes writing at once. The local
+  executor serves ``dynamodb:getItem``/``putItem`` from it through
+  ``get_typed_item``/``put_typed_item``, which speak DynamoDB's typed JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+TTL_SECONDS = 30 * 24 * 3600
+INLINE_ITEMS_MAX = 1000  # an inline Map reads `items`; wider foreaches use the manifest
+
+
+def item_key(flow: str, run_id: str, step: str, task_id: str) -> str:
+    return f"{flow}/{run_id}/{step}/{task_id}"
+
+
+# -- DynamoDB typed JSON ------------------------------------------------------
+
+def to_typed(value: Any) -> dict:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float)):
+        return {"N": repr(value) if isinstance(value, float) else str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_typed(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {k: to_typed(v) for k, v in value.items()}}
+    raise TypeError(f"cannot store {type(value).__name__} in the side channel")
+
+
+def from_typed(typed: dict) -> Any:
+    (kind, value), = typed.items()
+    if kind == "N":
+        number = float(value)
+        return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    if kind == "S" or kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [from_typed(v) for v in value]
+    if kind == "M":
+        return {k: from_typed(v) for k, v in value.items()}
+    raise ValueError(f"unsupported DynamoDB type {kind}")
+
+
+def item_to_typed(item: dict) -> dict:
+    return {k: to_typed(v) for k, v in item.items()}
+
+
+def item_from_typed(item: dict) -> dict:
+    return {k: from_typed(v) for k, v in item.items()}
+
+
+def foreach_values(width: int, manifest_bucket: str | None = None, manifest_key: str | None = None) -> dict:
+    values: dict[str, Any] = {"width": width}
+    if width <= INLINE_ITEMS_MAX:
+        values["items"] = list(range(width))
+    if manifest_key:
+        values["manifest_bucket"] = manifest_bucket
+        values["manifest_key"] = manifest_key
+    return values
+
+
+class SideChannel:
+    """publish/get a step's values (plain Python), typed access for the executor."""
+
+    def publish(self, flow: str, run_id: str, step: str, task_id: str, values: dict) -> None:
+        item = {"pk": item_key(flow, run_id, step, task_id), **values,
+                "expires_at": int(time.time()) + TTL_SECONDS}
+        self.put_typed_item(item_to_typed(item))
+
+    def get(self, flow: str, run_id: str, step: str, task_id: str) -> dict | None:
+        typed = self.get_typed_item({"pk": {"S": item_key(flow, run_id, step, task_id)}})
+        return None if typed is None else item_from_typed(typed)
+
+    def get_typed_item(self, key_typed: dict) -> dict | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def put_typed_item(self, item_typed: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SqliteSideChannel(SideChannel):
+    def __init__(self, path: str):
+        import sqlite3
+
+        self.path = path
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        # autocommit mode; each statement is its own transaction
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout=60000")
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # another process is switching it at the same moment; it ends up WAL either way
+        self._db.execute("CREATE TABLE IF NOT EXISTS items (pk TEXT PRIMARY KEY, item TEXT NOT NULL)")
+
+    def get_typed_item(self, key_typed: dict) -> dict | None:
+        pk = key_typed["pk"]["S"]
+        row = self._db.execute("SELECT item FROM items WHERE pk = ?", (pk,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_typed_item(self, item_typed: dict) -> None:
+        pk = item_typed["pk"]["S"]
+        self._db.execute("INSERT OR REPLACE INTO items (pk, item) VALUES (?, ?)",
+                         (pk, json.dumps(item_typed, sort_keys=True)))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class DynamoSideChannel(SideChannel):
+    def __init__(self, table: str):
+        from .aws import client
+
+        self.table = table
+        self._client = client("dynamodb")
+
+    def get_typed_item(self, key_typed: dict) -> dict | None:
+        response = self._client.get_item(TableName=self.table, Key=key_typed, ConsistentRead=True)
+        return response.get("Item")
+
+    def put_typed_item(self, item_typed: dict) -> None:
+        self._client.put_item(TableName=self.table, Item=item_typed)
+
+    def close(self) -> None:
+        pass
+
+
+def open_side_channel(spec: str) -> SideChannel:
+    """``sqlite:///abs/path.db`` or a DynamoDB table name."""
+    if not spec:
+        raise ValueError("no side channel configured (SFNCOMPILE_SIDE_CHANNEL is empty)")
+    if spec.startswith("sqlite://"):
+        path = spec[len("sqlite://"):]
+        return SqliteSideChannel(path)
+    return DynamoSideChannel(spec)

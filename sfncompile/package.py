@@ -1,0 +1,185 @@
+"""The code package: one deterministic, content-addressed tarball per flow version.
+
+It holds the flow file, the Python files of the flow's directory tree (minus
+an ignore list), ``graph.json`` (the IR the runtime reads instead of importing
+the compiler), a small ``sfncompile_package.json`` naming the flow file, and
+the ``sfncompile_runtime`` package itself, so any image with Python (and
+boto3 for S3) can run a step. Same inputs → byte-identical tarball → same
+sha256: entries are sorted, and mtimes, owners and modes are fixed.
+
+Stored at ``<root>/<Flow>/code/<sha256>.tar.gz`` (skipped when present).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+IGNORE_FILE = ".sfncompileignore"
+DEFAULT_IGNORE = (
+    ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "__pycache__", ".sfncompile",
+    "node_modules", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist",
+    "*.egg-info", "cdk.out", ".ipynb_checkpoints", ".idea", ".vscode",
+)
+MANIFEST = "sfncompile_package.json"
+RUNTIME_PACKAGE = "sfncompile_runtime"
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    data: bytes
+    sha256: str
+    files: tuple[str, ...] = ()
+
+    def key(self, flow_name: str) -> str:
+        return code_key(flow_name, self.sha256)
+
+
+def code_key(flow_name: str, sha256: str) -> str:
+    return f"{flow_name}/code/{sha256}.tar.gz"
+
+
+def read_ignore_file(directory: Path) -> list[str]:
+    path = directory / IGNORE_FILE
+    if not path.is_file():
+        return []
+    patterns = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            patterns.append(line.rstrip("/"))
+    return patterns
+
+
+def _ignored(rel: str, patterns: Iterable[str]) -> bool:
+    parts = rel.split("/")
+    for pattern in patterns:
+        anchored = pattern.startswith("/")
+        pat = pattern.lstrip("/")
+        if "/" in pat or anchored:
+            if fnmatch.fnmatchcase(rel, pat) or any(
+                    fnmatch.fnmatchcase("/".join(parts[:i]), pat) for i in range(1, len(parts))):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pat) for part in parts):
+            return True
+    return False
+
+
+def _source_files(flow_dir: Path, patterns: list[str]) -> list[str]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(flow_dir):
+        rel_dir = os.path.relpath(dirpath, flow_dir).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not _ignored(rel_dir + d, patterns))
+        for name in filenames:
+            rel = rel_dir + name
+            if name.endswith(".py") and not _ignored(rel, patterns):
+                found.append(rel)
+    return found
+
+
+def _runtime_files() -> dict[str, Path]:
+    import sfncompile_runtime
+
+    base = Path(sfncompile_runtime.__file__).resolve().parent
+    out = {}
+    for path in sorted(base.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        out[f"{RUNTIME_PACKAGE}/{path.relative_to(base).as_posix()}"] = path
+    return out
+
+
+def _graph_json(graph: Any) -> str:
+    if hasattr(graph, "to_json"):
+        return graph.to_json()
+    return json.dumps(graph, indent=2) + "\n"
+
+
+def _graph_name(graph: Any) -> str:
+    return graph.name if hasattr(graph, "name") else graph["name"]
+
+
+def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterable[str] | None = None) -> CodePackage:
+    """A deterministic tarball for ``graph`` (FlowGraph or its dict) and the flow at ``flow_path``."""
+    flow_file = Path(flow_path).resolve()
+    flow_dir = flow_file.parent
+    patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir) + list(ignore or ())
+    entries: dict[str, bytes] = {}
+    for rel in _source_files(flow_dir, patterns):
+        if rel.split("/")[0] in (RUNTIME_PACKAGE,):
+            continue  # the runtime shipped below wins over a copy in the user's tree
+        entries[rel] = (flow_dir / rel).read_bytes()
+    flow_rel = flow_file.name
+    entries[flow_rel] = flow_file.read_bytes()  # even if ignored or not named *.py
+    for rel, path in _runtime_files().items():
+        entries[rel] = path.read_bytes()
+    entries["graph.json"] = _graph_json(graph).encode()
+    entries[MANIFEST] = json.dumps({"flow": _graph_name(graph), "flow_file": flow_rel,
+                                    "module": flow_rel[:-3] if flow_rel.endswith(".py") else "flow"},
+                                   sort_keys=True).encode()
+    data = _tarball(entries)
+    return CodePackage(data=data, sha256=hashlib.sha256(data).hexdigest(), files=tuple(sorted(entries)))
+
+
+def _tarball(entries: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        dirs = sorted({"/".join(name.split("/")[:i]) for name in entries for i in range(1, name.count("/") + 1)})
+        for d in dirs:
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            _fix(info)
+            tar.addfile(info)
+        for name in sorted(entries):
+            info = tarfile.TarInfo(name)
+            info.size = len(entries[name])
+            info.mode = 0o644
+            _fix(info)
+            tar.addfile(info, io.BytesIO(entries[name]))
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+def _fix(info: tarfile.TarInfo) -> None:
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+
+
+def store_code_package(package: CodePackage, root: str, flow_name: str) -> str:
+    """Put the package at ``<root>/<Flow>/code/<sha256>.tar.gz`` unless present; returns its URL.
+
+    The URL is what ``SFNCOMPILE_CODE_URL`` holds: ``s3://...`` or an absolute path.
+    """
+    from sfncompile_runtime.storage import open_storage
+
+    storage = open_storage(root)
+    key = package.key(flow_name)
+    if not storage.exists(key):
+        storage.put_bytes(key, package.data)
+    return storage.url(key)
+
+
+def task_environment(package: CodePackage, root: str, flow_name: str, side_channel: str) -> dict[str, str]:
+    """The static environment of a job definition for this package (contract §1)."""
+    from sfncompile_runtime.storage import open_storage
+
+    storage = open_storage(root)
+    return {
+        "SFNCOMPILE_CODE_URL": storage.url(package.key(flow_name)),
+        "SFNCOMPILE_CODE_SHA256": package.sha256,
+        "SFNCOMPILE_DATASTORE": storage.root,
+        "SFNCOMPILE_SIDE_CHANNEL": side_channel,
+    }
