@@ -1,0 +1,48 @@
+"""The front end: flow source → ``FlowGraph`` (the IR), without importing the flow.
+
+``parse_source(source, file, flow=None) -> (FlowGraph | None, diagnostics)``
+never raises: every problem with the input is a positioned ``Diagnostic``
+(rule ids ``SFN0xx``, see ``frontend.rules``). The graph is ``None`` only
+when no flow could be read at all (syntax error, no flow class, ...); other
+diagnostics come with a graph so the lint can still report everything else.
+
+Modules: ``extract`` (source → facts), ``evaluate`` (static values),
+``body`` (per-step facts: self.next calls, paths, assigned attributes),
+``graph_passes`` (kinds, joins, nesting, loops), ``rules`` (rule ids).
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..ir import FlowGraph, Span
+from . import rules
+
+
+def parse_source(source: str | bytes, file: str = "<flow>", flow: str | None = None
+                 ) -> tuple[FlowGraph | None, list[Diagnostic]]:
+    try:
+        return _parse(source, file, flow)
+    except Exception as exc:  # the front end must never raise on any input
+        return None, [Diagnostic(rules.INTERNAL,
+                                 f"internal error in the front end ({type(exc).__name__}: {exc}); "
+                                 "please report this with the flow file", Span(file, 1, 1))]
+
+
+def _parse(source, file, flow):
+    from .extract import Extractor, decode, python_syntax_errors
+    from .graph_passes import build_structure
+
+    text, diagnostics = decode(source, file)
+    if text is None:
+        return None, diagnostics
+    diagnostics = python_syntax_errors(text, file)
+    if diagnostics:
+        return None, diagnostics
+    extractor = Extractor(text, file)
+    graph = extractor.run(flow)
+    if graph is not None:
+        build_structure(graph)
+    return graph, extractor.diagnostics
+
+
+__all__ = ["parse_source"]

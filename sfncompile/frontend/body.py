@@ -1,0 +1,233 @@
+"""Facts about one step's body that the lint needs, read from the syntax tree.
+
+* every ``self.next(...)`` call (the receiver is the method's first
+  parameter, whatever it is called);
+* the *transition*: the call that is the step's final statement, or when
+  there is none, the last call in source order (so the graph still has edges
+  while lint reports the misplacement);
+* ``next_not_last``: some ``self.next`` call is not the step's final
+  statement (followed by more code, or nested inside if/for/try/...);
+  Metaflow only honours a ``self.next`` that is the last statement;
+* ``next_missing_on_some_path``: a path through the body completes (falls off
+  the end or ``return``s) without calling ``self.next``. Computed by a small
+  forward analysis over statements with the state "called yet?": ``if``
+  without ``else`` keeps the incoming state, loop bodies may run zero times
+  (``while True`` without ``break`` never falls through), ``try`` handlers
+  may start before the body called it, ``raise`` ends a path without
+  needing a transition, ``match`` without a catch-all case may match nothing.
+  It is ``False`` when the step has no ``self.next`` at all (the "missing
+  transition" rule covers that, and the end step needs none);
+* ``assigned_attrs``: ``self.x = ...``, ``self.x += ...``, annotated, tuple
+  and starred targets, ``for self.x in``, ``with ... as self.x``; the first
+  assignment's span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import libcst as cst
+
+from ..ir import Span
+
+
+@dataclass
+class BodyFacts:
+    next_calls: list[cst.Call] = field(default_factory=list)
+    transition_call: cst.Call | None = None
+    next_not_last: bool = False
+    next_missing_on_some_path: bool = False
+    assigned_attrs: dict[str, Span] = field(default_factory=dict)
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), depth first, without recursion."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = current.children
+        stack.extend(reversed(children))
+
+
+def is_next_call(node: cst.CSTNode, receiver: str) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == receiver
+        and node.func.attr.value == "next"
+    )
+
+
+def analyse_body(func: cst.FunctionDef, receiver: str, span_of: Callable[[cst.CSTNode], Span]) -> BodyFacts:
+    facts = BodyFacts()
+    body = _statements(func.body)
+
+    for node in walk(func.body):
+        if is_next_call(node, receiver):
+            facts.next_calls.append(node)
+        else:
+            for target in _assign_targets(node):
+                for attr_node in _self_attributes(target, receiver):
+                    facts.assigned_attrs.setdefault(attr_node.attr.value, span_of(attr_node))
+
+    tail_call = None
+    if body:
+        last = body[-1]
+        if isinstance(last, cst.Expr) and is_next_call(last.value, receiver):
+            tail_call = last.value
+    if tail_call is not None:
+        facts.transition_call = tail_call
+    elif facts.next_calls:
+        facts.transition_call = facts.next_calls[-1]
+    facts.next_not_last = any(call is not tail_call for call in facts.next_calls)
+
+    if facts.next_calls:
+        paths = _Paths(receiver)
+        end_states = paths.block(body, frozenset([False]), None)
+        facts.next_missing_on_some_path = paths.missing or (False in end_states)
+    return facts
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _statements(suite) -> list[cst.CSTNode]:
+    """The statements of a block, with ``a; b`` lines split into small statements."""
+    if suite is None:
+        return []
+    if isinstance(suite, cst.SimpleStatementSuite):
+        return list(suite.body)
+    out: list[cst.CSTNode] = []
+    for statement in getattr(suite, "body", ()):
+        if isinstance(statement, cst.SimpleStatementLine):
+            out.extend(statement.body)
+        else:
+            out.append(statement)
+    return out
+
+
+def _assign_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
+    if isinstance(node, cst.Assign):
+        return [t.target for t in node.targets]
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        return [node.target]
+    if isinstance(node, cst.For):
+        return [node.target]
+    if isinstance(node, cst.WithItem) and node.asname is not None:
+        return [node.asname.name]
+    return []
+
+
+def _self_attributes(target: cst.CSTNode, receiver: str) -> Iterator[cst.Attribute]:
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Attribute):
+            if isinstance(node.value, cst.Name) and node.value.value == receiver:
+                yield node
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(reversed([e.value for e in node.elements]))
+        elif isinstance(node, cst.StarredElement):
+            stack.append(node.value)
+
+
+class _Paths:
+    """Forward analysis: the set of "self.next called yet?" states reaching each point."""
+
+    def __init__(self, receiver: str):
+        self.receiver = receiver
+        self.missing = False  # a path returned without a transition
+
+    def _calls_next(self, node) -> bool:
+        return any(is_next_call(n, self.receiver) for n in walk(node))
+
+    def block(self, statements, states: frozenset, breaks: list | None) -> frozenset:
+        for statement in statements:
+            if not states:
+                return states  # unreachable code
+            states = self.statement(statement, states, breaks)
+        return states
+
+    def statement(self, node, states: frozenset, breaks: list | None) -> frozenset:
+        empty: frozenset = frozenset()
+        if isinstance(node, cst.Return):
+            if node.value is not None and self._calls_next(node.value):
+                return empty
+            if False in states:
+                self.missing = True
+            return empty
+        if isinstance(node, cst.Raise):
+            return empty
+        if isinstance(node, cst.Break):
+            if breaks is not None:
+                breaks.append(states)
+            return empty
+        if isinstance(node, cst.Continue):
+            return empty
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return states
+        if isinstance(node, cst.If):
+            taken = self.block(_statements(node.body), states, breaks)
+            if node.orelse is None:
+                other = states
+            elif isinstance(node.orelse, cst.If):
+                other = self.statement(node.orelse, states, breaks)
+            else:
+                other = self.block(_statements(node.orelse.body), states, breaks)
+            return taken | other
+        if isinstance(node, (cst.For, cst.While)):
+            loop_breaks: list = []
+            after_body = self.block(_statements(node.body), states, loop_breaks)
+            exhausted = states | after_body
+            if isinstance(node, cst.While) and _always_true(node.test):
+                exhausted = frozenset()
+            if node.orelse is not None and exhausted:
+                exhausted = self.block(_statements(node.orelse.body), exhausted, breaks)
+            out = exhausted
+            for s in loop_breaks:
+                out = out | s
+            return out
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            after_body = self.block(_statements(node.body), states, breaks)
+            handler_in = states | after_body
+            out = frozenset()
+            for handler in node.handlers:
+                out = out | self.block(_statements(handler.body), handler_in, breaks)
+            if node.orelse is not None:
+                out = out | self.block(_statements(node.orelse.body), after_body, breaks)
+            else:
+                out = out | after_body
+            if node.finalbody is not None:
+                if self._calls_next(node.finalbody):
+                    out = frozenset([True]) if out else out
+                else:
+                    out = self.block(_statements(node.finalbody.body), out, breaks) if out else out
+            return out
+        if isinstance(node, cst.With):
+            return self.block(_statements(node.body), states, breaks)
+        if isinstance(node, cst.Match):
+            out = frozenset()
+            catch_all = False
+            for case in node.cases:
+                out = out | self.block(_statements(case.body), states, breaks)
+                if case.guard is None and isinstance(case.pattern, cst.MatchAs) and case.pattern.pattern is None:
+                    catch_all = True
+            return out if catch_all else out | states
+        # A simple statement (or anything else): a self.next inside it counts.
+        if self._calls_next(node):
+            return frozenset([True])
+        return states
+
+
+def _always_true(test) -> bool:
+    if isinstance(test, cst.Name) and test.value == "True":
+        return True
+    if isinstance(test, cst.Integer):
+        try:
+            return int(test.value, 0) != 0
+        except ValueError:
+            return False
+    return False

@@ -1,0 +1,235 @@
+"""Static evaluation of decorator and parameter arguments, without running code.
+
+What is evaluable (and what a ``NotStatic`` message lists as allowed):
+literals (numbers, strings, implicitly concatenated strings, f-strings without
+placeholders), ``True``/``False``/``None``, lists/tuples/sets/dicts of
+evaluable values, unary ``-``/``+``/``not``/``~``, binary arithmetic
+(``+ - * / // % **``) on numbers, string/list concatenation and repetition,
+and *module-level constants*: names assigned exactly once at module level to
+an evaluable expression. Tuples and sets become JSON lists.
+
+Anything else (calls, attribute access, subscripts, comprehensions, names
+bound elsewhere) raises ``NotStatic`` carrying the offending node, so the
+caller can report it at its exact position.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import libcst as cst
+
+ALLOWED = (
+    "literals, lists/tuples/dicts of literals, arithmetic (+ - * / // % **), "
+    "string concatenation, True/False/None and module-level constants "
+    "(names assigned once at module level)"
+)
+
+# Guards so that evaluating hostile input stays cheap (``2 ** 10 ** 10``,
+# ``"x" * 10 ** 9``): beyond these the value is refused, not computed.
+MAX_SEQUENCE = 1_000_000
+MAX_INT_BITS = 4096
+
+
+class NotStatic(Exception):
+    def __init__(self, node: cst.CSTNode, reason: str):
+        super().__init__(reason)
+        self.node = node
+        self.reason = reason
+
+
+class Evaluator:
+    """Evaluates expressions against module constants.
+
+    ``constant`` resolves a name to its value or raises ``NotStatic``; it is
+    given by the module scanner, which evaluates constants lazily (a constant
+    may refer to earlier ones).
+    """
+
+    def __init__(self, constant: Callable[[cst.Name], Any], code_for: Callable[[cst.CSTNode], str]):
+        self._constant = constant
+        self._code_for = code_for
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self._code_for(node)
+
+    def __call__(self, node: cst.BaseExpression) -> Any:
+        return self.eval(node)
+
+    def eval(self, node: cst.CSTNode) -> Any:
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            raise NotStatic(node, f"`{self._short(node)}` cannot be evaluated statically; allowed: {ALLOWED}")
+        return method(node)
+
+    def _short(self, node: cst.CSTNode) -> str:
+        text = " ".join(self._code_for(node).split())
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    # -- literals -----------------------------------------------------------
+    def _eval_Integer(self, node: cst.Integer):
+        try:
+            return int(node.value, 0)
+        except ValueError:
+            raise NotStatic(node, f"`{node.value}` is not a valid integer literal") from None
+
+    def _eval_Float(self, node: cst.Float):
+        return float(node.value.replace("_", ""))
+
+    def _eval_Imaginary(self, node):
+        raise NotStatic(node, "complex numbers are not allowed here (they are not JSON values)")
+
+    def _eval_SimpleString(self, node: cst.SimpleString):
+        prefix = node.prefix.lower()
+        if "b" in prefix:
+            raise NotStatic(node, "bytes literals are not allowed here; use a str")
+        return node.evaluated_value
+
+    def _eval_ConcatenatedString(self, node: cst.ConcatenatedString):
+        left = self.eval(node.left)
+        right = self.eval(node.right)
+        return left + right
+
+    def _eval_FormattedString(self, node: cst.FormattedString):
+        parts = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value.replace("{{", "{").replace("}}", "}"))
+            else:
+                raise NotStatic(part, f"an f-string placeholder cannot be evaluated statically; allowed: {ALLOWED}")
+        text = "".join(parts)
+        # Escapes like \n in the literal text: let Python decode them.
+        if "\\" in text and "r" not in node.prefix.lower():
+            try:
+                text = text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+            except (UnicodeDecodeError, UnicodeEncodeError):
+                pass
+        return text
+
+    def _eval_Name(self, node: cst.Name):
+        if node.value == "True":
+            return True
+        if node.value == "False":
+            return False
+        if node.value == "None":
+            return None
+        return self._constant(node)
+
+    # -- containers ---------------------------------------------------------
+    def _elements(self, node) -> list:
+        out = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredElement):
+                value = self.eval(element.value)
+                if not isinstance(value, (list, tuple)):
+                    raise NotStatic(element, "only a list or tuple can be unpacked with * here")
+                out.extend(value)
+            else:
+                out.append(self.eval(element.value))
+        return out
+
+    def _eval_List(self, node: cst.List):
+        return self._elements(node)
+
+    def _eval_Tuple(self, node: cst.Tuple):
+        return self._elements(node)
+
+    def _eval_Set(self, node: cst.Set):
+        values = self._elements(node)
+        try:
+            return sorted(set(values))
+        except TypeError:
+            raise NotStatic(node, "set elements must be hashable literals of one type") from None
+
+    def _eval_Dict(self, node: cst.Dict):
+        out = {}
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                value = self.eval(element.value)
+                if not isinstance(value, dict):
+                    raise NotStatic(element, "only a dict can be unpacked with ** here")
+                out.update(value)
+                continue
+            key = self.eval(element.key)
+            if isinstance(key, (list, dict)):
+                raise NotStatic(element.key, "dict keys must be strings or numbers")
+            out[key] = self.eval(element.value)
+        return out
+
+    # -- operators ------------------------------------------------------------
+    def _eval_UnaryOperation(self, node: cst.UnaryOperation):
+        value = self.eval(node.expression)
+        op = node.operator
+        if isinstance(op, cst.Not):
+            return not value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise NotStatic(node, "unary - + ~ apply to numbers only")
+        if isinstance(op, cst.Minus):
+            return -value
+        if isinstance(op, cst.Plus):
+            return +value
+        if isinstance(op, cst.BitInvert) and isinstance(value, int):
+            return ~value
+        raise NotStatic(node, "unsupported unary operator")
+
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation):
+        left = self.eval(node.left)
+        right = self.eval(node.right)
+        op = node.operator
+        numbers = _is_number(left) and _is_number(right)
+        try:
+            if isinstance(op, cst.Add):
+                if numbers or (isinstance(left, str) and isinstance(right, str)) or (
+                    isinstance(left, list) and isinstance(right, list)
+                ):
+                    if isinstance(left, (str, list)) and len(left) + len(right) > MAX_SEQUENCE:
+                        raise NotStatic(node, "the value is too large")
+                    return left + right
+            elif isinstance(op, cst.Multiply):
+                if numbers:
+                    return left * right
+                seq, count = (left, right) if isinstance(right, int) else (right, left)
+                if isinstance(seq, (str, list)) and isinstance(count, int) and not isinstance(count, bool):
+                    if len(seq) * max(count, 0) > MAX_SEQUENCE:
+                        raise NotStatic(node, "the value is too large")
+                    return seq * count
+            elif numbers:
+                if isinstance(op, cst.Subtract):
+                    return left - right
+                if isinstance(op, cst.Divide):
+                    return left / right
+                if isinstance(op, cst.FloorDivide):
+                    return left // right
+                if isinstance(op, cst.Modulo):
+                    return left % right
+                if isinstance(op, cst.Power):
+                    return _power(node, left, right)
+        except (ZeroDivisionError, OverflowError, ValueError) as exc:
+            raise NotStatic(node, f"evaluating `{self._short(node)}` fails: {exc}") from None
+        raise NotStatic(
+            node,
+            f"`{self._short(node)}` cannot be evaluated statically: only arithmetic on numbers "
+            f"and concatenation/repetition of strings and lists are allowed",
+        )
+
+    def _eval_BooleanOperation(self, node):
+        raise NotStatic(node, f"`and`/`or` cannot be evaluated statically; allowed: {ALLOWED}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _power(node, base, exponent):
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        bits = max(abs(base), 1).bit_length() * exponent
+        if bits > MAX_INT_BITS:
+            raise NotStatic(node, "the value is too large")
+    result = base ** exponent
+    if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
+        raise NotStatic(node, "the result is not a finite real number")
+    return result
+
+
+__all__ = ["ALLOWED", "Evaluator", "NotStatic"]

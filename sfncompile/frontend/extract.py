@@ -1,0 +1,742 @@
+"""Read a flow's source into the IR's *facts*, without importing it.
+
+Steps: decode the bytes → ``compile()`` for Python's own syntax errors (exact
+messages and positions) → libcst parse with positions → scan the module
+(imports, module-level constants, classes) → pick the flow class → read its
+parameters, steps, decorators, transitions and docstrings. The structure
+(kinds, joins, foreach stacks) is derived afterwards by ``graph_passes``.
+
+Every problem becomes a ``Diagnostic`` (rule ids in ``frontend.rules``);
+nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..diagnostics import WARNING, Diagnostic
+from ..ir import Decorator, FlowGraph, ParameterSpec, Span, StepNode, Transition
+from . import rules
+from .body import analyse_body
+from .evaluate import ALLOWED, Evaluator, NotStatic
+
+# Packages whose API we recognise; submodules (``metaflow.decorators``) count too.
+API_ROOTS = ("sfncompile", "metaflow")
+PARAMETER_CALLS = ("Parameter", "IncludeFile")
+TYPE_NAMES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "JSONType": "json"}
+PARAMETER_KEYWORDS = {
+    "Parameter": ("name", "default", "type", "help", "required", "show_default"),
+    "IncludeFile": ("name", "required", "is_text", "encoding", "help", "parser", "default"),
+}
+KNOWN_PARAMETER_KEYWORDS = {"separator", "is_text", "encoding", "parser", "show_default"}
+TRANSITION_KEYWORDS = ("foreach", "num_parallel", "condition")
+
+
+class _Fatal(Exception):
+    """Stops extraction; the diagnostic is already recorded."""
+
+
+@dataclass
+class _Module:
+    """What the module scan learned: import aliases, bindings, constants."""
+
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # local -> (root package, API name)
+    modules: dict[str, str] = field(default_factory=dict)  # local module alias -> root package
+    star_roots: list[str] = field(default_factory=list)
+    binding_counts: dict[str, int] = field(default_factory=dict)
+    constant_nodes: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    functions: set[str] = field(default_factory=set)  # module-level def / lambda names
+    constants: dict[str, Any] = field(default_factory=dict)  # evaluated, for the IR
+
+
+def decode(data: bytes | str, file: str) -> tuple[str | None, list[Diagnostic]]:
+    if isinstance(data, str):
+        return data, []
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        return None, [Diagnostic(rules.UNREADABLE, f"cannot read the source: {exc}; save the file as UTF-8",
+                                 Span(file, 1, 1))]
+    try:
+        return data.decode(encoding), []
+    except (UnicodeDecodeError, LookupError) as exc:
+        start = getattr(exc, "start", 0)
+        line = data[:start].count(b"\n") + 1
+        col = start - (data.rfind(b"\n", 0, start) + 1) + 1
+        return None, [Diagnostic(rules.UNREADABLE,
+                                 f"the file is not valid {encoding} text ({exc.reason if hasattr(exc, 'reason') else exc}); "
+                                 "save it as UTF-8", Span(file, line, col))]
+
+
+def python_syntax_errors(text: str, file: str) -> list[Diagnostic]:
+    """Python's own verdict: a SyntaxError (or null byte) as a positioned diagnostic."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, file, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST: no bytecode
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        msg = exc.msg or "invalid syntax"
+        end_line = getattr(exc, "end_lineno", None) or 0
+        end_col = getattr(exc, "end_offset", None) or 0
+        return [Diagnostic(rules.SYNTAX, f"Python syntax error: {msg}; fix the syntax",
+                           Span(file, line, max(col, 1), end_line, end_col))]
+    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
+        index = text.find("\0")
+        line = text.count("\n", 0, index) + 1 if index >= 0 else 1
+        col = index - (text.rfind("\n", 0, index) + 1) + 1 if index >= 0 else 1
+        return [Diagnostic(rules.SYNTAX, f"Python syntax error: {exc}; remove it", Span(file, line, col))]
+    except (RecursionError, MemoryError):
+        return [Diagnostic(rules.SYNTAX, "the source is too deeply nested for Python to compile; simplify it",
+                           Span(file, 1, 1))]
+    return []
+
+
+class Extractor:
+    def __init__(self, text: str, file: str):
+        self.text = text
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+        self.module_info = _Module()
+        self._positions = {}
+        self._evaluating: set[str] = set()
+        self._module_node: cst.Module | None = None
+        self.evaluate = Evaluator(self._constant, self._code)
+
+    # -- positions ---------------------------------------------------------
+    def span(self, node: cst.CSTNode) -> Span:
+        rng = self._positions.get(node)
+        if rng is None:
+            return Span(self.file, 1, 1)
+        return Span(self.file, rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+
+    def _code(self, node: cst.CSTNode) -> str:
+        try:
+            return self._module_node.code_for_node(node)
+        except Exception:  # code generation of a detached node: never worth failing for
+            return type(node).__name__
+
+    def error(self, rule: str, message: str, node_or_span, severity: str = "error") -> None:
+        span = node_or_span if isinstance(node_or_span, Span) else self.span(node_or_span)
+        self.diagnostics.append(Diagnostic(rule, message, span, severity))
+
+    # -- entry ---------------------------------------------------------------
+    def run(self, flow: str | None) -> FlowGraph | None:
+        try:
+            module = cst.parse_module(self.text)
+        except cst.ParserSyntaxError as exc:
+            self.error(rules.SYNTAX, f"syntax error: {exc.message}; fix the syntax",
+                       Span(self.file, max(exc.raw_line, 1), exc.raw_column + 1))
+            return None
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._positions = wrapper.resolve(PositionProvider)
+        self._module_node = module
+        self._scan_module(module)
+        try:
+            cls, lineage = self._pick_flow(module, flow)
+            return self._read_flow(cls, lineage)
+        except _Fatal:
+            return None
+
+    # -- module scan ---------------------------------------------------------
+    def _scan_module(self, module: cst.Module) -> None:
+        info = self.module_info
+        # Only plain top-level assignments can be constants; one under an ``if``
+        # or in a loop is not a single, unconditional binding.
+        top_level = {id(small) for line in module.body if isinstance(line, cst.SimpleStatementLine)
+                     for small in line.body}
+        for statement in _module_level_statements(module.body):
+            if isinstance(statement, cst.Import):
+                for alias in statement.names:
+                    dotted = self._code(alias.name)
+                    root = dotted.split(".")[0]
+                    local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else root
+                    self._bind(local)
+                    if root in API_ROOTS:
+                        # ``import metaflow.plugins as p`` still names the package for our purposes.
+                        info.modules[local] = root
+            elif isinstance(statement, cst.ImportFrom):
+                if statement.module is None or statement.relative:
+                    self._bind_import_names(statement, None)
+                    continue
+                root = self._code(statement.module).split(".")[0]
+                self._bind_import_names(statement, root if root in API_ROOTS else None)
+            elif isinstance(statement, cst.Assign):
+                for target in statement.targets:
+                    for name in _target_names(target.target):
+                        self._bind(name)
+                if (len(statement.targets) == 1 and isinstance(statement.targets[0].target, cst.Name)
+                        and id(statement) in top_level):
+                    info.constant_nodes[statement.targets[0].target.value] = statement.value
+                    if isinstance(statement.value, cst.Lambda):
+                        info.functions.add(statement.targets[0].target.value)
+            elif isinstance(statement, cst.AnnAssign):
+                for name in _target_names(statement.target):
+                    self._bind(name)
+                if isinstance(statement.target, cst.Name) and statement.value is not None and id(statement) in top_level:
+                    info.constant_nodes[statement.target.value] = statement.value
+            elif isinstance(statement, cst.AugAssign):
+                for name in _target_names(statement.target):
+                    self._bind(name, 2)
+            elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                self._bind(statement.name.value)
+                if isinstance(statement, cst.FunctionDef):
+                    info.functions.add(statement.name.value)
+            elif isinstance(statement, cst.For):
+                for name in _target_names(statement.target):
+                    self._bind(name, 2)
+            elif isinstance(statement, cst.WithItem) and statement.asname is not None:
+                for name in _target_names(statement.asname.name):
+                    self._bind(name, 2)
+            elif isinstance(statement, cst.NamedExpr):
+                for name in _target_names(statement.target):
+                    self._bind(name, 2)
+        for name, count in info.binding_counts.items():
+            if count != 1:
+                info.constant_nodes.pop(name, None)
+
+    def _bind(self, name: str, count: int = 1) -> None:
+        self.module_info.binding_counts[name] = self.module_info.binding_counts.get(name, 0) + count
+
+    def _bind_import_names(self, statement: cst.ImportFrom, root: str | None) -> None:
+        info = self.module_info
+        if isinstance(statement.names, cst.ImportStar):
+            if root is not None:
+                info.star_roots.append(root)
+            return
+        for alias in statement.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            original = alias.name.value
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else original
+            self._bind(local)
+            if root is not None:
+                info.names[local] = (root, original)
+
+    def _constant(self, node: cst.Name) -> Any:
+        info = self.module_info
+        name = node.value
+        if name in info.constants:
+            return info.constants[name]
+        value_node = info.constant_nodes.get(name)
+        if value_node is None or name in self._evaluating:
+            if name in info.functions:
+                why = "is a function"
+            elif info.binding_counts.get(name, 0) > 1:
+                why = "is assigned more than once at module level"
+            elif info.binding_counts.get(name, 0) == 1:
+                why = "is not assigned a static value at module level (imports and definitions are not constants)"
+            else:
+                why = "is not defined at module level"
+            raise NotStatic(node, f"`{name}` {why}; allowed: {ALLOWED}")
+        self._evaluating.add(name)
+        try:
+            value = self.evaluate(value_node)
+        except NotStatic as exc:
+            raise NotStatic(node, f"the module constant `{name}` cannot be evaluated statically "
+                                  f"({exc.reason})") from None
+        finally:
+            self._evaluating.discard(name)
+        info.constants[name] = value
+        return value
+
+    # -- references to the API ------------------------------------------------
+    def resolve(self, expr: cst.BaseExpression) -> tuple[str | None, str] | None:
+        """``(root package or None if unknown, API name)`` for a Name/Attribute reference."""
+        info = self.module_info
+        if isinstance(expr, cst.Name):
+            if expr.value in info.names:
+                return info.names[expr.value]
+            if info.star_roots:
+                return info.star_roots[0], expr.value
+            if info.binding_counts.get(expr.value, 0) == 0:
+                return None, expr.value  # not bound at all: lenient, e.g. a star import we cannot see
+            return None
+        if isinstance(expr, cst.Attribute):
+            root = expr
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if isinstance(root, cst.Name) and root.value in info.modules:
+                return info.modules[root.value], expr.attr.value
+        return None
+
+    def _is_api(self, expr: cst.BaseExpression, name: str) -> bool:
+        ref = self.resolve(expr)
+        return ref is not None and ref[1] == name
+
+    # -- the flow class -------------------------------------------------------
+    def _pick_flow(self, module: cst.Module, wanted: str | None):
+        flows: dict[str, cst.ClassDef] = {}
+        bases_of: dict[str, list[str]] = {}
+        roots: dict[str, str] = {}
+        all_classes: dict[str, cst.ClassDef] = {}
+        for statement in module.body:
+            if not isinstance(statement, cst.ClassDef):
+                continue
+            all_classes[statement.name.value] = statement
+            in_file_bases = []
+            is_flow = False
+            for arg in statement.bases:
+                if arg.keyword is not None:
+                    continue
+                ref = self.resolve(arg.value)
+                if ref is not None and ref[1] == "FlowSpec":
+                    is_flow = True
+                    roots[statement.name.value] = ref[0] or "sfncompile"
+                elif isinstance(arg.value, cst.Name) and arg.value.value in flows:
+                    is_flow = True
+                    in_file_bases.append(arg.value.value)
+                    roots.setdefault(statement.name.value, roots.get(arg.value.value, "sfncompile"))
+            if is_flow:
+                flows[statement.name.value] = statement
+                bases_of[statement.name.value] = in_file_bases
+        if wanted is not None:
+            if wanted not in flows:
+                found = ", ".join(flows) or "none"
+                if wanted in all_classes:
+                    msg = f"class `{wanted}` is not a flow (it does not subclass FlowSpec); flows in this file: {found}"
+                else:
+                    msg = f"no flow class named `{wanted}` in this file; flows in this file: {found}"
+                self.error(rules.FLOW_NOT_FOUND, msg, Span(self.file, 1, 1))
+                raise _Fatal
+            chosen = wanted
+        else:
+            used_as_base = {b for bases in bases_of.values() for b in bases}
+            leaves = [name for name in flows if name not in used_as_base]
+            if not leaves:
+                self.error(rules.NO_FLOW,
+                           "no flow found: define a class that subclasses FlowSpec "
+                           "(imported from sfncompile or metaflow) with @step methods", Span(self.file, 1, 1))
+                raise _Fatal
+            if len(leaves) > 1:
+                self.error(rules.SEVERAL_FLOWS,
+                           f"this file defines {len(leaves)} flows ({', '.join(leaves)}); choose one with "
+                           f"--flow NAME (flow=NAME)", flows[leaves[1]].name)
+                raise _Fatal
+            chosen = leaves[0]
+        lineage: list[cst.ClassDef] = []  # base classes first, the chosen flow last
+        seen: set[str] = set()
+
+        def add(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            for base in bases_of.get(name, []):
+                add(base)
+            lineage.append(flows[name])
+
+        add(chosen)
+        self._imported_from = roots.get(chosen, "sfncompile")
+        return flows[chosen], lineage
+
+    def _read_flow(self, cls: cst.ClassDef, lineage: list[cst.ClassDef]) -> FlowGraph:
+        graph = FlowGraph(name=cls.name.value, file=self.file, span=self.span(cls.name),
+                          imported_from=self._imported_from)
+        graph.docstring = _docstring(cls)
+        graph.decorators = [d for d in (self._decorator(dec) for dec in cls.decorators) if d is not None]
+        params: dict[str, ParameterSpec] = {}
+        for klass in lineage:
+            for statement in _class_statements(klass):
+                if isinstance(statement, cst.FunctionDef):
+                    name = statement.name.value
+                    step = self._step(statement)
+                    if step is None:
+                        graph.steps.pop(name, None)
+                        graph.class_attrs[name] = self.span(statement.name)
+                    else:
+                        graph.steps.pop(name, None)  # an override keeps the override's position
+                        graph.steps[name] = step
+                        graph.class_attrs.pop(name, None)
+                elif isinstance(statement, (cst.Assign, cst.AnnAssign)):
+                    param = self._parameter(statement)
+                    if param is not None:
+                        params[param.attr] = param
+                        graph.class_attrs.pop(param.attr, None)
+                        continue
+                    targets = statement.targets if isinstance(statement, cst.Assign) else [statement]
+                    for target in targets:
+                        for name_node in _target_name_nodes(target.target):
+                            graph.class_attrs.setdefault(name_node.value, self.span(name_node))
+                            params.pop(name_node.value, None)
+                elif isinstance(statement, cst.ClassDef):
+                    graph.class_attrs.setdefault(statement.name.value, self.span(statement.name))
+        graph.parameters = list(params.values())
+        graph.constants = dict(self.module_info.constants)
+        return graph
+
+    # -- steps ----------------------------------------------------------------
+    def _step(self, func: cst.FunctionDef) -> StepNode | None:
+        step_index = None
+        annotation: dict[str, bool] = {}
+        for index, dec in enumerate(func.decorators):
+            expr = dec.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            if self._is_api(target, "step"):
+                step_index = index
+                if isinstance(expr, cst.Call):
+                    annotation = self._step_annotation(expr)
+                break
+        if step_index is None:
+            return None
+        params = list(func.params.posonly_params) + list(func.params.params)
+        receiver = params[0].name.value if params else "self"
+        node = StepNode(name=func.name.value, span=self.span(func.name), num_args=len(params))
+        node.is_join = node.num_args > 1
+        node.docstring = _docstring(func)
+        node.step_annotation = annotation
+        for index, dec in enumerate(func.decorators):
+            if index == step_index:
+                continue
+            deco = self._decorator(dec)
+            if deco is None:
+                continue
+            if index > step_index:
+                self.error(rules.DECORATOR_BELOW_STEP,
+                           f"@{deco.name} is below @step; step decorators must be placed above @step",
+                           dec.decorator)
+            node.decorators.append(deco)
+        facts = analyse_body(func, receiver, self.span)
+        node.next_calls = [self.span(call) for call in facts.next_calls]
+        node.next_not_last = facts.next_not_last
+        node.next_missing_on_some_path = facts.next_missing_on_some_path
+        node.assigned_attrs = facts.assigned_attrs
+        if facts.transition_call is not None:
+            node.transition = self._transition(facts.transition_call, receiver)
+        return node
+
+    def _step_annotation(self, call: cst.Call) -> dict[str, bool]:
+        out: dict[str, bool] = {}
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value not in ("start", "end"):
+                self.error(rules.DECORATOR_ARGUMENT,
+                           "@step takes only start=True and/or end=True", arg)
+                continue
+            try:
+                value = self.evaluate(arg.value)
+            except NotStatic as exc:
+                self.error(rules.DECORATOR_ARGUMENT, f"@step({arg.keyword.value}=...): {exc.reason}", exc.node)
+                continue
+            out[arg.keyword.value] = bool(value)
+        return out
+
+    def _decorator(self, dec: cst.Decorator) -> Decorator | None:
+        expr = dec.decorator
+        call = expr if isinstance(expr, cst.Call) else None
+        target = call.func if call is not None else expr
+        if isinstance(target, cst.Name):
+            name = target.value
+        elif isinstance(target, cst.Attribute):
+            name = target.attr.value
+        else:
+            self.error(rules.DECORATOR_FORM,
+                       "a decorator must be a name or a call such as @retry or @retry(times=2)", expr)
+            return None
+        ref = self.resolve(target)
+        if ref is not None:
+            name = ref[1]  # ``from metaflow import retry as r`` → "retry"
+        deco = Decorator(name=name, span=self.span(expr))
+        if call is None:
+            return deco
+        for arg in call.args:
+            if arg.star:
+                self.error(rules.DECORATOR_ARGUMENT,
+                           f"@{name}: *args/**kwargs cannot be evaluated statically; write the arguments out", arg)
+                continue
+            try:
+                value = self.evaluate(arg.value)
+            except NotStatic as exc:
+                label = f"{arg.keyword.value}=" if arg.keyword is not None else "argument "
+                self.error(rules.DECORATOR_ARGUMENT, f"@{name}({label}...): {exc.reason}", exc.node)
+                continue
+            if arg.keyword is None:
+                deco.positional.append(value)
+            else:
+                deco.args[arg.keyword.value] = value
+        return deco
+
+    def _transition(self, call: cst.Call, receiver: str) -> Transition:
+        t = Transition(span=self.span(call))
+        problems: list[str] = []
+        positional = [a for a in call.args if a.keyword is None]
+        for arg in call.args:
+            if arg.star:
+                problems.append("*args/**kwargs are not allowed in self.next()")
+        keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+        t.unknown_keywords = [k for k in keywords if k not in TRANSITION_KEYWORDS]
+        if positional and isinstance(positional[0].value, cst.Dict):
+            t.switch_cases = {}
+            dict_node = positional[0].value
+            for element in dict_node.elements:
+                if isinstance(element, cst.StarredDictElement):
+                    problems.append("switch cases cannot be unpacked with **")
+                    continue
+                try:
+                    key = self.evaluate(element.key)
+                except NotStatic:
+                    problems.append(f"switch case key `{self._code(element.key)}` must be a string or number literal")
+                    continue
+                if isinstance(key, (list, dict)) or key is None:
+                    problems.append(f"switch case key `{self._code(element.key)}` must be a string or number literal")
+                    continue
+                target = _self_attr(element.value, receiver)
+                if target is None:
+                    problems.append(f"switch case value `{self._code(element.value)}` must be a step, e.g. self.{'a'}")
+                    continue
+                t.switch_cases[str(key) if not isinstance(key, str) else key] = target
+            t.targets = list(t.switch_cases.values())
+            if len(positional) > 1:
+                problems.append("a switch takes one dict of cases")
+            if "condition" not in keywords:
+                problems.append('a switch needs condition="attribute" naming the artifact to switch on')
+        else:
+            for arg in positional:
+                target = _self_attr(arg.value, receiver)
+                if target is None:
+                    problems.append(f"`{self._code(arg.value)}` is not a step; transitions are written self.step_name")
+                else:
+                    t.targets.append(target)
+            if not positional:
+                problems.append("self.next() needs at least one step")
+            if "condition" in keywords:
+                problems.append("condition= is only for a switch: self.next({\"case\": self.a, ...}, condition=\"attr\")")
+        if "foreach" in keywords:
+            value = keywords["foreach"].value
+            if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+                try:
+                    t.foreach = self.evaluate(value)
+                except NotStatic:
+                    t.foreach_is_literal = False
+                    t.foreach = self._code(value)
+            else:
+                t.foreach_is_literal = False
+                t.foreach = self._code(value)
+        if "num_parallel" in keywords:
+            value = keywords["num_parallel"].value
+            attr = _self_attr(value, receiver)
+            if attr is not None:
+                t.num_parallel = attr
+            else:
+                try:
+                    t.num_parallel = self.evaluate(value)
+                except NotStatic:
+                    t.num_parallel = self._code(value)
+                    problems.append("num_parallel= must be an integer or self.<parameter>")
+        if "condition" in keywords:
+            value = keywords["condition"].value
+            try:
+                cond = self.evaluate(value)
+            except NotStatic:
+                cond = None
+            if isinstance(cond, str):
+                t.condition = cond
+            else:
+                problems.append("condition= must be a string literal naming an artifact")
+        if "foreach" in keywords and "num_parallel" in keywords:
+            problems.append("foreach= and num_parallel= cannot be combined")
+        if ("foreach" in keywords or "num_parallel" in keywords) and len(t.targets) != 1:
+            problems.append("a foreach or num_parallel transition goes to exactly one step")
+        if t.unknown_keywords:
+            problems.append("unknown keyword(s) " + ", ".join(f"{k}=" for k in t.unknown_keywords)
+                            + "; self.next accepts foreach=, num_parallel= and condition=")
+        if problems:
+            t.malformed = "; ".join(dict.fromkeys(problems))
+        return t
+
+    # -- parameters -----------------------------------------------------------
+    def _parameter(self, statement) -> ParameterSpec | None:
+        if isinstance(statement, cst.Assign):
+            if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
+                return None
+            attr_node, value = statement.targets[0].target, statement.value
+        else:
+            if not isinstance(statement.target, cst.Name) or statement.value is None:
+                return None
+            attr_node, value = statement.target, statement.value
+        if not isinstance(value, cst.Call):
+            return None
+        ref = self.resolve(value.func)
+        if ref is None or ref[1] not in PARAMETER_CALLS:
+            return None
+        kind = ref[1]
+        spec = ParameterSpec(attr=attr_node.value, name=attr_node.value, type="file" if kind == "IncludeFile" else "str",
+                             kind=kind, span=self.span(attr_node))
+        order = PARAMETER_KEYWORDS[kind]
+        given: dict[str, cst.Arg] = {}
+        for index, arg in enumerate(value.args):
+            if arg.star:
+                self.error(rules.PARAMETER, f"{kind}(): *args/**kwargs cannot be read statically; write them out", arg)
+                continue
+            if arg.keyword is not None:
+                given[arg.keyword.value] = arg
+            elif index < len(order):
+                given[order[index]] = arg
+            else:
+                self.error(rules.PARAMETER, f"{kind}() takes at most {len(order)} positional arguments", arg)
+        name_arg = given.get("name")
+        if name_arg is None:
+            self.error(rules.PARAMETER, f'{kind}() needs a name: {kind}("{attr_node.value}", ...)', value)
+        else:
+            name = self._static(name_arg.value, f"{kind}(name=...)")
+            if isinstance(name, str):
+                spec.name = name
+            elif name is not _NOT_STATIC:
+                self.error(rules.PARAMETER, f"{kind}() name must be a string", name_arg.value)
+        explicit_type = None
+        if "type" in given:
+            explicit_type = self._parameter_type(given["type"].value)
+        if "default" in given:
+            default_node = given["default"].value
+            if isinstance(default_node, cst.Lambda) or (
+                isinstance(default_node, cst.Name) and default_node.value in self.module_info.functions
+            ):
+                spec.default_is_function = True
+                spec.has_default = True
+            else:
+                default = self._static(default_node, f"{kind}(default=...)",
+                                       hint="; a value computed at run time must be a function: default=lambda ctx: ...")
+                if default is not _NOT_STATIC:
+                    spec.default = default
+                    spec.has_default = default is not None
+        for key, target in (("help", "help"), ("separator", "separator")):
+            if key in given:
+                value_ = self._static(given[key].value, f"{kind}({key}=...)")
+                if value_ is not _NOT_STATIC and value_ is not None:
+                    setattr(spec, target, str(value_))
+        if "required" in given:
+            required = self._static(given["required"].value, f"{kind}(required=...)")
+            if required is not _NOT_STATIC:
+                spec.required = bool(required)
+        for key in given:
+            if key not in order and key not in KNOWN_PARAMETER_KEYWORDS:
+                self.error(rules.PARAMETER_KEYWORD, f"{kind}(): unknown keyword {key}= is ignored", given[key],
+                           severity=WARNING)
+        if kind == "IncludeFile":
+            spec.type = "file"
+        elif explicit_type is not None:
+            spec.type = explicit_type
+        elif spec.has_default and not spec.default_is_function:
+            spec.type = _type_of(spec.default)
+        return spec
+
+    def _parameter_type(self, node: cst.BaseExpression) -> str | None:
+        ref = self.resolve(node)
+        name = None
+        if isinstance(node, cst.Name) and node.value in ("str", "int", "float", "bool"):
+            name = node.value
+        elif ref is not None and ref[1] == "JSONType":
+            name = "JSONType"
+        if name is None:
+            self.error(rules.PARAMETER, f"Parameter type `{self._code(node)}` is not supported; "
+                                        "use str, int, float, bool or JSONType", node)
+            return None
+        return TYPE_NAMES[name]
+
+    def _static(self, node: cst.BaseExpression, what: str, hint: str = ""):
+        try:
+            return self.evaluate(node)
+        except NotStatic as exc:
+            self.error(rules.PARAMETER, f"{what}: {exc.reason}{hint}", exc.node)
+            return _NOT_STATIC
+
+
+_NOT_STATIC = object()
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, (dict, list)):
+        return "json"
+    return "str"
+
+
+def _docstring(node) -> str | None:
+    try:
+        doc = node.get_docstring(clean=True)
+    except Exception:  # an odd literal (bytes, f-string) is simply not a docstring
+        return None
+    return doc or None
+
+
+def _self_attr(node: cst.BaseExpression, receiver: str) -> str | None:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == receiver:
+        return node.attr.value
+    return None
+
+
+def _class_statements(cls: cst.ClassDef):
+    body = cls.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        yield from body.body
+        return
+    for statement in body.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        else:
+            yield statement
+
+
+def _module_level_statements(body):
+    """Statements executed at module level, including inside if/try/for/while/with blocks."""
+    stack = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                yield small
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.NamedExpr):
+                    yield small.value
+            continue
+        yield statement
+        if isinstance(statement, cst.With):
+            yield from statement.items
+        blocks = []
+        if isinstance(statement, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar)):
+            blocks.append(statement.body)
+            orelse = getattr(statement, "orelse", None)
+            while isinstance(orelse, cst.If):
+                blocks.append(orelse.body)
+                orelse = orelse.orelse
+            if orelse is not None:
+                blocks.append(orelse.body)
+            for handler in getattr(statement, "handlers", ()):
+                blocks.append(handler.body)
+            if getattr(statement, "finalbody", None) is not None:
+                blocks.append(statement.finalbody.body)
+        inner = []
+        for block in blocks:
+            if isinstance(block, cst.SimpleStatementSuite):
+                inner.append(cst.SimpleStatementLine(body=block.body))
+            else:
+                inner.extend(block.body)
+        stack.extend(reversed(inner))
+
+
+def _target_name_nodes(target) -> list[cst.Name]:
+    out = []
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            out.append(node)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in node.elements)
+        elif isinstance(node, cst.StarredElement):
+            stack.append(node.value)
+    return out
+
+
+def _target_names(target) -> list[str]:
+    return [n.value for n in _target_name_nodes(target)]

@@ -1,0 +1,52 @@
+"""Rule ids of the diagnostics the front end itself emits (the ``SFN0xx`` range).
+
+The lint (``sfncompile.lint``) owns ``SFN1xx`` and up; it reads the IR and
+never re-parses source. The front end reports only what stops it from
+reading the source faithfully:
+
+=======  ===================================================================
+SFN001   Python syntax error (position as Python reports it)
+SFN002   no flow class: no subclass of ``FlowSpec`` from sfncompile/metaflow
+SFN003   several flow classes in the file and no ``--flow NAME`` given
+SFN004   ``--flow NAME`` names no flow class of the file
+SFN005   a decorator argument (or ``@step(start=/end=)``) cannot be evaluated
+         statically; the message lists what is allowed
+SFN006   a ``Parameter``/``IncludeFile`` argument cannot be read statically
+         (name, default, type, help, required)
+SFN007   a decorator that is neither a name nor a call (``@a[0]``, ``@f()()``)
+SFN008   the file cannot be decoded (not UTF-8 / bad coding cookie)
+SFN009   a step decorator placed below ``@step`` (Metaflow refuses it too)
+SFN010   warning: unknown ``Parameter`` keyword, ignored
+SFN099   internal error of the front end (a bug: please report it)
+=======  ===================================================================
+
+Malformed ``self.next(...)`` calls are not reported here: the front end
+records them in ``Transition.malformed`` and the lint reports them with its
+own rule id, next to the other transition rules.
+"""
+
+SYNTAX = "SFN001"
+NO_FLOW = "SFN002"
+SEVERAL_FLOWS = "SFN003"
+FLOW_NOT_FOUND = "SFN004"
+DECORATOR_ARGUMENT = "SFN005"
+PARAMETER = "SFN006"
+DECORATOR_FORM = "SFN007"
+UNREADABLE = "SFN008"
+DECORATOR_BELOW_STEP = "SFN009"
+PARAMETER_KEYWORD = "SFN010"
+INTERNAL = "SFN099"
+
+ALL = {
+    SYNTAX: "Python syntax error",
+    NO_FLOW: "no flow class in the file",
+    SEVERAL_FLOWS: "several flow classes, none chosen",
+    FLOW_NOT_FOUND: "the chosen flow class does not exist",
+    DECORATOR_ARGUMENT: "decorator argument not statically evaluable",
+    PARAMETER: "Parameter argument not statically readable",
+    DECORATOR_FORM: "unsupported decorator expression",
+    UNREADABLE: "source cannot be decoded",
+    DECORATOR_BELOW_STEP: "step decorator below @step",
+    PARAMETER_KEYWORD: "unknown Parameter keyword",
+    INTERNAL: "internal front-end error",
+}
