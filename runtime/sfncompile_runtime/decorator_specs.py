@@ -15,6 +15,13 @@ from typing import Any, Callable
 STEP = "step"
 FLOW = "flow"
 
+# Attributes a flow has on its own: an artifact or parameter of the same name
+# would shadow them (``self.name = ...`` breaks the runtime and the client).
+RESERVED_ATTRIBUTES = frozenset({
+    "name", "next", "input", "index", "inputs", "cmd", "foreach_stack", "merge_artifacts",
+    "script_name",
+})
+
 
 @dataclass(frozen=True)
 class DecoratorSpec:
@@ -69,6 +76,24 @@ def _instance(kind, what):
     return check
 
 
+def _identifier(value):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isidentifier():
+        return f"must be an artifact name (a Python identifier), got {value!r}"
+    if value in RESERVED_ATTRIBUTES:
+        return f"{value!r} is reserved by the flow; choose another artifact name"
+    return None
+
+
+def _non_negative_int(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return f"must be a whole number >= 0, got {value!r}"
+    return None
+
+
 def _bool(value):
     return None if value is None or isinstance(value, bool) else f"must be True or False, got {value!r}"
 
@@ -95,7 +120,69 @@ def _packages(value):
 
 # -- schedules --------------------------------------------------------------
 
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#LW\-]+$")
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
+_DAYS = {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+
+# (name, lowest, highest, names) for EventBridge's six fields, in order.
+_CRON_FIELDS = (
+    ("minutes", 0, 59, {}),
+    ("hours", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _DAYS),
+    ("year", 1970, 2199, {}),
+)
+_CRON_EXAMPLE = "e.g. '0 3 * * ? *' for 03:00 every day"
+
+
+def _cron_value(text, lo, hi, names, field_name):
+    """One value of a cron field (a number or a name); an error string or None."""
+    upper = text.upper()
+    if upper in names:
+        return None
+    if not text.isdigit():
+        return f"{text!r} is not a valid {field_name} value"
+    if not lo <= int(text) <= hi:
+        return f"{field_name} value {text} is out of range {lo}-{hi}"
+    return None
+
+
+def _cron_item(item, index):
+    """One comma-separated item of field ``index``; an error string or None."""
+    field_name, lo, hi, names = _CRON_FIELDS[index]
+    upper = item.upper()
+    if upper == "*":
+        return None
+    if upper == "?":
+        return None if index in (2, 4) else f"'?' is only allowed in day-of-month or day-of-week, not {field_name}"
+    if index == 2 and upper in ("L", "LW"):
+        return None
+    if index == 2 and upper.endswith("W"):
+        return _cron_value(item[:-1], lo, hi, names, field_name)
+    if index == 4 and upper == "L":
+        return None
+    if index == 4 and upper.endswith("L"):
+        return _cron_value(item[:-1], lo, hi, names, field_name)
+    if index == 4 and "#" in item:
+        day, _, nth = item.partition("#")
+        if not nth.isdigit() or not 1 <= int(nth) <= 5:
+            return f"{item!r}: the week number after '#' must be 1-5"
+        return _cron_value(day, lo, hi, names, field_name)
+    base, slash, step = item.partition("/")
+    if slash:
+        if not step.isdigit() or int(step) == 0:
+            return f"{item!r}: the increment after '/' must be a positive number"
+        if base == "*":
+            return None
+    if "-" in base:
+        first, _, last = base.partition("-")
+        for part in (first, last):
+            err = _cron_value(part, lo, hi, names, field_name)
+            if err:
+                return err
+        return None
+    return _cron_value(base, lo, hi, names, field_name)
 
 
 def cron_error(expr: str) -> str | None:
@@ -103,23 +190,21 @@ def cron_error(expr: str) -> str | None:
     if not isinstance(expr, str):
         return f"must be a string, got {expr!r}"
     fields = expr.split()
+    if len(fields) == 5:
+        return (f"{expr!r} has 5 fields; EventBridge cron has 6 (minutes hours day-of-month month "
+                f"day-of-week year) and needs '?' in one of the day fields: {_CRON_EXAMPLE}")
     if len(fields) != 6:
         return (f"{expr!r} has {len(fields)} fields; EventBridge cron needs 6 "
-                "(minutes hours day-of-month month day-of-week year), e.g. '0 3 * * ? *'")
-    if not all(_CRON_FIELD.match(f) for f in fields):
-        return f"{expr!r} has a field with characters cron does not allow"
+                f"(minutes hours day-of-month month day-of-week year), {_CRON_EXAMPLE}")
+    for index, text in enumerate(fields):
+        for item in text.split(","):
+            err = _cron_item(item, index) if item else f"field {_CRON_FIELDS[index][0]} has an empty item"
+            if err:
+                return f"{expr!r}: {err}"
     dom, dow = fields[2], fields[4]
     if (dom == "?") == (dow == "?"):
         return (f"{expr!r}: exactly one of day-of-month and day-of-week must be '?' "
-                "(EventBridge rule), e.g. '0 3 * * ? *'")
-    limits = [(0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2199)]
-    for text, (lo, hi) in zip(fields, limits):
-        for number in re.findall(r"\d+", text.split("#")[0]):
-            value = int(number)
-            if text.split("/")[-1] == number and "/" in text:
-                continue  # a step, not a value
-            if not lo <= value <= hi and fields.index(text) not in (3, 4):
-                return f"{expr!r}: {value} is out of range {lo}-{hi}"
+                f"(EventBridge rule), {_CRON_EXAMPLE}")
     return None
 
 
@@ -137,12 +222,15 @@ def timezone_error(name: str) -> str | None:
 
 
 def _schedule_all(args):
-    chosen = [k for k in ("hourly", "daily", "weekly") if args.get(k)]
+    chosen = [k for k in ("hourly", "daily", "weekly") if args.get(k) is True]
     if args.get("cron"):
         chosen.append("cron")
-    explicit = [k for k in ("hourly", "weekly", "cron") if args.get(k)]
-    if len(explicit) > 1:
-        return [(None, f"give only one of hourly=, daily=, weekly=, cron= (got {', '.join(explicit)})")]
+    if len(chosen) > 1:
+        return [(None, f"give only one of hourly=True, daily=True, weekly=True or cron=... "
+                       f"(got {', '.join(chosen)})")]
+    if args.get("timezone") and not args.get("cron"):
+        return [("timezone", "timezone= applies to a cron= schedule only: give cron='...' too, "
+                             "or drop timezone=")]
     return []
 
 
@@ -214,7 +302,7 @@ def _add(spec: DecoratorSpec):
 
 _add(DecoratorSpec("resources", (STEP,), {"cpu": 1, "gpu": None, "disk": None, "memory": 4096,
                                           "shared_memory": None},
-                   {"cpu": _positive_number, "gpu": _non_negative_number, "disk": _positive_number,
+                   {"cpu": _positive_number, "gpu": _non_negative_int, "disk": _positive_number,
                     "memory": _positive_number, "shared_memory": _positive_number}))
 _add(DecoratorSpec("batch", (STEP,), {
     "cpu": None, "gpu": None, "memory": None, "image": None, "queue": None, "iam_role": None,
@@ -223,7 +311,7 @@ _add(DecoratorSpec("batch", (STEP,), {
     "inferentia": 0, "trainium": None, "efa": 0, "host_volumes": None, "efs_volumes": None,
     "ephemeral_storage": None, "log_driver": None, "log_options": None, "aws_batch_tags": None,
     "privileged": False},
-    {"cpu": _positive_number, "gpu": _non_negative_number, "memory": _positive_number,
+    {"cpu": _positive_number, "gpu": _non_negative_int, "memory": _positive_number,
      "image": _instance(str, "an image name"), "queue": _instance(str, "a job queue name or ARN"),
      "iam_role": _instance(str, "a role ARN"), "execution_role": _instance(str, "a role ARN"),
      "shared_memory": _positive_number, "max_swap": _non_negative_number,
@@ -232,7 +320,7 @@ _add(DecoratorSpec("batch", (STEP,), {
 _add(DecoratorSpec("retry", (STEP,), {"times": 3, "minutes_between_retries": 2},
                    {"times": _int_between(0, 4), "minutes_between_retries": _non_negative_number}))
 _add(DecoratorSpec("catch", (STEP,), {"var": None, "print_exception": True},
-                   {"var": _instance(str, "an artifact name"), "print_exception": _bool}))
+                   {"var": _identifier, "print_exception": _bool}))
 _add(DecoratorSpec("timeout", (STEP,), {"seconds": 0, "minutes": 0, "hours": 0},
                    {"seconds": _non_negative_number, "minutes": _non_negative_number,
                     "hours": _non_negative_number}, _timeout_all))

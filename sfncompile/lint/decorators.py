@@ -1,0 +1,123 @@
+"""Rules about decorators: known, at the right level, with valid arguments.
+
+The argument checks themselves live in ``sfncompile_runtime.decorator_specs``,
+shared with the authoring API, so a value lint accepts is one the container
+accepts too.
+"""
+
+from __future__ import annotations
+
+from sfncompile_runtime import decorator_specs as specs
+
+from .registry import diag, rule
+from .view import FlowView
+
+# Decorators Metaflow users may carry over that have no meaning on Step
+# Functions + Batch: refused with the reason rather than silently ignored.
+UNSUPPORTED = {
+    "parallel": "@parallel (multi-node gang scheduling) is not supported on Step Functions; "
+                "use a foreach (self.next(self.step, foreach='items')) instead",
+    "kubernetes": "@kubernetes is not supported: steps run on AWS Batch; use @batch or @resources",
+    "slurm": "@slurm is not supported: steps run on AWS Batch; use @batch or @resources",
+    "airflow_s3_key_sensor": "Airflow sensors are not supported on Step Functions; use @trigger",
+    "airflow_external_task_sensor": "Airflow sensors are not supported on Step Functions; use @trigger_on_finish",
+    "unbounded_foreach": "@unbounded_foreach is not supported on Step Functions; use a foreach",
+}
+
+
+def _all_decorators(view: FlowView):
+    """(level, owner name, Decorator) for the flow's and every step's decorators."""
+    for deco in view.graph.decorators or []:
+        yield specs.FLOW, view.graph.name, deco
+    for name, step in view.steps.items():
+        for deco in step.decorators:
+            if deco.name != "step":
+                yield specs.STEP, name, deco
+
+
+def _where(view: FlowView, level, owner, deco):
+    if deco.span is not None:
+        return deco.span
+    return view.flow_span() if level == specs.FLOW else view.step_span(owner)
+
+
+def _owner(level, owner):
+    return f"flow {owner}" if level == specs.FLOW else f"step '{owner}'"
+
+
+@rule("SFN141", "unknown-decorator")
+def unknown_decorator(view: FlowView):
+    for level, owner, deco in _all_decorators(view):
+        if deco.name in specs.SPECS or deco.name in UNSUPPORTED:
+            continue
+        known = specs.STEP_DECORATORS if level == specs.STEP else specs.FLOW_DECORATORS
+        yield diag("SFN141", f"unknown decorator @{deco.name} on {_owner(level, owner)}; supported here: "
+                             + ", ".join("@" + k for k in known), _where(view, level, owner, deco))
+
+
+@rule("SFN142", "decorator-wrong-level")
+def decorator_wrong_level(view: FlowView):
+    for level, owner, deco in _all_decorators(view):
+        spec = specs.SPECS.get(deco.name)
+        if spec is None or level in spec.levels:
+            continue
+        place = "on the flow class" if specs.FLOW in spec.levels else "on a step method"
+        yield diag("SFN142", f"@{deco.name} is not allowed on {_owner(level, owner)}: put it {place}",
+                   _where(view, level, owner, deco))
+
+
+@rule("SFN143", "decorator-positional-arguments")
+def decorator_positional(view: FlowView):
+    for level, owner, deco in _all_decorators(view):
+        if deco.positional:
+            yield diag("SFN143", f"@{deco.name} on {_owner(level, owner)} got positional arguments; pass them "
+                                 f"by keyword, e.g. @retry(times=2)", _where(view, level, owner, deco))
+
+
+@rule("SFN144", "duplicate-decorator")
+def duplicate_decorator(view: FlowView):
+    seen: set = set()
+    for level, owner, deco in _all_decorators(view):
+        key = (level, owner, deco.name)
+        if key in seen:
+            yield diag("SFN144", f"@{deco.name} appears twice on {_owner(level, owner)}; keep one and merge "
+                                 "their arguments", _where(view, level, owner, deco))
+        seen.add(key)
+
+
+@rule("SFN145", "decorator-unknown-argument")
+def decorator_unknown_argument(view: FlowView):
+    for level, owner, deco in _all_decorators(view):
+        spec = specs.SPECS.get(deco.name)
+        if spec is None or level not in spec.levels:
+            continue
+        for key in deco.args:
+            if key not in spec.defaults:
+                allowed = ", ".join(sorted(spec.defaults)) or "none"
+                yield diag("SFN145", f"@{deco.name} has no argument '{key}' (allowed: {allowed}); "
+                                     "remove it or fix its spelling", _where(view, level, owner, deco))
+
+
+@rule("SFN140", "decorator-invalid-argument")
+def decorator_invalid_argument(view: FlowView):
+    for level, owner, deco in _all_decorators(view):
+        spec = specs.SPECS.get(deco.name)
+        if spec is None or level not in spec.levels:
+            continue
+        known = {k: v for k, v in deco.args.items() if k in spec.defaults}
+        for _key, message in specs.validate(deco.name, known, level):
+            yield diag("SFN140", f"on {_owner(level, owner)}: {message}", _where(view, level, owner, deco))
+
+
+@rule("SFN160", "unsupported-on-step-functions")
+def unsupported(view: FlowView):
+    from .view import T_PARALLEL
+    for level, owner, deco in _all_decorators(view):
+        if deco.name in UNSUPPORTED:
+            yield diag("SFN160", f"{UNSUPPORTED[deco.name]} ({_owner(level, owner)})",
+                       _where(view, level, owner, deco))
+    for name in view.steps:
+        if view.transition_shape(name) == T_PARALLEL:
+            yield diag("SFN160", f"step '{name}' uses self.next(..., num_parallel=...): multi-node @parallel "
+                                 "steps are not supported on Step Functions; use foreach= instead",
+                       view.next_span(name))

@@ -1,0 +1,105 @@
+"""Rules about parameters and artifacts: unique, and not shadowing what the
+flow already defines."""
+
+from __future__ import annotations
+
+from sfncompile_runtime.decorator_specs import RESERVED_ATTRIBUTES
+
+from .registry import diag, rule
+from .view import FlowView
+
+# Names the command line keeps for itself (Metaflow's list; '-' and '_' forms).
+_CLI_RESERVED = ("params", "with", "tag", "namespace", "obj", "tags", "decospecs", "run-id-file",
+                 "max-num-splits", "max-workers", "max-log-size", "user-namespace", "run-id",
+                 "task-id", "runner-attribute-file")
+RESERVED_PARAMETER_NAMES = frozenset(_CLI_RESERVED) | frozenset(n.replace("-", "_") for n in _CLI_RESERVED)
+
+
+def _param_span(view, param):
+    return param.span or view.flow_span()
+
+
+@rule("SFN150", "duplicate-parameter")
+def duplicate_parameter(view: FlowView):
+    seen: dict[str, str] = {}
+    for param in view.graph.parameters or []:
+        key = str(param.name).lower()
+        if key in seen:
+            yield diag("SFN150", f"parameter name '{param.name}' is used twice (by {seen[key]} and {param.attr}; "
+                                 "names are case-insensitive): give each parameter its own name",
+                       _param_span(view, param))
+        else:
+            seen[key] = param.attr
+
+
+@rule("SFN151", "parameter-shadows-step-or-attribute")
+def parameter_shadows(view: FlowView):
+    params = view.graph.parameters or []
+    attrs = {p.attr for p in params}
+    class_attrs = set(view.graph.class_attrs or {})
+    for param in params:
+        for label in dict.fromkeys([param.attr, param.name]):
+            if label in view.steps:
+                yield diag("SFN151", f"parameter '{label}' has the same name as a step; rename the parameter "
+                                     "or the step", _param_span(view, param))
+                break
+            if label == param.name and label != param.attr and (label in attrs or label in class_attrs):
+                yield diag("SFN151", f"parameter name '{label}' is also the name of another flow attribute; "
+                                     f"rename one of them", _param_span(view, param))
+                break
+
+
+@rule("SFN152", "parameter-reserved-name")
+def parameter_reserved(view: FlowView):
+    for param in view.graph.parameters or []:
+        for label in dict.fromkeys([param.attr, param.name]):
+            if label in RESERVED_ATTRIBUTES:
+                yield diag("SFN152", f"parameter '{label}' would shadow the flow's own '{label}' attribute; "
+                                     f"choose another name, e.g. '{label}_value'", _param_span(view, param))
+                break
+            if label in RESERVED_PARAMETER_NAMES:
+                yield diag("SFN152", f"parameter name '{label}' is reserved by the command line; choose "
+                                     f"another name, e.g. 'flow_{label}'", _param_span(view, param))
+                break
+
+
+@rule("SFN156", "required-parameter-on-schedule")
+def required_parameter_on_schedule(view: FlowView):
+    if view.graph.decorator("schedule") is None:
+        return
+    for param in view.graph.parameters or []:
+        if param.required and not param.has_default:
+            yield diag("SFN156", f"parameter '{param.name}' is required but the flow runs on a schedule, "
+                                 "which starts runs with no parameters: give it a default",
+                       _param_span(view, param))
+
+
+@rule("SFN154", "artifact-reserved-name")
+def artifact_reserved(view: FlowView):
+    for name, step in view.steps.items():
+        for attr, span in (step.assigned_attrs or {}).items():
+            if attr in RESERVED_ATTRIBUTES:
+                yield diag("SFN154", f"step '{name}' assigns self.{attr}, but '{attr}' is reserved by the flow; "
+                                     f"store the value under another name, e.g. self.{attr}_value",
+                           span or view.step_span(name))
+
+
+@rule("SFN155", "artifact-overwrites-parameter")
+def artifact_overwrites_parameter(view: FlowView):
+    params = {p.attr: p for p in view.graph.parameters or []}
+    for name, step in view.steps.items():
+        for attr, span in (step.assigned_attrs or {}).items():
+            if attr in params:
+                yield diag("SFN155", f"step '{name}' assigns self.{attr}, but '{attr}' is a parameter and "
+                                     f"parameters are read-only: store the value under another name",
+                           span or view.step_span(name))
+
+
+@rule("SFN157", "artifact-shadows-step")
+def artifact_shadows_step(view: FlowView):
+    for name, step in view.steps.items():
+        for attr, span in (step.assigned_attrs or {}).items():
+            if attr in view.steps:
+                yield diag("SFN157", f"step '{name}' assigns self.{attr}, which replaces the step '{attr}' "
+                                     "for the rest of the run: store the value under another name",
+                           span or view.step_span(name))
