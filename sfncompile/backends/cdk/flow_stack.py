@@ -1,0 +1,408 @@
+"""The per-flow stack: job definitions, least-privilege roles, the state machine,
+schedules, event triggers and terminal-state notifications.
+
+The state machine is the exact text ``sfncompile compile`` emits, given as
+``DefinitionString`` with ``DefinitionSubstitutions`` for its ``${Name}``
+placeholders; nothing in this module rewrites the definition.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ...diagnostics import UserError
+from .build import FlowBuild
+from .definition_uses import definition_uses
+from .findings import acknowledge_nag, skip_checkov
+from .jobspec import job_definition_properties
+from .platform import bucket_name, job_queue_arn, table_name
+from .settings import FlowSettings, deployment_name, project_branch
+
+TAG_PREFIX = "sfncompile:"
+BATCH_LOG_GROUP = "/aws/batch/job"
+
+
+def schedule_expression(args: dict[str, Any]) -> str:
+    """``@schedule`` arguments as an EventBridge Scheduler expression."""
+    if args.get("cron"):
+        return f"cron({args['cron']})"
+    if args.get("hourly"):
+        return "cron(0 * * * ? *)"
+    if args.get("weekly"):
+        return "cron(0 0 ? * SUN *)"
+    return "cron(0 0 * * ? *)"  # daily, Metaflow's default
+
+
+def parameter_defaults(graph) -> dict[str, Any]:
+    return {p.name: p.default for p in graph.parameters if p.has_default and not p.default_is_function}
+
+
+def _event_specs(args: dict[str, Any]) -> list[dict[str, Any]]:
+    events = list(args.get("events") or [])
+    if args.get("event"):
+        events.insert(0, args["event"])
+    return [e if isinstance(e, dict) else {"name": e} for e in events]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", name.title()) or "X"
+
+
+class FlowStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, build: FlowBuild, settings: FlowSettings, **kwargs):
+        graph = build.graph
+        project = graph.decorator("project")
+        project_args = dict(project.args) if project else None
+        self.deployment = deployment_name(graph.name, project_args, settings)
+        super().__init__(scope, construct_id, stack_name=self.deployment,
+                         description=f"sfncompile flow {graph.name} ({self.deployment})", **kwargs)
+        self.build, self.settings, self.graph = build, settings, graph
+        platform = settings.platform
+        self.bucket = bucket_name(self, platform)
+        self.table = table_name(platform)
+        self.queue_arn = job_queue_arn(self, platform)
+        self.prefix = settings.datastore_prefix.strip("/")
+        self.data_prefix = f"{self.prefix}/{graph.name}" if self.prefix else graph.name
+        self.datastore_root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
+        self.state_machine_arn = self.format_arn(service="states", resource="stateMachine",
+                                                 resource_name=self.deployment,
+                                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=self.table)
+
+        tags = {"flow": graph.name, "deployment": self.deployment,
+                "production_token": settings.production_token or "none",
+                "deployer": settings.deployer or "unknown"}
+        if project_args:
+            tags.update(project=project_args["name"], branch=project_branch(project_args, settings))
+        for key, value in tags.items():
+            cdk.Tags.of(self).add(TAG_PREFIX + key, value)
+
+        job_role, execution_role = self._job_roles()
+        jobdef_refs = self._job_definitions(job_role, execution_role)
+        self.state_machine = self._state_machine(jobdef_refs)
+        self._schedule()
+        self._triggers()
+        self._terminal_notifications()
+
+        cdk.CfnOutput(self, "StateMachineArn", value=self.state_machine.attr_arn)
+        cdk.CfnOutput(self, "DatastoreRoot", value=self.datastore_root)
+        cdk.CfnOutput(self, "FlowName", value=graph.name)
+        cdk.CfnOutput(self, "ProductionToken", value=settings.production_token or "none")
+
+    # -- roles -----------------------------------------------------------------
+    def _job_roles(self) -> tuple[iam.Role, iam.Role]:
+        job_role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                            description=f"Batch jobs of {self.graph.name}: its datastore prefix and "
+                                        "side-channel items only")
+        objects = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
+        job_role.add_to_policy(iam.PolicyStatement(
+            sid="FlowDatastoreObjects", actions=["s3:GetObject", "s3:PutObject"], resources=[objects]))
+        job_role.add_to_policy(iam.PolicyStatement(
+            sid="FlowDatastoreListing", actions=["s3:ListBucket"],
+            resources=[f"arn:{self.partition}:s3:::{self.bucket}"],
+            conditions={"StringLike": {"s3:prefix": [f"{self.data_prefix}/*"]}}))
+        job_role.add_to_policy(iam.PolicyStatement(
+            sid="FlowSideChannelItems", actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            resources=[self.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
+        acknowledge_nag(job_role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(objects)}]",
+                        "objects under this flow's own datastore prefix; artifact keys are content hashes")
+
+        execution_role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                                  description="Batch/ECS agent: write the job's container logs")
+        execution_role.add_to_policy(iam.PolicyStatement(
+            sid="ContainerLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[self.format_arn(service="logs", resource="log-group",
+                                       resource_name=f"{BATCH_LOG_GROUP}:*",
+                                       arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)]))
+        acknowledge_nag(execution_role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                                        f"<AWS::AccountId>:log-group:{BATCH_LOG_GROUP}:*]",
+                        "log streams are created per job with names not known in advance; Batch's log group only")
+        image = self.settings.image
+        if ".dkr.ecr." in image:
+            repo = image.split("/", 1)[1].split(":")[0].split("@")[0]
+            region = image.split(".dkr.ecr.")[1].split(".")[0]
+            account = image.split(".")[0]
+            execution_role.add_to_policy(iam.PolicyStatement(
+                sid="PullImage", actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=[f"arn:{self.partition}:ecr:{region}:{account}:repository/{repo}"]))
+            execution_role.add_to_policy(iam.PolicyStatement(
+                sid="RegistryLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+            acknowledge_nag(execution_role, "AwsSolutions-IAM5[Resource::*]",
+                            "ecr:GetAuthorizationToken has no resource-level permissions")
+        return job_role, execution_role
+
+    # -- job definitions -------------------------------------------------------
+    def _job_definitions(self, job_role: iam.Role, execution_role: iam.Role) -> dict[str, str]:
+        fargate = self.settings.platform.default_compute.startswith("fargate")
+        code_key = f"{self.data_prefix}/code/{self.settings.code_sha256}.tar.gz"
+        static_env = {
+            "SFNCOMPILE_CODE_URL": f"s3://{self.bucket}/{code_key}",
+            "SFNCOMPILE_CODE_SHA256": self.settings.code_sha256,
+            "SFNCOMPILE_DATASTORE": self.datastore_root,
+            "SFNCOMPILE_SIDE_CHANNEL": self.table,
+            "SFNCOMPILE_PRODUCTION_TOKEN": self.settings.production_token,
+        }
+        refs = {}
+        for placeholder, spec in sorted(self.build.job_specs.items()):
+            suffix = placeholder[len("JobDefinition"):] or "Default"
+            name = f"{self.deployment}-{re.sub(r'[^A-Za-z0-9_-]', '-', suffix)}"[:128]
+            try:
+                props = job_definition_properties(
+                    spec, name=name, image=self.settings.image, fargate=fargate,
+                    job_role_arn=job_role.role_arn, execution_role_arn=execution_role.role_arn,
+                    assign_public_ip=self.settings.platform.networking.assign_public_ip,
+                    environment=static_env)
+            except ValueError as exc:
+                raise UserError(f"{self.graph.name}: {exc}")
+            resource = cdk.CfnResource(self, f"Job{_safe(suffix)}", type="AWS::Batch::JobDefinition",
+                                       properties=props)
+            refs[placeholder] = resource.ref
+            self._jobdef_names = [*getattr(self, "_jobdef_names", []), name]
+        return refs
+
+    # -- state machine ---------------------------------------------------------
+    def _state_machine(self, jobdef_refs: dict[str, str]) -> sfn.CfnStateMachine:
+        build = self.build
+        substitutions: dict[str, str] = {}
+        for name in sorted(build.placeholders):
+            if name in jobdef_refs:
+                substitutions[name] = jobdef_refs[name]
+            elif name == "JobQueue":
+                substitutions[name] = self.queue_arn
+            elif name.startswith("JobQueue"):
+                kind = name[len("JobQueue"):].lower()
+                substitutions[name] = job_queue_arn(self, self.settings.platform, kind)
+            elif name in ("SideChannelTable", "SideChannelTableName"):
+                substitutions[name] = self.table
+            elif name in ("DatastoreBucket", "Bucket", "ManifestBucket"):
+                substitutions[name] = self.bucket
+            elif name == "DatastoreRoot":
+                substitutions[name] = self.datastore_root
+            elif name == "StateMachineArn":
+                substitutions[name] = self.state_machine_arn
+            else:
+                raise UserError(f"{self.graph.name}: the state machine needs ${{{name}}}, "
+                                "which the CDK back end does not know how to fill")
+        uses = definition_uses(build.definition)
+        if uses.unknown:
+            raise UserError(f"{self.graph.name}: the state machine calls {', '.join(sorted(uses.unknown))}, "
+                            "which the CDK back end cannot grant")
+
+        role = iam.Role(self, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                        description=f"state machine {self.deployment}: its queue, job definitions and table")
+        jobdef_arns = [self.format_arn(service="batch", resource="job-definition", resource_name=f"{n}:*")
+                       for n in getattr(self, "_jobdef_names", [])]
+        queues = sorted({v for k, v in substitutions.items() if k.startswith("JobQueue")} or {self.queue_arn})
+        if uses.batch or uses.batch_sync:
+            role.add_to_policy(iam.PolicyStatement(sid="SubmitJobs", actions=["batch:SubmitJob"],
+                                                   resources=[*queues, *jobdef_arns]))
+            for arn in jobdef_arns:
+                acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(arn)}]",
+                                "any revision of this flow's own job definition (revisions change on every deploy)")
+        if uses.batch_sync:
+            # The .sync integration polls the job and stops it when the state is cancelled.
+            role.add_to_policy(iam.PolicyStatement(sid="FollowJobs", actions=["batch:DescribeJobs"],
+                                                   resources=["*"]))
+            role.add_to_policy(iam.PolicyStatement(
+                sid="StopJobs", actions=["batch:TerminateJob"],
+                resources=[self.format_arn(service="batch", resource="job", resource_name="*")]))
+            role.add_to_policy(iam.PolicyStatement(
+                sid="JobEvents", actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[self.format_arn(service="events", resource="rule",
+                                           resource_name="StepFunctionsGetEventsForBatchJobsRule")]))
+            acknowledge_nag(role, "AwsSolutions-IAM5[Resource::*]",
+                            "batch:DescribeJobs (used by the .sync integration) and the log-delivery and X-Ray "
+                            "actions support no resource-level permissions; no data is reachable through them")
+            acknowledge_nag(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:batch:<AWS::Region>:"
+                                  "<AWS::AccountId>:job/*]",
+                            "job ids are generated at submission; TerminateJob only stops jobs, reads no data")
+        if uses.dynamodb_actions:
+            role.add_to_policy(iam.PolicyStatement(
+                sid="SideChannel", actions=sorted(uses.dynamodb_actions), resources=[self.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
+        if uses.s3_read or uses.s3_write:
+            actions = (["s3:GetObject"] if uses.s3_read else []) + (["s3:PutObject"] if uses.s3_write else [])
+            resources_s3 = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
+            role.add_to_policy(iam.PolicyStatement(sid="Manifests", actions=actions, resources=[resources_s3]))
+            acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(resources_s3)}]",
+                            "foreach manifests under this flow's own datastore prefix")
+        if uses.distributed_map:
+            role.add_to_policy(iam.PolicyStatement(sid="ChildExecutions", actions=["states:StartExecution"],
+                                                   resources=[self.state_machine_arn]))
+            executions = self.format_arn(service="states", resource="execution",
+                                         resource_name=f"{self.deployment}/*",
+                                         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            role.add_to_policy(iam.PolicyStatement(sid="ChildExecutionStatus",
+                                                   actions=["states:DescribeExecution", "states:StopExecution"],
+                                                   resources=[executions]))
+            acknowledge_nag(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                                  f"<AWS::AccountId>:execution:{self.deployment}/*]",
+                            "Distributed Map child executions of this state machine only")
+        role.add_to_policy(iam.PolicyStatement(
+            sid="ExecutionLogs",
+            actions=["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                     "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                     "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+            resources=["*"]))
+        role.add_to_policy(iam.PolicyStatement(
+            sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                                    "xray:GetSamplingTargets"], resources=["*"]))
+        if not uses.batch_sync:
+            acknowledge_nag(role, "AwsSolutions-IAM5[Resource::*]",
+                            "the log-delivery and X-Ray actions support no resource-level permissions")
+        skip_checkov(role, "CKV_AWS_111", "write actions on '*' are log delivery, X-Ray and batch:TerminateJob, "
+                                          "none supports resource-level permissions or reaches data")
+
+        log_group = logs.LogGroup(self, "ExecutionLog", log_group_name=f"/aws/vendedlogs/states/{self.deployment}",
+                                  retention=_retention(self.settings.log_retention_days),
+                                  removal_policy=cdk.RemovalPolicy.DESTROY)
+        skip_checkov(log_group, "CKV_AWS_158", "execution events hold run ids and step names, not data; "
+                                               "a customer KMS key costs $1/month per flow")
+        machine = sfn.CfnStateMachine(
+            self, "StateMachine",
+            state_machine_name=self.deployment,
+            state_machine_type="STANDARD",
+            role_arn=role.role_arn,
+            definition_string=build.definition_text,
+            definition_substitutions=substitutions,
+            logging_configuration=sfn.CfnStateMachine.LoggingConfigurationProperty(
+                level="ALL", include_execution_data=False,
+                destinations=[sfn.CfnStateMachine.LogDestinationProperty(
+                    cloud_watch_logs_log_group=sfn.CfnStateMachine.CloudWatchLogsLogGroupProperty(
+                        log_group_arn=log_group.log_group_arn))]),
+            tracing_configuration=sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True),
+        )
+        # The role's policy must exist before the state machine first runs (the role ARN alone
+        # only orders the role itself).
+        machine.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        return machine
+
+    def _nag_arn(self, arn: str) -> str:
+        resolved = self.resolve(arn)
+        if isinstance(resolved, dict) and "Fn::Join" in resolved:
+            parts = []
+            for part in resolved["Fn::Join"][1]:
+                if isinstance(part, dict) and "Ref" in part:
+                    parts.append(f"<{part['Ref']}>")
+                else:
+                    parts.append(str(part))
+            return "".join(parts)
+        return str(resolved)
+
+    # -- starting executions -----------------------------------------------------
+    def _start_role(self, construct_id: str, service: str) -> iam.Role:
+        role = iam.Role(self, construct_id, assumed_by=iam.ServicePrincipal(
+            service, conditions={"StringEquals": {"aws:SourceAccount": self.account}}))
+        role.add_to_policy(iam.PolicyStatement(actions=["states:StartExecution"],
+                                               resources=[self.state_machine.attr_arn]))
+        return role
+
+    def _schedule(self) -> None:
+        deco = self.graph.decorator("schedule")
+        if not deco:
+            return
+        args = deco.args
+        role = self._start_role("SchedulerRole", "scheduler.amazonaws.com")
+        scheduler.CfnSchedule(
+            self, "Schedule",
+            name=self.deployment[:64],
+            description=f"@schedule of {self.graph.name}",
+            schedule_expression=schedule_expression(args),
+            schedule_expression_timezone=args.get("timezone") or "UTC",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.state_machine.attr_arn, role_arn=role.role_arn,
+                input=json.dumps({"parameters": parameter_defaults(self.graph)}, sort_keys=True),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=2)),
+        )
+
+    def _triggers(self) -> None:
+        names = {p.name for p in self.graph.parameters}
+        trigger = self.graph.decorator("trigger")
+        if trigger:
+            events = _event_specs(trigger.args)
+            if len(events) > 1:
+                raise UserError(f"{self.graph.name}: @trigger with several events waits for all of them; "
+                                "EventBridge starts a run on any one event, so deploy one event per flow")
+            event = events[0]
+            mapping = event.get("parameters") or {}
+            if isinstance(mapping, list):
+                mapping = {name: name for name in mapping}
+            unknown = sorted(set(mapping) - names)
+            if unknown:
+                raise UserError(f"{self.graph.name}: @trigger maps event fields to unknown parameter(s) "
+                                f"{', '.join(unknown)}; parameters: {', '.join(sorted(names)) or 'none'}")
+            paths = {f"p{i}": f"$.detail.{field}" for i, (_, field) in enumerate(sorted(mapping.items()))}
+            body = ", ".join(f'"{param}": <p{i}>' for i, (param, _) in enumerate(sorted(mapping.items())))
+            template = '{"parameters": {' + body + "}}"
+            role = self._start_role("TriggerRole", "events.amazonaws.com")
+            self._rule("TriggerRule", f"@trigger({event['name']}) of {self.graph.name}",
+                       {"source": [self.settings.event_source], "detail-type": [event["name"]]},
+                       {"Arn": self.state_machine.attr_arn, "Id": "start", "RoleArn": role.role_arn,
+                        "InputTransformer": {"InputPathsMap": paths, "InputTemplate": template}})
+        on_finish = self.graph.decorator("trigger_on_finish")
+        if on_finish:
+            flows = list(on_finish.args.get("flows") or [])
+            if on_finish.args.get("flow"):
+                flows.insert(0, on_finish.args["flow"])
+            if len(flows) > 1:
+                raise UserError(f"{self.graph.name}: @trigger_on_finish with several flows waits for all of them; "
+                                "EventBridge starts a run on any one, so deploy one upstream flow")
+            upstream = flows[0] if isinstance(flows[0], str) else flows[0].get("name")
+            project = self.graph.decorator("project")
+            upstream_name = deployment_name(upstream.split(".")[-1], dict(project.args) if project else None,
+                                            self.settings)
+            upstream_arn = self.format_arn(service="states", resource="stateMachine", resource_name=upstream_name,
+                                           arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            role = self._start_role("FinishTriggerRole", "events.amazonaws.com")
+            self._rule("FinishTriggerRule", f"runs {self.graph.name} when {upstream} succeeds",
+                       {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+                        "detail": {"status": ["SUCCEEDED"], "stateMachineArn": [upstream_arn]}},
+                       {"Arn": self.state_machine.attr_arn, "Id": "start", "RoleArn": role.role_arn,
+                        "Input": json.dumps({"parameters": {}})})
+
+    def _terminal_notifications(self) -> None:
+        """Terminal states → an SNS topic (given or created) people and exit hooks subscribe to."""
+        hook = self.graph.decorator("exit_hook")
+        statuses = ["FAILED", "TIMED_OUT", "ABORTED"]
+        if hook and hook.args.get("on_success"):
+            statuses.append("SUCCEEDED")
+        topic_arn = self.settings.notification_topic_arn
+        if not topic_arn and not hook:
+            return
+        if not topic_arn:
+            topic = sns.Topic(self, "Notifications", topic_name=f"{self.deployment}-notifications",
+                              master_key=cdk.aws_kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+                              enforce_ssl=True)
+            topic.add_to_resource_policy(iam.PolicyStatement(
+                actions=["sns:Publish"], principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=[topic.topic_arn]))
+            topic_arn = topic.topic_arn
+        self._rule("TerminalStates", f"terminal states of {self.deployment}",
+                   {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+                    "detail": {"status": statuses, "stateMachineArn": [self.state_machine.attr_arn]}},
+                   {"Arn": topic_arn, "Id": "notify"})
+
+    def _rule(self, construct_id: str, description: str, pattern: dict, target: dict) -> None:
+        cdk.CfnResource(self, construct_id, type="AWS::Events::Rule", properties={
+            "Description": description, "EventBusName": self.settings.event_bus_name, "State": "ENABLED",
+            "EventPattern": pattern, "Targets": [target]})
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    for value in logs.RetentionDays:
+        if value.value == days:
+            return value
+    return logs.RetentionDays.ONE_MONTH
