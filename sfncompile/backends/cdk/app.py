@@ -19,6 +19,8 @@ OFFLINE_CONTEXT = {
     "aws:cdk:enable-asset-metadata": False,
     "aws:cdk:version-reporting": False,
     "@aws-cdk/core:newStyleStackSynthesis": True,
+    # Grant S3 log delivery through a bucket policy, not the legacy ACL.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
 }
 
 
