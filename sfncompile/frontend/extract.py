@@ -77,10 +77,18 @@ def decode(data: bytes | str, file: str) -> tuple[str | None, list[Diagnostic]]:
 
 def python_syntax_errors(text: str, file: str) -> list[Diagnostic]:
     """Python's own verdict: a SyntaxError (or null byte) as a positioned diagnostic."""
+    index = text.find("\0")
+    if index >= 0:
+        line = text.count("\n", 0, index) + 1
+        col = index - (text.rfind("\n", 0, index) + 1) + 1
+        return [Diagnostic(rules.SYNTAX, "Python syntax error: the source contains a null byte; remove it",
+                           Span(file, line, col))]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(text, file, "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST: no bytecode
+            # A full compile (not just the AST) also catches what the compiler
+            # rejects after parsing: ``return`` outside a function and the like.
+            compile(text, file, "exec", dont_inherit=True)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
@@ -89,11 +97,8 @@ def python_syntax_errors(text: str, file: str) -> list[Diagnostic]:
         end_col = getattr(exc, "end_offset", None) or 0
         return [Diagnostic(rules.SYNTAX, f"Python syntax error: {msg}; fix the syntax",
                            Span(file, line, max(col, 1), end_line, end_col))]
-    except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
-        index = text.find("\0")
-        line = text.count("\n", 0, index) + 1 if index >= 0 else 1
-        col = index - (text.rfind("\n", 0, index) + 1) + 1 if index >= 0 else 1
-        return [Diagnostic(rules.SYNTAX, f"Python syntax error: {exc}; remove it", Span(file, line, col))]
+    except ValueError as exc:
+        return [Diagnostic(rules.SYNTAX, f"Python syntax error: {exc}", Span(file, 1, 1))]
     except (RecursionError, MemoryError):
         return [Diagnostic(rules.SYNTAX, "the source is too deeply nested for Python to compile; simplify it",
                            Span(file, 1, 1))]

@@ -1,0 +1,237 @@
+"""Decorators and parameters: static evaluation, normalised values, errors with positions."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import col_of, line_of, parse, parse_ok, rules_of
+
+DECORATED = """
+from metaflow import FlowSpec, step, batch, retry, schedule, project, environment
+import metaflow as mf
+
+GiB = 1024
+CPUS = 2 * 2
+IMAGE = "repo/" + "image:" + "1.0"
+TAGS = ("a", "b")
+ENV = {"MODE": "prod", "LEVEL": str}
+
+@schedule(cron="0 3 * * ? *", timezone="Europe/Paris")
+@project(name="demo")
+class F(FlowSpec):
+    @batch(cpu=CPUS, memory=16 * GiB, image=IMAGE, queue=None, gpu=-(-1))
+    @retry(times=3, minutes_between_retries=0.5)
+    @mf.timeout(hours=1 + 1)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @environment(vars={"A": "x" * 3, "B": f"plain"}, tags=[*TAGS, "c"], flags={1, 2}, enabled=not False)
+    @mf.catch
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_decorators_evaluated_statically():
+    graph, diagnostics = parse(DECORATED)
+    start = graph["start"]
+    assert [d.name for d in start.decorators] == ["batch", "retry", "timeout"]
+    assert start.decorator("batch").args == {"cpu": 4, "memory": 16384, "image": "repo/image:1.0",
+                                              "queue": None, "gpu": 1}
+    assert start.decorator("retry").args == {"times": 3, "minutes_between_retries": 0.5}
+    assert start.decorator("timeout").args == {"hours": 2}
+    end = graph["end"]
+    assert end.decorator("environment").args == {"vars": {"A": "xxx", "B": "plain"}, "tags": ["a", "b", "c"],
+                                                 "flags": [1, 2], "enabled": True}
+    assert end.decorator("catch").args == {}
+    assert [d.name for d in graph.decorators] == ["schedule", "project"]
+    assert graph.decorator("schedule").args == {"cron": "0 3 * * ? *", "timezone": "Europe/Paris"}
+    assert graph.decorator("schedule").span.line == line_of(DECORATED, "@schedule")
+    assert start.decorator("batch").span.line == line_of(DECORATED, "@batch")
+    assert start.decorator("batch").span.col == col_of(DECORATED, "batch(")
+    assert graph.constants["GiB"] == 1024 and graph.constants["IMAGE"] == "repo/image:1.0"
+    # ENV holds a name that is not a constant; it is never used, so no error.
+    assert diagnostics == []
+
+
+@pytest.mark.parametrize(
+    "expression, needle, fragment",
+    [
+        ('cpu=os.cpu_count()', "os.cpu_count()", "cannot be evaluated statically"),
+        ('cpu=UNKNOWN', "UNKNOWN", "not defined at module level"),
+        ('cpu=TWICE', "TWICE", "assigned more than once"),
+        ('cpu=helper', "helper", "is a function"),
+        ('cpu=[x for x in range(3)]', "[x for x", "cannot be evaluated statically"),
+        ('cpu=1 / 0', "1 / 0", "division by zero"),
+        ('cpu=2 ** 100000', "2 ** 100000", "too large"),
+        ('cpu="a" - "b"', '"a" - "b"', "only arithmetic on numbers"),
+        ('cpu=f"{X}"', "{X}", "placeholder"),
+        ('cpu=FROM_CALL', "FROM_CALL", "cannot be evaluated statically"),
+    ],
+)
+def test_decorator_argument_errors_are_positioned(expression, needle, fragment):
+    source = f"""
+import os
+from sfncompile import FlowSpec, step, resources
+
+TWICE = 1
+TWICE = 2
+FROM_CALL = len("abc")
+
+def helper():
+    return 1
+
+class F(FlowSpec):
+    @resources({expression}, memory=1024)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+    graph, diagnostics = parse(source)
+    assert rules_of(diagnostics) == ["SFN005"], [d.format() for d in diagnostics]
+    diagnostic = diagnostics[0]
+    assert fragment in diagnostic.message
+    assert "@resources(cpu=...)" in diagnostic.message
+    expected_line = line_of(source, "@resources(")
+    assert diagnostic.span.line == expected_line
+    if needle != "FROM_CALL":  # a constant's failure is reported where the constant is used
+        assert diagnostic.span.col == col_of(source, needle, within="@resources(")
+    # The graph is still built, with the argument that could be read.
+    assert graph["start"].decorator("resources").args == {"memory": 1024}
+
+
+def test_step_annotation_must_be_static_and_known():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, step
+        import os
+        class F(FlowSpec):
+            @step(start=os.environ.get("X"), colour=1)
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert rules_of(diagnostics) == ["SFN005", "SFN005"]
+    assert all(d.span.line == 4 for d in diagnostics)
+
+
+def test_decorator_below_step_is_an_error():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, step, retry
+        class F(FlowSpec):
+            @step
+            @retry(times=1)
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert rules_of(diagnostics) == ["SFN009"]
+    assert diagnostics[0].span.line == 4 and diagnostics[0].span.col == 6
+
+
+def test_odd_decorator_expression():
+    _, diagnostics = parse("""
+        from sfncompile import FlowSpec, step
+        DECOS = []
+        class F(FlowSpec):
+            @DECOS[0]
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert rules_of(diagnostics) == ["SFN007"]
+    assert diagnostics[0].span.line == 4
+
+
+PARAMS = """
+import metaflow as mf
+from metaflow import FlowSpec, Parameter, IncludeFile, JSONType, step
+
+DEFAULT_LR = 0.01
+
+def today(ctx):
+    return "2024-01-01"
+
+class F(FlowSpec):
+    lr = Parameter("learning-rate", default=DEFAULT_LR, help="Learning " + "rate")
+    epochs = Parameter("epochs", help="how many", type=int, required=True)
+    name = Parameter("name", "world")
+    flag = Parameter("flag", default=False)
+    config = Parameter("config", type=JSONType, default='{"a": 1}')
+    config2 = mf.Parameter("config2", type=mf.JSONType)
+    grid = Parameter("grid", default={"a": [1, 2]})
+    day = Parameter("day", default=today)
+    stamp = Parameter("stamp", default=lambda ctx: ctx.run_id, type=str)
+    ids = Parameter("ids", default="a,b", separator=",")
+    data = IncludeFile("data", is_text=True, help="A CSV file", default="data.csv")
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_parameters():
+    graph = parse_ok(PARAMS)
+    params = {p.attr: p for p in graph.parameters}
+    assert list(params) == ["lr", "epochs", "name", "flag", "config", "config2", "grid", "day", "stamp", "ids",
+                            "data"]
+    lr = params["lr"]
+    assert (lr.name, lr.type, lr.default, lr.has_default, lr.help) == ("learning-rate", "float", 0.01, True,
+                                                                        "Learning rate")
+    assert lr.span.line == 10 and lr.span.col == 5
+    assert (params["epochs"].type, params["epochs"].required, params["epochs"].has_default) == ("int", True, False)
+    assert (params["name"].type, params["name"].default) == ("str", "world")
+    assert params["flag"].type == "bool"
+    assert params["config"].type == "json" and params["config"].default == '{"a": 1}'
+    assert params["config2"].type == "json"
+    assert params["grid"].type == "json" and params["grid"].default == {"a": [1, 2]}
+    assert params["day"].default_is_function and params["day"].has_default
+    assert params["stamp"].default_is_function and params["stamp"].type == "str"
+    assert params["ids"].separator == ","
+    data = params["data"]
+    assert (data.kind, data.type, data.default, data.help) == ("IncludeFile", "file", "data.csv", "A CSV file")
+    assert "lr" not in graph.class_attrs
+
+
+def test_parameter_errors():
+    source = """
+        import os
+        from sfncompile import FlowSpec, Parameter, step
+        class F(FlowSpec):
+            a = Parameter(default=1)
+            b = Parameter("b", default=os.getcwd())
+            c = Parameter("c", type=list)
+            d = Parameter(NAME_VAR)
+            e = Parameter("e", colour="red")
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """
+    graph, diagnostics = parse(source)
+    by_line = {d.span.line: d for d in diagnostics}
+    assert rules_of(diagnostics) == ["SFN006"] * 4 + ["SFN010"]
+    assert "needs a name" in by_line[4].message
+    assert "lambda ctx" in by_line[5].message and by_line[5].span.col == col_of(source, "os.getcwd()")
+    assert "str, int, float, bool or JSONType" in by_line[6].message
+    assert "NAME_VAR" in by_line[7].message
+    assert by_line[8].severity == "warning"
