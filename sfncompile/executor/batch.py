@@ -1,0 +1,285 @@
+"""``arn:aws:states:::batch:submitJob.sync`` run as a local process.
+
+The job definition's command runs exactly as written (``Ref::name`` replaced
+from the definition's default parameters merged with the SubmitJob
+``Parameters``; ``python3`` replaced by this interpreter), with the
+definition's environment plus the ``ContainerOverrides.Environment``. The
+attempt duration (``Timeout.AttemptDurationSeconds``, else the definition's)
+kills an attempt that runs too long; the ``RetryStrategy`` (attempts,
+``evaluateOnExit``) decides whether Batch would try again. The result is the
+job description AWS returns; a failed job fails the task with
+``States.TaskFailed`` and the job description (JSON) as the cause, as the
+Step Functions Batch integration does.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .cancel import Cancelled
+from .errors import TASK_FAILED, StatesError
+from .interpreter import TaskCall
+
+EXITED_REASON = "Essential container in task exited"
+TIMEOUT_REASON = "Job attempt duration exceeded timeout"
+TERMINATED_REASON = "Terminated by the local executor"
+KILL_GRACE_SECONDS = 5.0
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class LocalJobDefinition:
+    """What the local runner needs from a Batch job definition (see ``jobdefs.JobDefinitionSpec``)."""
+
+    name: str
+    command: list[str]
+    environment: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    retry_strategy: dict[str, Any] = field(default_factory=dict)
+    timeout_seconds: int | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec) -> "LocalJobDefinition":
+        return cls(name=name, command=list(spec.command), environment=dict(spec.environment),
+                   parameters=dict(spec.parameters), retry_strategy=dict(spec.retry_strategy or {}),
+                   timeout_seconds=spec.timeout_seconds)
+
+
+@dataclass
+class JobRecord:
+    """One finished job (all its attempts), for progress views and failure reports."""
+
+    job_id: str
+    job_name: str
+    parameters: dict[str, str]
+    environment: dict[str, str]
+    status: str
+    exit_code: int | None
+    reason: str
+    log_path: str | None
+    log_tail: list[str]
+    attempts: int
+    started_at: float
+    stopped_at: float
+
+
+def substitute_refs(command: list[str], parameters: Mapping[str, str]) -> list[str]:
+    """Batch's ``Ref::name`` substitution: whole-argument references only, unknown ones kept."""
+    out = []
+    for arg in command:
+        if arg.startswith("Ref::") and arg[5:] in parameters:
+            out.append(str(parameters[arg[5:]]))
+        else:
+            out.append(arg)
+    return out
+
+
+def _evaluate_on_exit(rules, exit_code, status_reason, reason) -> str | None:
+    """'RETRY', 'EXIT' or None (no rule matched), as Batch evaluates ``evaluateOnExit``."""
+    for rule in rules or []:
+        checks = []
+        if "onExitCode" in rule:
+            checks.append(exit_code is not None and fnmatch.fnmatchcase(str(exit_code), rule["onExitCode"]))
+        if "onStatusReason" in rule:
+            checks.append(fnmatch.fnmatchcase(status_reason or "", rule["onStatusReason"]))
+        if "onReason" in rule:
+            checks.append(fnmatch.fnmatchcase(reason or "", rule["onReason"]))
+        if checks and all(checks):
+            return rule.get("action", "EXIT").upper()
+    return None
+
+
+class LocalBatch:
+    """Runs Batch jobs as local processes. Thread-safe; one instance per run."""
+
+    def __init__(
+        self,
+        job_definitions: Mapping[str, LocalJobDefinition],
+        *,
+        log_dir: str | os.PathLike | None = None,
+        base_environment: Mapping[str, str] | None = None,
+        on_event: Callable[[str, dict], None] | None = None,
+    ):
+        self.job_definitions = dict(job_definitions)
+        self.log_dir = Path(log_dir) if log_dir else None
+        self.base_environment = dict(os.environ if base_environment is None else base_environment)
+        self.on_event = on_event or (lambda kind, info: None)
+        self.jobs: list[JobRecord] = []
+        self._lock = threading.Lock()
+
+    # The handler the interpreter calls for batch:submitJob(.sync).
+    def submit_job_sync(self, parameters: Mapping[str, Any], call: TaskCall) -> dict:
+        request = dict(parameters)
+        name = request.get("JobDefinition", "")
+        definition = self._definition(name)
+        job_params = dict(definition.parameters)
+        job_params.update({k: str(v) for k, v in (request.get("Parameters") or {}).items()})
+        overrides = request.get("ContainerOverrides") or {}
+        env = dict(definition.environment)
+        for item in overrides.get("Environment") or []:
+            env[item["Name"]] = str(item.get("Value", ""))
+        command = overrides.get("Command") or definition.command
+        command = substitute_refs(list(command), job_params)
+        if command and command[0] in ("python3", "python"):
+            command[0] = sys.executable
+        timeout = (request.get("Timeout") or {}).get("AttemptDurationSeconds") or definition.timeout_seconds
+        strategy = request.get("RetryStrategy") or definition.retry_strategy or {}
+        max_attempts = int(strategy.get("Attempts") or strategy.get("attempts") or 1)
+        rules = strategy.get("EvaluateOnExit") or strategy.get("evaluateOnExit") or []
+        job_id = str(uuid.uuid4())
+        job_name = request.get("JobName", "job")
+        created = time.time()
+        attempts: list[dict] = []
+        info = {"job_id": job_id, "job_name": job_name, "parameters": job_params, "environment": env}
+        self.on_event("started", info)
+        log_path = None
+        while True:
+            log_path = self._log_path(job_name, job_id, len(attempts))
+            started = time.time()
+            exit_code, reason, tail = self._run_attempt(command, env, timeout, call, log_path)
+            stopped = time.time()
+            status_reason = reason
+            attempts.append({
+                "Container": {"ExitCode": exit_code, "LogStreamName": str(log_path) if log_path else None,
+                              "Reason": reason if exit_code is None else None},
+                "StartedAt": int(started * 1000), "StoppedAt": int(stopped * 1000),
+                "StatusReason": status_reason,
+            })
+            if exit_code == 0:
+                break
+            action = _evaluate_on_exit(rules, exit_code, status_reason, reason)
+            if len(attempts) >= max_attempts or action == "EXIT":
+                break
+        succeeded = exit_code == 0
+        description = {
+            "JobArn": f"arn:aws:batch:local:000000000000:job/{job_id}",
+            "JobName": job_name,
+            "JobId": job_id,
+            "JobQueue": request.get("JobQueue"),
+            "Status": "SUCCEEDED" if succeeded else "FAILED",
+            "StatusReason": attempts[-1]["StatusReason"],
+            "Attempts": attempts,
+            "CreatedAt": int(created * 1000),
+            "StartedAt": attempts[0]["StartedAt"],
+            "StoppedAt": attempts[-1]["StoppedAt"],
+            "DependsOn": [],
+            "JobDefinition": definition.name,
+            "Parameters": job_params,
+            "Container": {
+                "Command": command,
+                "Environment": [{"Name": k, "Value": v} for k, v in sorted(env.items())],
+                "ExitCode": exit_code,
+                "LogStreamName": str(log_path) if log_path else None,
+            },
+            "Timeout": {"AttemptDurationSeconds": timeout} if timeout else None,
+            "RetryStrategy": {"Attempts": max_attempts},
+        }
+        record = JobRecord(job_id, job_name, job_params, env, description["Status"], exit_code,
+                           attempts[-1]["StatusReason"], str(log_path) if log_path else None, tail,
+                           len(attempts), created, time.time())
+        with self._lock:
+            self.jobs.append(record)
+        self.on_event("succeeded" if succeeded else "failed", {**info, "record": record})
+        if not succeeded:
+            raise StatesError(TASK_FAILED, json.dumps(description, separators=(",", ":")))
+        return description
+
+    def _definition(self, name: str) -> LocalJobDefinition:
+        if name in self.job_definitions:
+            return self.job_definitions[name]
+        # An ARN or "name:revision" names the same definition.
+        short = name.rsplit("/", 1)[-1].split(":", 1)[0]
+        if short in self.job_definitions:
+            return self.job_definitions[short]
+        raise StatesError(
+            TASK_FAILED,
+            f"JobDefinition '{name}' is not known to the local executor "
+            f"(known: {', '.join(sorted(self.job_definitions))})",
+        )
+
+    def _log_path(self, job_name: str, job_id: str, attempt: int) -> Path | None:
+        if self.log_dir is None:
+            return None
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in job_name)
+        return self.log_dir / f"{safe}-{job_id[:8]}-{attempt}.log"
+
+    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path):
+        """Run one attempt; returns (exit code or None, status reason, last log lines)."""
+        full_env = dict(self.base_environment)
+        full_env.update(env)
+        tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+        log_file = open(log_path, "wb") if log_path else None
+        try:
+            process = subprocess.Popen(
+                command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        except OSError as exc:
+            if log_file:
+                log_file.close()
+            return None, f"CannotStartContainerError: {exc}", [str(exc)]
+
+        def pump():
+            for line in process.stdout:
+                if log_file:
+                    log_file.write(line)
+                tail.append(line.decode(errors="replace").rstrip("\n"))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        deadline = time.monotonic() + timeout if timeout else None
+        reason = EXITED_REASON
+        stop = None
+        while True:
+            try:
+                process.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if call.cancel.cancelled():
+                stop = call.cancel.why() or "cancelled"
+                reason = TIMEOUT_REASON if stop == "timeout" else TERMINATED_REASON
+                self._terminate(process)
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                reason = TIMEOUT_REASON
+                self._terminate(process)
+                break
+        process.wait()
+        reader.join(timeout=5)
+        if log_file:
+            log_file.close()
+        code = process.returncode
+        if stop is not None and stop != "timeout":
+            raise Cancelled(stop)
+        if reason == TIMEOUT_REASON:
+            return None, reason, list(tail)
+        return code, reason, list(tail)
+
+    @staticmethod
+    def _terminate(process: subprocess.Popen):
+        """SIGTERM the job's process group, SIGKILL it after a grace period (docker stop's way)."""
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            process.wait(timeout=KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
