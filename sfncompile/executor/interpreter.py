@@ -545,6 +545,7 @@ class Interpreter:
                 sub = _Frame(frame.history, frame.context, dict(frame.variables), scope.child())
                 jobs.append(lambda b=branch, f=sub: self._run_program(b, copy.deepcopy(effective), f))
             results = self._run_all(jobs, len(jobs), scope, frame.cancel)
+            frame.history.add("ParallelStateSucceeded", name=name)
             result = self._result_selector(state, results, context, frame)
             return self._finish(name, state, "Parallel", raw, result, frame, context, result)
 
@@ -636,6 +637,8 @@ class Interpreter:
             else:
                 results = self._map_inline(name, processor, inputs, limit, frame)
             history.add("MapStateSucceeded", name=name)
+            if "ResultWriter" in state:
+                results = self._result_writer(state["ResultWriter"], name, view, frame)
             result = self._result_selector(state, results, context, frame)
             return self._finish(name, state, "Map", raw, result, frame, context, result)
 
@@ -761,6 +764,18 @@ class Interpreter:
                 batch["BatchInput"] = batch_input
             out.append(batch)
         return out
+
+    @staticmethod
+    def _result_writer(writer, name, view, frame):
+        """What a Map with a ResultWriter returns. Locally the child results are not exported
+        (our state machines discard them); the reference to the export is shaped as AWS's."""
+        params = render(writer.get("Parameters", {}), view)
+        run = f"{frame.context['Execution']['Name']}-{name}"
+        prefix = str(params.get("Prefix", "")).rstrip("/")
+        return {
+            "MapRunArn": f"{frame.context['StateMachine']['Id'].replace(':stateMachine:', ':mapRun:')}/{run}",
+            "ResultWriterDetails": {"Bucket": params.get("Bucket"), "Key": f"{prefix}/{run}/manifest.json"},
+        }
 
     def _map_inline(self, name, processor, inputs, limit, frame):
         history = frame.history
