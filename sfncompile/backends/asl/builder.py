@@ -1,0 +1,313 @@
+"""Orchestration: walk the flow graph and decide which states exist.
+
+The renderers in ``states.py`` turn each decision into JSON. A *scope* is a
+state list with its own ``StartAt`` — the whole machine, one Parallel branch,
+or one Map item processor — and it runs from an entry step until the step
+that closes it (the split's or foreach's matching join), which belongs to
+the enclosing scope.
+
+Naming: a step's Task state is named after the step; the states it adds are
+``<step>.<role>`` (``read``, ``choice``, ``map``, ``dmap``, ``split``,
+``fallback``, ``exit``, ``unknown``). Step names are Python identifiers, so
+these never clash with a step. A foreach compiled in ``auto`` mode holds its
+body twice (inline and distributed); the distributed copy's state names end
+in ``@d<depth>`` (the foreach's nesting depth) to stay unique at any depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...diagnostics import UserError
+from ...ir import END, FOREACH, SPLIT, SWITCH, FlowGraph, StepNode
+from ..jobdefs import batch_timeout, job_definition_keys, timeout_seconds
+from . import cost
+from .options import CompileOptions
+from .states import (
+    INFRA_RETRIER, Branch, ChoiceState, FailState, MapState, ParallelState, SideChannelRead, SucceedState,
+    TaskState, emit_choice_state, emit_fail_state, emit_map_state, emit_parallel_state,
+    emit_side_channel_read, emit_succeed_state, emit_task_state, is_present, string_equals, user_retrier,
+)
+
+INLINE_ITEMS_MAX = 1000  # the runtime lists item indices for inline Maps up to this width
+# History budget of one execution spent on inline Maps; the rest (5,000)
+# covers the other states, retries and a switch loop or two.
+INLINE_EVENT_BUDGET = 20_000
+DISTRIBUTED_SUFFIX = "@d"
+END_OUTPUT = "$.path"  # what a branch / iteration hands back (dropped by the parent)
+
+
+def shape(step: StepNode) -> str:
+    """How control leaves the step: linear, split, foreach, switch or end."""
+    t = step.transition
+    if step.kind in (FOREACH, SWITCH) or (t is not None and (t.foreach or t.switch_cases)):
+        return FOREACH if (t is not None and t.foreach) or step.kind == FOREACH else SWITCH
+    if step.kind == SPLIT or len(step.out_funcs) > 1:
+        return SPLIT
+    if not step.out_funcs:
+        return END
+    return "linear"
+
+
+@dataclass(frozen=True)
+class Scope:
+    stop: str | None  # the step that closes this scope (not emitted in it)
+    suffix: str  # appended to every state name ("" or "@d"...)
+    nested: bool  # inside a Parallel branch or a Map iteration
+
+
+class Builder:
+    def __init__(self, graph: FlowGraph, options: CompileOptions):
+        self.graph = graph
+        self.options = options
+        self.job_keys = job_definition_keys(graph)
+        self.inline_limits: dict[str, int] = {}
+        self.foreach_groups = self._foreach_groups()
+
+    # -- names and expressions -------------------------------------------
+    def state_name(self, step: str, scope: Scope, role: str | None = None) -> str:
+        return step + ("." + role if role else "") + scope.suffix
+
+    def in_foreach(self, step: StepNode) -> bool:
+        return bool(step.foreach_stack)
+
+    def run_id_path(self, step: StepNode) -> str:
+        # Outside any Map the execution is the run; inside one it may be a
+        # Distributed Map child, whose own name is not the run id.
+        return "$.run_id" if self.in_foreach(step) else "$$.Execution.Name"
+
+    def key_expression(self, step: StepNode) -> str:
+        flow = self.graph.name
+        if self.in_foreach(step):
+            return f"States.Format('{flow}/{{}}/{step.name}/{{}}', $.run_id, $.path)"
+        return f"States.Format('{flow}/{{}}/{step.name}/0', $$.Execution.Name)"
+
+    def environment(self, step: StepNode, extra: list[dict[str, str]]) -> list[dict[str, str]]:
+        env = [{"Name": "SFNCOMPILE_RUN_ID", "Value.$": self.run_id_path(step)}]
+        if self.in_foreach(step):
+            env.append({"Name": "SFNCOMPILE_INDEX_PATH", "Value.$": "$.path"})
+        else:
+            env.append({"Name": "SFNCOMPILE_INDEX_PATH", "Value": ""})
+        env.append({"Name": "SFNCOMPILE_RETRY_COUNT", "Value.$": "States.Format('{}', $$.State.RetryCount)"})
+        if step.name == self.graph.start:
+            env.append({"Name": "SFNCOMPILE_PARAMETERS", "Value.$": "States.JsonToString($.parameters)"})
+        env.extend(extra)
+        deco = step.decorator("environment")
+        if deco is not None:
+            for name, value in sorted((deco.args.get("vars") or {}).items()):
+                env.append({"Name": str(name), "Value": _env_text(value)})
+        return env
+
+    # -- scopes ----------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        if not self.graph.start or self.graph.start not in self.graph.steps:
+            raise UserError(f"flow {self.graph.name} has no start step")
+        top = self.scope(self.graph.start, Scope(stop=None, suffix="", nested=False))
+        definition: dict[str, Any] = {"Comment": f"{self.graph.name}: compiled by sfncompile"}
+        definition.update(top.render())
+        return definition
+
+    def scope(self, entry: str, scope: Scope) -> Branch:
+        states: dict[str, dict[str, Any]] = {}
+        queue = [entry]
+        queued = {entry}
+
+        def goto(target: str) -> str | None:
+            """The state a transition to ``target`` lands on; None = end of scope."""
+            if target == scope.stop:
+                return None
+            if target not in self.graph.steps:
+                raise UserError(f"step {target!r} is referenced but not defined")
+            if target not in queued:
+                queued.add(target)
+                queue.append(target)
+            return self.state_name(target, scope)
+
+        while queue:
+            self.emit_step(self.graph[queue.pop(0)], scope, states, goto)
+        start = self.state_name(entry, scope)
+        self._check_targets(states, scope)
+        return Branch(start_at=start, states=states)
+
+    def _check_targets(self, states: dict[str, dict[str, Any]], scope: Scope) -> None:
+        for name, state in states.items():
+            targets = [state.get("Next"), state.get("Default")]
+            targets += [r.get("Next") for r in state.get("Choices", [])]
+            targets += [c.get("Next") for c in state.get("Catch", [])]
+            for target in targets:
+                if target is not None and target not in states:
+                    raise UserError(
+                        f"step {name.split('.')[0].split('@')[0]!r} goes to {target.split('@')[0]!r}, which is "
+                        "outside its split or foreach; a switch may only loop or branch within the same "
+                        "branch of a split or foreach")
+
+    # -- one step ----------------------------------------------------------
+    def emit_step(self, step: StepNode, scope: Scope, states: dict, goto) -> None:
+        kind = shape(step)
+        end_output = END_OUTPUT if scope.nested else None
+        name = self.state_name(step.name, scope)
+        if kind == END:
+            self.add_task(step, scope, states, next_state=None, end_output=end_output)
+        elif kind == "linear":
+            target = goto(step.out_funcs[0])
+            self.add_task(step, scope, states, next_state=target, end_output=end_output)
+        elif kind == SPLIT:
+            self.emit_split(step, scope, states, goto, end_output)
+        elif kind == FOREACH:
+            self.emit_foreach(step, scope, states, goto, end_output)
+        elif kind == SWITCH:
+            self.emit_switch(step, scope, states, goto)
+        else:  # pragma: no cover - shape() returns one of the above
+            raise AssertionError(kind)
+        assert name in states
+
+    def add_task(self, step: StepNode, scope: Scope, states: dict, next_state: str | None,
+                 end_output: str | None, extra_env: list[dict[str, str]] | None = None) -> None:
+        name = self.state_name(step.name, scope)
+        timeout = timeout_seconds(step)
+        retriers = [INFRA_RETRIER]
+        retry = step.decorator("retry")
+        if retry is not None:
+            times = int(retry.args.get("times", 3))
+            minutes = float(retry.args.get("minutes_between_retries", 2))
+            if times > 0:
+                retriers.append(user_retrier(times, minutes))
+        catch = step.decorator("catch")
+        fallback = self.state_name(step.name, scope, "fallback") if catch is not None else None
+        common = dict(
+            step=step.name, job_definition="JobDefinition" + self.job_keys[step.name],
+            timeout_seconds=batch_timeout(timeout) if timeout else None,
+            task_timeout_seconds=(batch_timeout(timeout) + self.options.timeout_slack_seconds) if timeout else None,
+            next_state=next_state, end_output=end_output)
+        states[name] = emit_task_state(TaskState(
+            environment=self.environment(step, list(extra_env or [])), retriers=retriers,
+            catch_next=fallback, **common))
+        if fallback:
+            # Runs the runtime in fallback mode: it records the failure for
+            # this task (so the next step sees self.<var>) even when the
+            # container died without running the runtime's own handler.
+            env = list(extra_env or []) + [{"Name": "SFNCOMPILE_CAUGHT_ERROR", "Value.$": "$.caught.Error"}]
+            states[fallback] = emit_task_state(TaskState(
+                environment=self.environment(step, env), retriers=[INFRA_RETRIER], mode="fallback", **common))
+
+    def branch_input(self, step: StepNode) -> dict[str, str]:
+        if self.in_foreach(step):
+            return {"run_id.$": "$.run_id", "path.$": "$.path"}
+        return {"path": ""}
+
+    def emit_split(self, step: StepNode, scope: Scope, states: dict, goto, end_output) -> None:
+        join = step.matching_join
+        if not join:
+            raise UserError(f"split step {step.name!r} has no matching join")
+        par_name = self.state_name(step.name, scope, "split")
+        self.add_task(step, scope, states, next_state=par_name, end_output=None)
+        inner = Scope(stop=join, suffix=scope.suffix, nested=True)
+        branches = [self.scope(target, inner) for target in step.out_funcs]
+        states[par_name] = emit_parallel_state(ParallelState(
+            branches=branches, branch_input=self.branch_input(step), next_state=goto(join),
+            end_output=end_output))
+
+    def emit_foreach(self, step: StepNode, scope: Scope, states: dict, goto, end_output) -> None:
+        join = step.matching_join
+        if not join:
+            raise UserError(f"foreach step {step.name!r} has no matching join")
+        body_step = step.out_funcs[0]
+        inline_body = self.scope(body_step, Scope(stop=join, suffix=scope.suffix, nested=True))
+        limit = self.inline_limit(step, inline_body)
+        mode = self.options.mode_for(step.name)
+        if mode == "auto" and limit == 0:
+            mode = "distributed"  # one item's events alone exceed the inline budget
+        # Forced inline: the user accepted the history risk (limits.py warns);
+        # the runtime still refuses more items than an inline Map can list.
+        foreach_env = {"inline": f"inline:{INLINE_ITEMS_MAX}", "auto": f"auto:{limit}",
+                       "distributed": "distributed"}[mode]
+        read = self.state_name(step.name, scope, "read")
+        choice = self.state_name(step.name, scope, "choice")
+        inline_map = self.state_name(step.name, scope, "map")
+        dist_map = self.state_name(step.name, scope, "dmap")
+        after = {"inline": inline_map, "auto": choice, "distributed": dist_map}[mode]
+        self.add_task(step, scope, states, next_state=read, end_output=None,
+                      extra_env=[{"Name": "SFNCOMPILE_FOREACH", "Value": foreach_env}])
+        states[read] = emit_side_channel_read(SideChannelRead(
+            key_expression=self.key_expression(step), result_key="foreach",
+            selector={"item.$": "$.Item"}, next_state=after))
+        next_state = goto(join)
+        if mode == "auto":
+            states[choice] = emit_choice_state(ChoiceState(
+                rules=[is_present("$.foreach.item.items", inline_map)], default=dist_map))
+        common = dict(next_state=next_state, end_output=end_output, max_concurrency=self.options.max_workers)
+        if mode in ("inline", "auto"):
+            states[inline_map] = emit_map_state(MapState(
+                body=inline_body, distributed=False, items_path="$.foreach.item.items.L",
+                item_selector=self.item_selector(step, "$$.Map.Item.Value.N"), **common))
+        if mode in ("distributed", "auto"):
+            dist_suffix = scope.suffix + f"{DISTRIBUTED_SUFFIX}{len(step.foreach_stack)}" if mode == "auto" else scope.suffix
+            body = (self.scope(body_step, Scope(stop=join, suffix=dist_suffix, nested=True))
+                    if mode == "auto" else inline_body)
+            states[dist_map] = emit_map_state(MapState(
+                body=body, distributed=True, manifest_bucket_path="$.foreach.item.manifest_bucket.S",
+                manifest_key_path="$.foreach.item.manifest_key.S",
+                result_prefix=f"sfncompile-map-results/{self.graph.name}",
+                item_selector=self.item_selector(step, "$$.Map.Item.Value"), **common))
+
+    def item_selector(self, step: StepNode, index: str) -> dict[str, str]:
+        if self.in_foreach(step):
+            return {"run_id.$": "$.run_id", "path.$": f"States.Format('{{}}.{{}}', $.path, {index})"}
+        return {"run_id.$": "$$.Execution.Name", "path.$": f"States.Format('{{}}', {index})"}
+
+    def inline_limit(self, step: StepNode, body: Branch) -> int:
+        """The widest inline Map that keeps this execution's history in budget.
+
+        One iteration's events are counted with every nested auto/inline
+        foreach at its own inline limit (its worst inline case); the budget
+        is shared by the foreach steps of the same execution scope.
+        """
+        widths = dict(self.inline_limits)
+        ctx = cost.CostContext(widths=widths, foreach_modes=cost.foreach_modes(body.render()), default_width=0)
+        per_item = cost.branch_tally(body.render(), ctx).events + cost.EVENTS_MAP_ITERATION
+        share = INLINE_EVENT_BUDGET // max(1, self.foreach_groups.get(tuple(step.foreach_stack), 1))
+        limit = min(INLINE_ITEMS_MAX, share // per_item)
+        self.inline_limits[step.name] = limit
+        return limit
+
+    def _foreach_groups(self) -> dict[tuple[str, ...], int]:
+        groups: dict[tuple[str, ...], int] = {}
+        for s in self.graph:
+            if shape(s) == FOREACH:
+                key = tuple(s.foreach_stack)
+                groups[key] = groups.get(key, 0) + 1
+        return groups
+
+    def emit_switch(self, step: StepNode, scope: Scope, states: dict, goto) -> None:
+        cases = (step.transition.switch_cases if step.transition else None) or {}
+        if not cases:
+            raise UserError(f"switch step {step.name!r} has no cases")
+        read = self.state_name(step.name, scope, "read")
+        choice = self.state_name(step.name, scope, "choice")
+        unknown = self.state_name(step.name, scope, "unknown")
+        self.add_task(step, scope, states, next_state=read, end_output=None)
+        states[read] = emit_side_channel_read(SideChannelRead(
+            key_expression=self.key_expression(step), result_key="branch",
+            selector={"value.$": "$.Item.branch.S"}, next_state=choice))
+        rules = []
+        exit_state = None
+        for value, target in cases.items():
+            landing = goto(target)
+            if landing is None:  # the case leaves the scope (goes to the join)
+                exit_state = self.state_name(step.name, scope, "exit")
+                landing = exit_state
+            rules.append(string_equals("$.branch.value", str(value), landing))
+        states[choice] = emit_choice_state(ChoiceState(rules=rules, default=unknown))
+        states[unknown] = emit_fail_state(FailState(
+            error="sfncompile.UnknownBranch",
+            cause=f"switch step {step.name} published a value that is none of: "
+                  + ", ".join(sorted(str(v) for v in cases))))
+        if exit_state:
+            states[exit_state] = emit_succeed_state(SucceedState(output_path=END_OUTPUT if scope.nested else None))
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
