@@ -35,9 +35,10 @@ def duplicate_parameter(view: FlowView):
 @rule("SFN151", "parameter-shadows-step-or-attribute")
 def parameter_shadows(view: FlowView):
     params = view.graph.parameters or []
-    attrs = {p.attr for p in params}
     class_attrs = set(view.graph.class_attrs or {})
     for param in params:
+        # another parameter of the same name is SFN150's business
+        attrs = {p.attr for p in params if str(p.name).lower() != str(param.name).lower()}
         for label in dict.fromkeys([param.attr, param.name]):
             if label in view.steps:
                 yield diag("SFN151", f"parameter '{label}' has the same name as a step; rename the parameter "

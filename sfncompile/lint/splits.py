@@ -54,7 +54,7 @@ def analyze(view: FlowView) -> SplitAnalysis:
     while queue:
         name, stack = queue.popleft()
         kind = view.node_type(name)
-        if kind != N_JOIN:
+        if not view.is_join(name):
             earlier = result.stacks.setdefault(name, set())
             if stack not in earlier and earlier and kind != N_END:
                 other = next(iter(earlier))
@@ -73,11 +73,11 @@ def analyze(view: FlowView) -> SplitAnalysis:
                 result.mixed_nesting.setdefault(name, (other, stack))
             earlier.add(stack)
         if kind == N_END:
-            if stack:
+            if stack and not view.is_join(name):
                 end_stacks.append(stack)
             continue
         for child in view.successors(name):
-            if kind in (N_SPLIT, N_FOREACH):
+            if kind in (N_SPLIT, N_FOREACH) or view.fans_out(name):
                 if any(frame[0] == name for frame in stack):
                     result.reentered.setdefault(name, child)
                     continue
@@ -104,7 +104,7 @@ def _undeclared_join(a: Stack, b: Stack):
 
 
 def _follow(view, result, parent, child, stack, parent_kind, push):
-    if view.node_type(child) == N_JOIN:
+    if view.is_join(child):
         if not stack:
             result.joins_without_split.setdefault(child, parent)
             push(child, ())

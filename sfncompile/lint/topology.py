@@ -104,7 +104,7 @@ def cycle(view: FlowView):
 
 @rule("SFN116", "orphan-step")
 def orphan(view: FlowView):
-    if view.start is None:
+    if view.start is None or view.broken_edges:
         return
     reachable = view.reachable
     for name in view.steps:
@@ -146,7 +146,11 @@ def join_branch_mismatch(view: FlowView):
 @rule("SFN119", "join-without-split")
 def join_without_split(view: FlowView):
     result = analyze(view)
-    for join in result.joins_without_split:
+    conflicted = {join for join, arrivals in result.arrivals.items()
+                  if len({f[0] for _, f, _ in arrivals}) > 1 or len({o for _, _, o in arrivals}) > 1}
+    for join, parent in result.joins_without_split.items():
+        if parent in conflicted:
+            continue  # a consequence of the cross join reported at the parent
         yield diag("SFN119", f"step '{join}' takes 'inputs' like a join, but no split or foreach comes "
                              f"before it: remove the 'inputs' argument, or split before it",
                    view.step_span(join))
@@ -182,7 +186,7 @@ def split_nesting_crossed(view: FlowView):
             continue
         own = result.stacks.get(name) or set()
         for key, target in (view.steps[name].transition.switch_cases or {}).items():
-            if target not in view.steps or view.node_type(target) == N_JOIN:
+            if target not in view.steps or view.is_join(target):
                 continue
             theirs = result.stacks.get(target) or set()
             if own and len(theirs) > 1 or target in result.reentered.values():
@@ -244,7 +248,7 @@ def empty_branch(view: FlowView):
         if kind not in (N_SPLIT, N_FOREACH):
             continue
         for target in view.successors(name):
-            if view.node_type(target) == N_JOIN:
+            if view.is_join(target):
                 what = "foreach" if kind == N_FOREACH else "split"
                 yield diag("SFN124", f"the {what} at step '{name}' goes straight to the join step '{target}'; "
                                      f"a {what} needs at least one step between it and its join: add one",
@@ -254,7 +258,7 @@ def empty_branch(view: FlowView):
 @rule("SFN128", "switch-into-join")
 def switch_into_join(view: FlowView):
     for name in view.steps:
-        if view.node_type(name) != N_JOIN:
+        if not view.is_join(name):
             continue
         switches = [p for p in view.predecessors.get(name, []) if view.transition_shape(p) == T_SWITCH]
         if switches:
@@ -283,7 +287,7 @@ def parallel_then_join(view: FlowView):
         if not view.decorated(name, "parallel"):
             continue
         succ = view.successors(name)
-        if succ and view.node_type(succ[0]) != N_JOIN:
+        if succ and not view.is_join(succ[0]):
             yield diag("SFN126", f"@parallel step '{name}' must be followed by a join step, but '{succ[0]}' "
                                  f"is not one: add an 'inputs' argument, def {succ[0]}(self, inputs):",
                        view.step_span(name))

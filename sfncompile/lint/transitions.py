@@ -15,7 +15,7 @@ SUPPORTED_FORMS = ("self.next(self.step), self.next(self.a, self.b), "
 @rule("SFN112", "missing-transition")
 def missing_transition(view: FlowView):
     for name, step in view.steps.items():
-        if name == view.end:
+        if view.needs_no_transition(name):
             continue
         if step.transition is None and not step.next_calls:
             yield diag("SFN112", f"step '{name}' has no self.next() transition; end the step with "

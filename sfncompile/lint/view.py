@@ -104,6 +104,33 @@ class FlowView:
                     preds[target].append(name)
         return preds
 
+    def fans_out(self, name: str) -> bool:
+        """A static split, foreach or num_parallel transition (switches do not fan out)."""
+        return self.transition_shape(name) in (T_SPLIT, T_FOREACH, T_PARALLEL)
+
+    @cached_property
+    def broken_edges(self) -> bool:
+        """Some step's outgoing edges are unknown: missing, malformed, misplaced or to unknown steps.
+
+        Then reachability is not what the user meant, and rules that depend
+        on it (orphans) stay quiet rather than pile consequences on the cause.
+        """
+        for name, step in self.steps.items():
+            if self.needs_no_transition(name):
+                continue
+            t = step.transition
+            if t is None or t.malformed or step.next_not_last or self.transition_shape(name) == T_NONE:
+                return True
+            targets = self.targets(name)
+            if not targets or any(target not in self.steps for target in targets):
+                return True
+        return False
+
+    def needs_no_transition(self, name: str) -> bool:
+        """The end step, and a would-be end step that lost to another (SFN104/SFN105 say so)."""
+        step = self.steps[name]
+        return name == self.end or name == "end" or bool((step.step_annotation or {}).get("end"))
+
     def is_join(self, name: str) -> bool:
         step = self.steps[name]
         return step.num_args >= 2 or step.is_join

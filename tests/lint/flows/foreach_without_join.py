@@ -1,0 +1,16 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2, 3]
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.next(self.end)
+
+    @step
+    def end(self):  # expect: SFN117
+        pass

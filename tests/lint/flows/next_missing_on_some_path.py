@@ -1,0 +1,14 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+class Flow(FlowSpec):
+    @step
+    def start(self):  # expect: SFN133
+        self.x = 1
+        if self.x > 5:
+            return
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass

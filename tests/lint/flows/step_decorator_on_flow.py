@@ -1,0 +1,17 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+@retry(times=2)  # expect: SFN142
+class Flow(FlowSpec):
+
+    @step
+    def start(self):
+        self.next(self.train)
+
+    @step
+    def train(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass

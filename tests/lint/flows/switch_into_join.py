@@ -1,0 +1,28 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.a, self.b)
+
+    @step
+    def a(self):
+        self.route = "direct"
+        self.next({"direct": self.join, "long": self.a2}, condition="route")
+
+    @step
+    def a2(self):
+        self.next(self.join)
+
+    @step
+    def b(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):  # expect: SFN128
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass

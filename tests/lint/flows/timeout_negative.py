@@ -1,0 +1,17 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+class Flow(FlowSpec):
+
+    @step
+    def start(self):
+        self.next(self.train)
+
+    @timeout(minutes=-5)  # expect: SFN140
+    @step
+    def train(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass

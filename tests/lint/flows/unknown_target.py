@@ -1,0 +1,15 @@
+from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, catch, environment, schedule, batch, parallel, project
+
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.trian)  # expect: SFN114
+
+    @step
+    def train(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
