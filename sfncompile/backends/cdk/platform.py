@@ -37,7 +37,9 @@ def table_name(settings: PlatformSettings) -> str:
 
 def job_queue_arn(stack: cdk.Stack, settings: PlatformSettings, kind: str | None = None) -> str:
     if settings.job_queue_arn and kind in (None, settings.default_compute):
-        return settings.job_queue_arn
+        if settings.job_queue_arn.startswith("arn:"):
+            return settings.job_queue_arn
+        return stack.format_arn(service="batch", resource="job-queue", resource_name=settings.job_queue_arn)
     return stack.format_arn(service="batch", resource="job-queue", resource_name=settings.queue_name(kind))
 
 

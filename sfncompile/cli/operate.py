@@ -1,0 +1,121 @@
+"""Operating deployed flows: ``trigger``, ``runs``, ``status``, ``logs``, ``terminate``, ``delete``.
+
+``trigger --resume RUN_ID`` starts a production resume: a new run that
+reuses the successful tasks of RUN_ID (the same run-record mechanism as
+``sfncompile resume`` locally).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .deploy import aws_options, load_config
+
+deployment_option = click.option("--deployment", default=None,
+                                 help="stack name, when the flow has several deployments (@project branches)")
+
+
+@click.command()
+@click.argument("flow_file", type=click.Path(dir_okay=False))
+@click.option("--params", default=None, metavar="JSON", help='parameter values, e.g. \'{"alpha": 0.5}\'')
+@click.option("--resume", "origin", default=None, metavar="RUN_ID",
+              help="resume this production run: rerun from its first failed step (or --step)")
+@click.option("--step", default=None, help="with --resume: rerun from this step")
+@deployment_option
+@aws_options
+def trigger(flow_file, params, origin, step, deployment, **kwargs):
+    """Start a production run of FLOW_FILE; prints the run id."""
+    from ..deploy import operate
+
+    config = load_config(**kwargs)
+    if origin:
+        if params:
+            raise click.UsageError("--resume reuses the origin run's parameters; drop --params")
+        run_id = operate.resume(config, flow_file, origin, step, deployment)
+    else:
+        if step:
+            raise click.UsageError("--step needs --resume")
+        run_id = operate.trigger(config, flow_file, params, deployment)
+    click.echo(run_id)
+
+
+@click.command()
+@click.argument("flow")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@deployment_option
+@aws_options
+def runs(flow, limit, as_json, deployment, **kwargs):
+    """Recent runs of FLOW (a flow file or name)."""
+    from ..deploy import operate
+
+    rows = operate.runs(load_config(**kwargs), flow, deployment, limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['run_id']:<40} {row['status']:<10} {row['started']:<20} {row['stopped']}")
+
+
+@click.command()
+@click.argument("run")
+@click.option("--json", "as_json", is_flag=True)
+@deployment_option
+@aws_options
+def status(run, as_json, deployment, **kwargs):
+    """Per-step state of RUN (Flow/RUN_ID)."""
+    from ..deploy import operate
+
+    info = operate.status(load_config(**kwargs), run, deployment)
+    if as_json:
+        info = {**info, "steps": [{**s.__dict__, "state": s.state} for s in info["steps"]]}
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{run}: {info['status']} (started {info['started']}"
+               + (f", stopped {info['stopped']})" if info["stopped"] else ")"))
+    for s in info["steps"]:
+        done = "" if s.tasks_done is None else f", {s.tasks_done} task(s) committed"
+        click.echo(f"  {s.name:<30} {s.state:<10} entered {s.entered}, succeeded {s.succeeded}, "
+                   f"failed {s.failed}{done}")
+    if info.get("error"):
+        click.echo(f"  error: {info['error']}: {info.get('cause') or ''}")
+
+
+@click.command()
+@click.argument("pathspec")
+@click.option("--stderr", is_flag=True, help="show stderr instead of stdout")
+@deployment_option
+@aws_options
+def logs(pathspec, stderr, deployment, **kwargs):
+    """Output of a task: Flow/RUN_ID/step[/task_id] (datastore, else CloudWatch)."""
+    from ..deploy import operate
+
+    click.echo(operate.logs(load_config(**kwargs), pathspec, deployment, "stderr" if stderr else "stdout"), nl=False)
+
+
+@click.command()
+@click.argument("run")
+@deployment_option
+@aws_options
+def terminate(run, deployment, **kwargs):
+    """Stop RUN (Flow/RUN_ID)."""
+    from ..deploy import operate
+
+    operate.terminate(load_config(**kwargs), run, deployment)
+    click.echo(f"terminated {run}")
+
+
+@click.command()
+@click.argument("flow")
+@click.option("--platform", is_flag=True, help="also delete the platform stack (the bucket is kept)")
+@deployment_option
+@aws_options
+def delete(flow, platform, deployment, **kwargs):
+    """Delete FLOW's deployment (its stack); data in the bucket is kept."""
+    from ..deploy import operate
+
+    deleted = operate.delete(load_config(**kwargs), flow, deployment, echo=click.echo, platform=platform)
+    if not deleted:
+        click.echo("nothing to delete")

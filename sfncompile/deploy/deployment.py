@@ -1,0 +1,172 @@
+"""``sfncompile deploy``: compile, package, synth, apply the stacks, report."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..backends.cdk.settings import FlowSettings, PlatformSettings, deployment_name
+from ..config import Config
+from ..diagnostics import UserError
+from .aws import Clients, aws_errors
+from .production import DEPLOYER_TAG, TOKEN_TAG, namespace, remember, resolve_token
+from .settings import flow_settings, platform_settings
+from .stacks import StackResult, apply_template, describe_stack, stack_outputs, stack_tags
+
+
+@dataclass
+class DeployOptions:
+    dry_run: bool = False
+    authorize: str | None = None
+    branch: str | None = None
+    production: bool = False
+    compute: tuple[str, ...] = ()
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    vpc_id: str | None = None
+    public_ip: bool | None = None
+    notification_topic_arn: str | None = None
+    deployer: str | None = None
+
+
+@dataclass
+class DeployResult:
+    deployment: str
+    state_machine_arn: str | None
+    production_token: str
+    datastore_root: str | None
+    code_url: str | None
+    stacks: list[StackResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def current_deployer() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow: str | None = None):
+    """Compile the flow and work out the deployment's settings (no AWS calls)."""
+    from ..backends.cdk.build import compile_flow
+    from ..backends.jobdefs import JobDefinitionSettings
+
+    platform = platform_settings(config, compute=options.compute, subnets=options.subnets,
+                                 security_groups=options.security_groups, vpc_id=options.vpc_id,
+                                 public_ip=options.public_ip)
+    build = compile_flow(flow_path, flow, JobDefinitionSettings(image=str(config.get("image"))))
+    deployer = options.deployer or current_deployer()
+    settings = flow_settings(config, platform, deployer=deployer, branch=options.branch,
+                             production=options.production, notification_topic_arn=options.notification_topic_arn)
+    project = build.graph.decorator("project")
+    name = deployment_name(build.graph.name, dict(project.args) if project else None, settings)
+    return build, platform, settings, name
+
+
+def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None = None,
+           echo: Callable[[str], None] = print, flow: str | None = None) -> DeployResult:
+    from ..backends.cdk.app import synth
+    from ..package import build_code_package
+
+    options = options or DeployOptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    build, platform, settings, name = prepare(flow_path, config, options, flow)
+    timings["compile"] = time.perf_counter() - t0
+    clients = Clients.from_config(config)
+    cfn = clients("cloudformation")
+    with aws_errors(f"stack {name}"):
+        existing = describe_stack(cfn, name)
+    token, is_new = resolve_token(name, build.graph.name, stack_tags(existing), options.authorize)
+
+    t0 = time.perf_counter()
+    package = build_code_package(build.graph, flow_path)
+    timings["package"] = time.perf_counter() - t0
+    settings = FlowSettings(**{**settings.__dict__, "code_sha256": package.sha256, "production_token": token})
+
+    t0 = time.perf_counter()
+    result = synth([(build, settings)], platform)
+    timings["synth"] = time.perf_counter() - t0
+    stacks: list[StackResult] = []
+
+    bucket = platform.bucket_name
+    if result.platform_stack:
+        applied = apply_template(clients, result.platform_stack, result.templates[result.platform_stack],
+                                 tags={"sfncompile:component": "platform"}, dry_run=options.dry_run, echo=echo)
+        stacks.append(applied)
+        bucket = bucket or applied.outputs.get("BucketName")
+    prefix = settings.datastore_prefix.strip("/")
+    root = f"s3://{bucket}/{prefix}" if prefix else (f"s3://{bucket}" if bucket else None)
+    code_url = None
+    if not options.dry_run:
+        t0 = time.perf_counter()
+        code_url = _upload_package(clients, package, root, build.graph.name, echo)
+        timings["upload"] = time.perf_counter() - t0
+
+    def stage(key: str, body: bytes) -> str:
+        return _stage_template(clients, bucket, prefix, build.graph.name, key, body)
+
+    flow_template = result.templates[result.flow_stacks[build.graph.name]]
+    t0 = time.perf_counter()
+    applied = apply_template(clients, name, flow_template, dry_run=options.dry_run, echo=echo,
+                             upload=stage if bucket and not options.dry_run else None,
+                             tags={TOKEN_TAG: token, DEPLOYER_TAG: settings.deployer,
+                                   "sfncompile:flow": build.graph.name})
+    timings["apply"] = time.perf_counter() - t0
+    stacks.append(applied)
+    arn = applied.outputs.get("StateMachineArn")
+    if not options.dry_run:
+        remember(name, token)
+        echo(f"state machine: {arn}")
+        echo(f"production token: {token} (namespace {namespace(token)}); "
+             f"others redeploy with --authorize {token}" if is_new else
+             f"production token: {token} (namespace {namespace(token)})")
+    return DeployResult(deployment=name, state_machine_arn=arn, production_token=token,
+                        datastore_root=applied.outputs.get("DatastoreRoot", root), code_url=code_url,
+                        stacks=stacks, timings=timings)
+
+
+def _upload_package(clients, package, root: str | None, flow_name: str, echo) -> str:
+    """Put the package at ``<root>/<Flow>/code/<sha256>.tar.gz`` unless it is already there."""
+    from botocore.exceptions import ClientError
+
+    if not root:
+        raise UserError("no datastore bucket: set datastore to s3://bucket[/prefix] or let the platform stack "
+                        "create one")
+    bucket, _, prefix = root[len("s3://"):].partition("/")
+    key = "/".join(p for p in (prefix.strip("/"), package.key(flow_name)) if p)
+    s3 = clients("s3")
+    with aws_errors("code package upload"):
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+            echo(f"code package {package.sha256[:12]} already uploaded")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            s3.put_object(Bucket=bucket, Key=key, Body=package.data)
+            echo(f"uploaded code package {package.sha256[:12]} ({len(package.data)} bytes)")
+    return f"s3://{bucket}/{key}"
+
+
+def _stage_template(clients, bucket: str, prefix: str, flow_name: str, key: str, body: bytes) -> str:
+    s3 = clients("s3")
+    full = "/".join(p for p in (prefix, flow_name, key) if p)
+    with aws_errors("template upload"):
+        s3.put_object(Bucket=bucket, Key=full, Body=body)
+        return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=3600)
+
+
+def deployment_outputs(clients, name: str) -> dict[str, str]:
+    with aws_errors(f"stack {name}"):
+        stack = describe_stack(clients("cloudformation"), name)
+    if stack is None:
+        raise UserError(f"{name} is not deployed (run 'sfncompile deploy' first)")
+    return {**stack_outputs(stack), **{f"tag:{k}": v for k, v in stack_tags(stack).items()}}
+
+
+def platform_for_delete(config: Config) -> PlatformSettings:
+    return platform_settings(config)

@@ -1,0 +1,350 @@
+"""Operating deployed flows: trigger, runs, status, logs, terminate, resume, delete.
+
+A deployment is found through its CloudFormation stack: the stack tags say
+which flow it runs and its outputs give the state machine ARN and the
+datastore root, so these commands work with only a flow name and a run id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import Config
+from ..diagnostics import UserError
+from .aws import Clients, aws_errors, error_code
+from .params import validate_parameters
+from .runids import new_run_id
+from .stacks import describe_stack, stack_outputs, stack_tags
+
+FLOW_TAG = "sfncompile:flow"
+
+
+@dataclass
+class Deployment:
+    name: str  # stack and state machine name
+    flow: str
+    state_machine_arn: str
+    datastore_root: str
+    production_token: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def execution_arn(self, run_id: str) -> str:
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run_id
+
+
+def _from_stack(stack: dict[str, Any]) -> Deployment:
+    outputs, tags = stack_outputs(stack), stack_tags(stack)
+    return Deployment(name=stack["StackName"], flow=outputs.get("FlowName") or tags.get(FLOW_TAG, ""),
+                      state_machine_arn=outputs.get("StateMachineArn", ""),
+                      datastore_root=outputs.get("DatastoreRoot", ""),
+                      production_token=outputs.get("ProductionToken") or tags.get("sfncompile:production_token", ""),
+                      tags=tags)
+
+
+def find_deployment(clients: Clients, flow: str, deployment: str | None = None) -> Deployment:
+    """The deployment of ``flow`` (a flow name, or a flow file when a path is given)."""
+    cfn = clients("cloudformation")
+    with aws_errors("finding the deployment"):
+        if deployment:
+            stack = describe_stack(cfn, deployment)
+            if stack is None:
+                raise UserError(f"no deployment named {deployment}")
+            return _from_stack(stack)
+        found = []
+        for page in cfn.get_paginator("describe_stacks").paginate():
+            for stack in page["Stacks"]:
+                if stack_tags(stack).get(FLOW_TAG) == flow and "DELETE" not in stack["StackStatus"]:
+                    found.append(stack)
+    if not found:
+        raise UserError(f"{flow} is not deployed (run 'sfncompile deploy' first)")
+    if len(found) > 1:
+        names = ", ".join(sorted(s["StackName"] for s in found))
+        raise UserError(f"{flow} has several deployments ({names}); choose one with --deployment")
+    return _from_stack(found[0])
+
+
+def flow_name_of(flow: str) -> tuple[str, Any]:
+    """A flow argument is a file (compiled for its name and parameters) or a plain flow name."""
+    if flow.endswith(".py") or os.path.sep in flow:
+        if not Path(flow).is_file():
+            raise UserError(f"{flow}: no such file")
+        from ..pipeline import load_graph
+
+        graph = load_graph(flow)
+        return graph.name, graph
+    return flow, None
+
+
+def _split_run(run: str) -> tuple[str, str]:
+    parts = run.strip("/").split("/")
+    if len(parts) != 2 or not all(parts):
+        raise UserError(f"{run!r}: give the run as FlowName/RUN_ID")
+    return parts[0], parts[1]
+
+
+def _write_run_record(root: str, flow: str, run_id: str, **fields) -> None:
+    """The same run record local runs and resumes write (runtime's datastore)."""
+    if not root:
+        return
+    from sfncompile_runtime.datastore import write_run_record
+
+    with aws_errors("writing the run record"):
+        write_run_record(root, flow, run_id, started_by="sfncompile", **fields)
+
+
+def start(clients: Clients, dep: Deployment, parameters: dict[str, Any], run_id: str | None = None) -> str:
+    run_id = run_id or new_run_id()
+    with aws_errors(f"starting {dep.name}"):
+        clients("stepfunctions").start_execution(stateMachineArn=dep.state_machine_arn, name=run_id,
+                                                 input=json.dumps({"parameters": parameters}))
+    return run_id
+
+
+def trigger(config: Config, flow_file: str, params: str | None, deployment: str | None = None) -> str:
+    name, graph = flow_name_of(flow_file)
+    if graph is None:
+        raise UserError("trigger needs the flow file (to check parameters against their declared types)")
+    values = validate_parameters(graph, params)
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, name, deployment)
+    run_id = new_run_id()
+    _write_run_record(dep.datastore_root, name, run_id, parameters=values, production_token=dep.production_token)
+    return start(clients, dep, values, run_id)
+
+
+def runs(config: Config, flow: str, deployment: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    name, _ = flow_name_of(flow)
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, name, deployment)
+    with aws_errors(f"listing runs of {dep.name}"):
+        page = clients("stepfunctions").list_executions(stateMachineArn=dep.state_machine_arn, maxResults=limit)
+    rows = [{"run_id": e["name"], "status": e["status"], "started": _when(e.get("startDate")),
+             "stopped": _when(e.get("stopDate"))} for e in page.get("executions", [])]
+    return sorted(rows, key=lambda r: r["started"] or "", reverse=True)
+
+
+def _when(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value or "")
+
+
+@dataclass
+class StepStatus:
+    name: str
+    entered: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    tasks_done: int | None = None  # committed tasks in the datastore
+
+    @property
+    def state(self) -> str:
+        if self.failed and not self.succeeded:
+            return "failed"
+        if self.entered > self.succeeded + self.failed:
+            return "running"
+        if self.succeeded:
+            return "succeeded"
+        return "pending"
+
+
+def status(config: Config, run: str, deployment: str | None = None) -> dict[str, Any]:
+    flow, run_id = _split_run(run)
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, flow, deployment)
+    sfn = clients("stepfunctions")
+    arn = dep.execution_arn(run_id)
+    with aws_errors(f"run {run}"):
+        try:
+            execution = sfn.describe_execution(executionArn=arn)
+        except Exception as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                raise UserError(f"{run}: no such run of {dep.name}") from None
+            raise
+        events = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+            events.extend(page["events"])
+    steps = _steps_from_history(events)
+    _add_datastore_counts(steps, dep, flow, run_id)
+    return {"run_id": run_id, "status": execution["status"], "started": _when(execution.get("startDate")),
+            "stopped": _when(execution.get("stopDate")), "steps": list(steps.values()),
+            "error": execution.get("error"), "cause": execution.get("cause")}
+
+
+def _steps_from_history(events: list[dict[str, Any]]) -> dict[str, StepStatus]:
+    """Per Task state: how often it was entered, and how it ended (job submissions only)."""
+    by_id = {e["id"]: e for e in events}
+    steps: dict[str, StepStatus] = {}
+    entered_state: dict[int, str] = {}
+    for event in events:
+        kind = event["type"]
+        if kind == "TaskStateEntered":
+            name = event["stateEnteredEventDetails"]["name"]
+            entered_state[event["id"]] = name
+            steps.setdefault(name, StepStatus(name)).entered += 1
+        elif kind in ("TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskSubmitFailed", "TaskStartFailed"):
+            details = (event.get("taskSucceededEventDetails") or event.get("taskFailedEventDetails")
+                       or event.get("taskTimedOutEventDetails") or event.get("taskSubmitFailedEventDetails")
+                       or event.get("taskStartFailedEventDetails") or {})
+            if details.get("resourceType") not in (None, "batch"):
+                continue
+            state = _owning_state(event, by_id, entered_state)
+            if state is None:
+                continue
+            record = steps.setdefault(state, StepStatus(state))
+            if kind == "TaskSucceeded":
+                record.succeeded += 1
+            else:
+                record.failed += 1
+    # Only states that submit Batch jobs are steps; side-channel reads are bookkeeping.
+    submitted = {_owning_state(e, by_id, entered_state) for e in events if e["type"] == "TaskScheduled"
+                 and e.get("taskScheduledEventDetails", {}).get("resourceType") == "batch"}
+    return {k: v for k, v in steps.items() if k in submitted or not submitted}
+
+
+def _owning_state(event, by_id, entered_state) -> str | None:
+    seen = 0
+    current = event
+    while current is not None and seen < 50:
+        if current["id"] in entered_state:
+            return entered_state[current["id"]]
+        current = by_id.get(current.get("previousEventId"))
+        seen += 1
+    return None
+
+
+def _add_datastore_counts(steps: dict[str, StepStatus], dep: Deployment, flow: str, run_id: str) -> None:
+    """Committed tasks per step, read from the datastore (best effort: the history is authoritative)."""
+    if not dep.datastore_root:
+        return
+    try:
+        from sfncompile_runtime.datastore import Datastore
+
+        store = Datastore(dep.datastore_root, flow)
+        for name, record in steps.items():
+            step = name.split(".")[-1]
+            tasks = store.tasks(run_id, step)
+            record.tasks_done = sum(1 for t in tasks if store.latest_record(run_id, step, t) is not None)
+    except Exception:  # the datastore may be unreachable from here; the history still answers
+        return
+
+
+def logs(config: Config, pathspec: str, deployment: str | None = None, stream: str = "stdout") -> str:
+    parts = pathspec.strip("/").split("/")
+    if len(parts) not in (3, 4):
+        raise UserError(f"{pathspec!r}: give Flow/RUN_ID/step[/task_id]")
+    flow, run_id, step = parts[:3]
+    task_id = parts[3] if len(parts) == 4 else None
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, flow, deployment)
+    text = _datastore_logs(dep, flow, run_id, step, task_id, stream)
+    if text is not None:
+        return text
+    return _cloudwatch_logs(clients, dep, run_id, step)
+
+
+def _datastore_logs(dep, flow, run_id, step, task_id, stream) -> str | None:
+    try:
+        from sfncompile_runtime.api import Task, Step, namespace
+
+        namespace(None)
+        os.environ.setdefault("SFNCOMPILE_DATASTORE", dep.datastore_root)
+        if task_id is None:
+            task = Step(f"{flow}/{run_id}/{step}").task
+        else:
+            task = Task(f"{flow}/{run_id}/{step}/{task_id}")
+        return getattr(task, stream)
+    except Exception:  # not committed yet, or unreadable: fall back to CloudWatch
+        return None
+
+
+def _cloudwatch_logs(clients, dep: Deployment, run_id: str, step: str) -> str:
+    """The Batch job's CloudWatch log stream, found through the execution history."""
+    sfn = clients("stepfunctions")
+    with aws_errors("reading the execution history"):
+        events = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=dep.execution_arn(run_id)):
+            events.extend(page["events"])
+    streams = []
+    for event in events:
+        details = event.get("taskSucceededEventDetails") or event.get("taskFailedEventDetails") or {}
+        output = details.get("output") or details.get("cause")
+        try:
+            job = json.loads(output) if output else {}
+        except ValueError:
+            continue
+        if job.get("Parameters", {}).get("step") == step or job.get("JobName", "").startswith(step):
+            stream = (job.get("Container") or {}).get("LogStreamName")
+            if stream:
+                streams.append(stream)
+    if not streams:
+        raise UserError(f"no logs for step '{step}' of run {run_id} in the datastore or CloudWatch")
+    lines = []
+    with aws_errors("reading CloudWatch logs"):
+        for stream in streams:
+            for event in clients("logs").get_log_events(logGroupName="/aws/batch/job", logStreamName=stream,
+                                                        startFromHead=True)["events"]:
+                lines.append(event["message"])
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def terminate(config: Config, run: str, deployment: str | None = None) -> str:
+    flow, run_id = _split_run(run)
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, flow, deployment)
+    with aws_errors(f"terminating {run}"):
+        clients("stepfunctions").stop_execution(executionArn=dep.execution_arn(run_id), error="Terminated",
+                                                cause="sfncompile terminate")
+    return run_id
+
+
+def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None = None,
+           deployment: str | None = None) -> str:
+    """Start a new production run that reuses the origin run's successful tasks."""
+    name, graph = flow_name_of(flow_file)
+    if graph is None:
+        raise UserError("resume needs the flow file")
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, name, deployment)
+    from sfncompile_runtime.datastore import Datastore, resume_plan
+
+    graph_dict = graph.to_dict()
+    with aws_errors("reading the origin run"):
+        store = Datastore(dep.datastore_root, name)
+        origin = store.read_run(origin_run_id) if hasattr(store, "read_run") else None
+        try:
+            plan = resume_plan(dep.datastore_root, graph_dict, origin_run_id, step)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    if not plan:
+        raise UserError(f"{name}/{origin_run_id} has nothing to resume: every step succeeded")
+    parameters = (origin or {}).get("parameters", {})
+    run_id = new_run_id()
+    _write_run_record(dep.datastore_root, name, run_id, origin_run_id=origin_run_id, rerun_steps=plan,
+                      parameters=parameters, production_token=dep.production_token)
+    return start(clients, dep, parameters, run_id)
+
+
+def delete(config: Config, flow: str, deployment: str | None = None, echo: Callable[[str], None] = print,
+           platform: bool = False) -> list[str]:
+    from .stacks import delete_stack
+
+    name, _ = flow_name_of(flow)
+    clients = Clients.from_config(config)
+    dep = find_deployment(clients, name, deployment)
+    deleted = []
+    if delete_stack(clients, dep.name, echo=echo):
+        deleted.append(dep.name)
+        echo(f"deleted {dep.name} (the datastore bucket and its data are kept)")
+    if platform:
+        from .settings import platform_settings
+
+        plat = platform_settings(config)
+        if delete_stack(clients, plat.platform_stack_name, echo=echo):
+            deleted.append(plat.platform_stack_name)
+    return deleted
