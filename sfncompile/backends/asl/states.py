@@ -194,8 +194,10 @@ def emit_map_state(m: MapState) -> dict[str, Any]:
         }
         # Without a writer the child outputs come back as one array, which
         # breaks the 256 KB payload limit long before 100,000 items.
+        # (A path here would be read from the Map's result array, not its
+        # input, so the bucket is a placeholder: the datastore's bucket.)
         state["ResultWriter"] = {"Resource": S3_PUT_OBJECT,
-                                 "Parameters": {"Bucket.$": m.manifest_bucket_path, "Prefix": m.result_prefix}}
+                                 "Parameters": {"Bucket": "${MapResultBucket}", "Prefix": m.result_prefix}}
     else:
         state["ItemsPath"] = m.items_path
     state["ItemSelector"] = m.item_selector
