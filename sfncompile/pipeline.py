@@ -67,14 +67,8 @@ def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _lint(graph: FlowGraph) -> list[Diagnostic]:
-    try:
-        from .lint import run_lint
-    except ImportError as exc:
-        # The lint package is being written alongside; until it exports
-        # run_lint, the front end's own diagnostics are all there is.
-        if exc.name is not None and not exc.name.startswith("sfncompile"):
-            raise
-        return []
+    from .lint import run_lint
+
     try:
         return list(run_lint(graph))
     except Exception as exc:  # a lint bug must not become a traceback for the user

@@ -75,7 +75,7 @@ class Evaluator:
             raise NotStatic(node, f"`{node.value}` is not a valid integer literal") from None
 
     def _eval_Float(self, node: cst.Float):
-        return float(node.value.replace("_", ""))
+        return _finite(node, float(node.value.replace("_", "")))
 
     def _eval_Imaginary(self, node):
         raise NotStatic(node, "complex numbers are not allowed here (they are not JSON values)")
@@ -152,8 +152,8 @@ class Evaluator:
                 out.update(value)
                 continue
             key = self.eval(element.key)
-            if isinstance(key, (list, dict)):
-                raise NotStatic(element.key, "dict keys must be strings or numbers")
+            if not isinstance(key, str):
+                raise NotStatic(element.key, "dict keys must be strings here (the value must be JSON)")
             out[key] = self.eval(element.value)
         return out
 
@@ -174,6 +174,9 @@ class Evaluator:
         raise NotStatic(node, "unsupported unary operator")
 
     def _eval_BinaryOperation(self, node: cst.BinaryOperation):
+        return _finite(node, self._binary(node))
+
+    def _binary(self, node: cst.BinaryOperation):
         left = self.eval(node.left)
         right = self.eval(node.right)
         op = node.operator
@@ -215,6 +218,12 @@ class Evaluator:
 
     def _eval_BooleanOperation(self, node):
         raise NotStatic(node, f"`and`/`or` cannot be evaluated statically; allowed: {ALLOWED}")
+
+
+def _finite(node, value):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NotStatic(node, "the value is not a finite number")
+    return value
 
 
 def _is_number(value) -> bool:
