@@ -3,6 +3,8 @@ flow already defines."""
 
 from __future__ import annotations
 
+import json
+
 from sfncompile_runtime.decorator_specs import RESERVED_ATTRIBUTES
 
 from .registry import diag, rule
@@ -62,6 +64,50 @@ def parameter_reserved(view: FlowView):
                 yield diag("SFN152", f"parameter name '{label}' is reserved by the command line; choose "
                                      f"another name, e.g. 'flow_{label}'", _param_span(view, param))
                 break
+
+
+def _parses(text, convert) -> bool:
+    try:
+        convert(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_BOOL_WORDS = {"true", "false", "1", "0", "yes", "no", "y", "n", "t", "f", "on", "off"}
+
+
+def _default_problem(param) -> str | None:
+    """What the default should be, when the command line could not convert it to the type."""
+    value, kind = param.default, param.type
+    if kind == "int":
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and _parses(value.strip(), int))
+        return None if ok else "an integer"
+    if kind == "float":
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+            isinstance(value, str) and _parses(value.strip(), float))
+        return None if ok else "a number"
+    if kind == "bool":
+        ok = isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _BOOL_WORDS)
+        return None if ok else "True or False"
+    if kind == "str":
+        return None if isinstance(value, (str, int, float, bool)) else "a string"
+    if kind == "json" and isinstance(value, str) and not _parses(value, json.loads):
+        return "valid JSON text"
+    return None
+
+
+@rule("SFN153", "parameter-default-type")
+def parameter_default_type(view: FlowView):
+    for param in view.graph.parameters or []:
+        if not param.has_default or param.default_is_function or param.default is None:
+            continue
+        expected = _default_problem(param)
+        if expected:
+            yield diag("SFN153", f"parameter '{param.name}' has type {param.type} but its default "
+                                 f"{param.default!r} is not {expected}: fix the default or the type=",
+                       _param_span(view, param))
 
 
 @rule("SFN156", "required-parameter-on-schedule")
