@@ -24,3 +24,12 @@ def test_malformed_flow(path):
     assert got == expected, "\n".join(d.format() for d in diagnostics)
     for d in diagnostics:
         assert d.message and d.span is not None and d.span.file == str(path)
+
+
+def test_every_rule_has_a_malformed_flow():
+    from sfncompile.lint import RULES
+
+    covered = set()
+    for path in FLOWS:
+        covered |= {rule for rule, _ in expected_markers(path.read_text())}
+    assert set(RULES) <= covered
