@@ -55,6 +55,7 @@ class Scope:
     stop: str | None  # the step that closes this scope (not emitted in it)
     suffix: str  # appended to every state name ("" or "@d"...)
     nested: bool  # inside a Parallel branch or a Map iteration
+    parents: tuple[str, ...] = ()  # enclosing split/foreach steps: a member's split_parents
 
 
 class Builder:
@@ -64,6 +65,17 @@ class Builder:
         self.job_keys = job_definition_keys(graph)
         self.inline_limits: dict[str, int] = {}
         self.foreach_groups = self._foreach_groups()
+        self.joins = {s.matching_join: s.name for s in graph if s.matching_join}
+
+    def scope_parents(self, step: str) -> tuple[str, ...]:
+        """The splits/foreaches whose branch holds ``step``. A join closes its
+        split and so sits outside it (the IR, like Metaflow, lists the split
+        it closes in the join's ``split_parents``)."""
+        parents = tuple(self.graph[step].split_parents)
+        closes = self.joins.get(step)
+        if parents and closes is not None and parents[-1] == closes:
+            parents = parents[:-1]
+        return parents
 
     # -- names and expressions -------------------------------------------
     def state_name(self, step: str, scope: Scope, role: str | None = None) -> str:
@@ -119,6 +131,11 @@ class Builder:
                 return None
             if target not in self.graph.steps:
                 raise UserError(f"step {target!r} is referenced but not defined")
+            if self.scope_parents(target) != scope.parents:
+                raise UserError(
+                    f"a transition to {target!r} crosses the boundary of a split or foreach "
+                    f"({' > '.join(scope.parents) or 'top level'}); a switch may only loop or branch within "
+                    "the same branch of a split or foreach")
             if target not in queued:
                 queued.add(target)
                 queue.append(target)
@@ -202,7 +219,7 @@ class Builder:
             raise UserError(f"split step {step.name!r} has no matching join")
         par_name = self.state_name(step.name, scope, "split")
         self.add_task(step, scope, states, next_state=par_name, end_output=None)
-        inner = Scope(stop=join, suffix=scope.suffix, nested=True)
+        inner = Scope(stop=join, suffix=scope.suffix, nested=True, parents=scope.parents + (step.name,))
         branches = [self.scope(target, inner) for target in step.out_funcs]
         states[par_name] = emit_parallel_state(ParallelState(
             branches=branches, branch_input=self.branch_input(step), next_state=goto(join),
@@ -213,7 +230,8 @@ class Builder:
         if not join:
             raise UserError(f"foreach step {step.name!r} has no matching join")
         body_step = step.out_funcs[0]
-        inline_body = self.scope(body_step, Scope(stop=join, suffix=scope.suffix, nested=True))
+        parents = scope.parents + (step.name,)
+        inline_body = self.scope(body_step, Scope(stop=join, suffix=scope.suffix, nested=True, parents=parents))
         limit = self.inline_limit(step, inline_body)
         mode = self.options.mode_for(step.name)
         if mode == "auto" and limit == 0:
@@ -243,7 +261,7 @@ class Builder:
                 item_selector=self.item_selector(step, "$$.Map.Item.Value.N"), **common))
         if mode in ("distributed", "auto"):
             dist_suffix = scope.suffix + f"{DISTRIBUTED_SUFFIX}{len(step.foreach_stack)}" if mode == "auto" else scope.suffix
-            body = (self.scope(body_step, Scope(stop=join, suffix=dist_suffix, nested=True))
+            body = (self.scope(body_step, Scope(stop=join, suffix=dist_suffix, nested=True, parents=parents))
                     if mode == "auto" else inline_body)
             states[dist_map] = emit_map_state(MapState(
                 body=body, distributed=True, manifest_bucket_path="$.foreach.item.manifest_bucket.S",
