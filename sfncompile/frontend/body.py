@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -42,13 +43,41 @@ class BodyFacts:
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under ``node`` (itself included), depth first, without recursion."""
+    """Every node under ``node`` (itself included), depth first, without recursion.
+
+    Reads the nodes' fields directly: libcst's ``children`` property rebuilds
+    each node to list its children, which made walking the dominant cost.
+    Whitespace and other trivia nodes are skipped.
+    """
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        children = current.children
-        stack.extend(reversed(children))
+        found = []
+        for name in _field_names(type(current)):
+            value = getattr(current, name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, _TRIVIA):
+                    found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA):
+                        found.append(item)
+        stack.extend(reversed(found))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(node_type: type) -> tuple[str, ...]:
+    names = _FIELDS.get(node_type)
+    if names is None:
+        names = _FIELDS[node_type] = tuple(f.name for f in dataclasses.fields(node_type))
+    return names
+
+
+_TRIVIA = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
+           cst.LeftParen, cst.RightParen)
 
 
 def is_next_call(node: cst.CSTNode, receiver: str) -> bool:

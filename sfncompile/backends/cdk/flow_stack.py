@@ -231,12 +231,20 @@ class FlowStack(cdk.Stack):
             role.add_to_policy(iam.PolicyStatement(
                 sid="SideChannel", actions=sorted(uses.dynamodb_actions), resources=[self.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
-        if uses.s3_read or uses.s3_write:
-            actions = (["s3:GetObject"] if uses.s3_read else []) + (["s3:PutObject"] if uses.s3_write else [])
-            resources_s3 = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
-            role.add_to_policy(iam.PolicyStatement(sid="Manifests", actions=actions, resources=[resources_s3]))
-            acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(resources_s3)}]",
+        if uses.s3_read:
+            # Foreach manifests the runtime writes under the flow's datastore prefix.
+            manifests = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
+            role.add_to_policy(iam.PolicyStatement(sid="Manifests", actions=["s3:GetObject"], resources=[manifests]))
+            acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(manifests)}]",
                             "foreach manifests under this flow's own datastore prefix")
+        if uses.s3_write:
+            # Distributed Map ResultWriter output (discarded by the flow, but AWS writes it).
+            results = f"arn:{self.partition}:s3:::{self.bucket}/sfncompile-map-results/{self.graph.name}/*"
+            role.add_to_policy(iam.PolicyStatement(
+                sid="MapResults", actions=["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                           "s3:AbortMultipartUpload"], resources=[results]))
+            acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(results)}]",
+                            "Distributed Map result files of this flow only")
         if uses.distributed_map:
             role.add_to_policy(iam.PolicyStatement(sid="ChildExecutions", actions=["states:StartExecution"],
                                                    resources=[self.state_machine_arn]))

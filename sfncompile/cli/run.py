@@ -1,0 +1,148 @@
+"""``sfncompile run`` and ``sfncompile resume``: run a flow here, through its state machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import click
+
+from ..diagnostics import UserError
+
+MAX_WORKERS_HELP = "tasks run at once (default: the number of CPUs)"
+
+
+def _run_in_background(prepared, parameters, progress_factory, **kwargs):
+    """Run the execution on a thread so that Ctrl-C reaches us; returns the outcome.
+
+    Ctrl-C cancels the execution: running tasks are terminated (SIGTERM, then
+    SIGKILL), nothing more starts, the run is recorded as aborted and can be
+    resumed.
+    """
+    from ..executor.cancel import CancelToken
+    from ..executor.local_run import execute
+
+    token = CancelToken()
+    holder: dict = {}
+    started = threading.Event()
+
+    def on_started(run_id):
+        holder["run_id"] = run_id
+        holder["progress"] = progress_factory(run_id)
+        holder["progress"].start()
+        started.set()
+
+    def on_job_event(kind, info):
+        progress = holder.get("progress")
+        if progress is not None:
+            progress.on_job_event(kind, info)
+
+    def target():
+        try:
+            holder["outcome"] = execute(prepared, parameters, cancel=token, on_job_event=on_job_event,
+                                        on_started=on_started, **kwargs)
+        except BaseException as exc:  # re-raised on the main thread
+            holder["error"] = exc
+        finally:
+            started.set()
+
+    worker = threading.Thread(target=target, name="sfncompile-run", daemon=True)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join(0.2)
+        except KeyboardInterrupt:
+            if not interrupted:
+                interrupted = True
+                click.echo("\ninterrupted: stopping running tasks (Ctrl-C again to force)...", err=True)
+                token.cancel("interrupted by the user")
+            else:
+                raise
+    if "progress" in holder:
+        holder["progress"].stop()
+    if "error" in holder:
+        raise holder["error"]
+    return holder["outcome"], interrupted
+
+
+def _report(outcome, flow_path: str, interrupted: bool):
+    result = outcome.result
+    executions = len(result.history.executions())
+    click.echo(f"state transitions: {outcome.transitions()} (billable), history events: "
+               f"{outcome.history_events()}" + (f" (+ {executions - 1} child executions)" if executions > 1 else ""),
+               err=True)
+    if outcome.succeeded:
+        click.echo(f"run {outcome.flow}/{outcome.run_id} succeeded in {outcome.seconds:.1f}s", err=True)
+        click.echo(outcome.run_id)
+        return
+    for line in outcome.failure_summary():
+        click.echo(line, err=True)
+    click.echo(f"resume with: sfncompile resume {flow_path} {outcome.run_id}", err=True)
+    click.echo(outcome.run_id)
+    sys.exit(130 if interrupted else 1)
+
+
+def _progress_factory(prepared):
+    from ..executor.progress import Progress
+
+    steps = list(prepared.graph.steps)
+    return lambda run_id: Progress(prepared.flow, run_id, steps)
+
+
+def _max_workers(value):
+    if value is not None and value < 1:
+        raise UserError("--max-workers must be at least 1")
+    if value is None:
+        from ..config import Config
+
+        configured = Config.load().get("max_workers")
+        if configured:
+            try:
+                value = int(configured)
+            except ValueError:
+                raise UserError(f"max_workers must be an integer, got {configured!r}") from None
+    return value
+
+
+@click.command("run")
+@click.argument("flow", type=click.Path(dir_okay=False))
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
+@click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP)
+@click.option("--tag", "tags", multiple=True, help="a tag for the run (repeatable)")
+@click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
+@click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
+def run(flow, params, max_workers, tags, datastore, side_channel_table):
+    """Run FLOW locally by executing its compiled state machine; prints the run id."""
+    from ..executor.local_run import prepare
+    from ..executor.parameters import parse_parameters
+
+    max_workers = _max_workers(max_workers)
+    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
+    parameters = parse_parameters(prepared.graph, params)
+    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
+                                              max_workers=max_workers, tags=list(tags))
+    _report(outcome, flow, interrupted)
+
+
+@click.command("resume")
+@click.argument("flow", type=click.Path(dir_okay=False))
+@click.argument("run_id", required=False)
+@click.option("--step", default=None, help="re-run from this step (default: the first step that did not finish)")
+@click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP)
+@click.option("--tag", "tags", multiple=True, help="a tag for the new run (repeatable)")
+@click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
+@click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
+def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table):
+    """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
+    from ..executor.local_run import plan_resume, prepare
+
+    max_workers = _max_workers(max_workers)
+    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
+    origin, parameters, rerun = plan_resume(prepared, run_id, step)
+    click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
+    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
+                                              max_workers=max_workers, tags=list(tags),
+                                              origin_run_id=origin, rerun_steps=rerun)
+    _report(outcome, flow, interrupted)

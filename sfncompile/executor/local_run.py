@@ -1,0 +1,250 @@
+"""A local run: compile the flow, store its code package, run the state machine here.
+
+The same definition ``sfncompile compile`` emits is interpreted, with its
+placeholders filled by local values: Batch jobs become local processes
+(``LocalBatch``), DynamoDB reads and writes go to the side channel (SQLite
+next to a local datastore, the DynamoDB table with an S3 one) and the
+Distributed Map's manifest is read from the datastore.
+
+``start_run`` is ``sfncompile run``; ``resume_run`` is ``sfncompile resume``:
+a new run whose record names the origin run and the steps to re-run, so each
+task of a step not re-run clones the origin's committed attempt (the
+runtime's mechanism; nothing here knows which tasks ran).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..diagnostics import UserError
+from .batch import JobRecord, LocalBatch, LocalJobDefinition
+from .cancel import CancelToken
+from .interpreter import ExecutionResult, Interpreter
+from .services import BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
+
+LOCAL_JOB_QUEUE = "sfncompile-local"
+LOCAL_SIDE_CHANNEL_TABLE = "sfncompile-local-side-channel"
+LOG_LINES_ON_FAILURE = 20
+
+
+@dataclass
+class PreparedRun:
+    """Everything a run needs, built before anything executes."""
+
+    flow_path: Path
+    graph: Any
+    flow: str
+    root: str  # datastore root (absolute directory or s3://...)
+    definition: dict  # placeholders filled
+    job_definitions: dict[str, LocalJobDefinition]
+    side_channel: str
+    code_url: str
+    code_sha256: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    flow: str
+    run_id: str
+    result: ExecutionResult
+    jobs: list[JobRecord]
+    seconds: float
+    origin_run_id: str | None = None
+    rerun_steps: list[str] | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.result.succeeded
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    def failed_job(self) -> JobRecord | None:
+        failed = [j for j in self.jobs if j.status != "SUCCEEDED"]
+        return failed[-1] if failed else None
+
+    def pathspec(self, job: JobRecord) -> str:
+        index = job.environment.get("SFNCOMPILE_INDEX_PATH", "") or "0"
+        return f"{self.flow}/{self.run_id}/{job.parameters.get('step', '?')}/{index}"
+
+    def transitions(self) -> int:
+        return self.result.state_transitions()
+
+    def history_events(self) -> int:
+        return self.result.history_events()
+
+    def failure_summary(self) -> list[str]:
+        """Lines to print for a failed run: the failing task, its error and its last log lines."""
+        result = self.result
+        lines = [f"run {self.flow}/{self.run_id} {result.status.lower()}"]
+        job = self.failed_job()
+        if job is not None:
+            lines.append(f"failed task: {self.pathspec(job)} ({job.reason}, exit code {job.exit_code}, "
+                         f"{job.attempts} attempt{'s' if job.attempts != 1 else ''})")
+        if result.error:
+            cause = result.cause or ""
+            if job is not None and cause.startswith("{"):
+                cause = f"job {job.job_name} {job.status.lower()}: {job.reason}"
+            lines.append(f"error: {result.error}" + (f": {cause}" if cause else ""))
+        if job is not None and job.log_tail:
+            lines.append(f"last lines of its log ({job.log_path}):")
+            lines.extend("    " + line for line in job.log_tail[-LOG_LINES_ON_FAILURE:])
+        return lines
+
+
+def resolve_root(datastore: str | None) -> str:
+    from ..config import Config
+
+    root = datastore or Config.load().get("datastore")
+    if not str(root).startswith("s3://"):
+        root = os.path.abspath(root)
+    return str(root)
+
+
+def _side_channel_spec(root: str, table: str | None) -> str:
+    if root.startswith("s3://"):
+        from ..config import Config
+
+        table = table or Config.load().get("side_channel_table")
+        if not table:
+            raise UserError("a run on an S3 datastore needs a DynamoDB side-channel table: "
+                            "pass --side-channel-table, set SFNCOMPILE_SIDE_CHANNEL_TABLE or add "
+                            "'side_channel_table = ...' under [tool.sfncompile] in pyproject.toml")
+        return table
+    return "sqlite://" + os.path.join(root, "sidechannel.db")
+
+
+def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_channel_table: str | None = None,
+            compile_options: Any = None) -> PreparedRun:
+    """Load, lint, compile and package the flow; store the package. Raises UserError."""
+    from ..backends.asl import compile_definition, substitute, substitutions_needed
+    from ..backends.jobdefs import JobDefinitionSettings, job_definitions
+    from ..package import build_code_package, store_code_package
+    from ..pipeline import load_graph
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    path = Path(flow_path)
+    if not path.is_file():
+        raise UserError(f"no such flow file: {flow_path}")
+    graph = load_graph(str(path))
+    timings["load_graph"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    definition = compile_definition(graph, compile_options)
+    timings["compile"] = time.perf_counter() - t0
+    root = resolve_root(datastore)
+    side_channel = _side_channel_spec(root, side_channel_table)
+    t0 = time.perf_counter()
+    package = build_code_package(graph, path)
+    try:
+        code_url = store_code_package(package, root, graph.name)
+    except Exception as exc:  # an unreachable endpoint or bucket is the user's to fix
+        raise UserError(f"cannot store the code package under {root}: {exc}") from None
+    timings["package"] = time.perf_counter() - t0
+    settings = JobDefinitionSettings(code_url=code_url, code_sha256=package.sha256, datastore=root,
+                                     side_channel=side_channel)
+    specs = job_definitions(graph, settings)
+    local_defs = {}
+    values = {"JobQueue": LOCAL_JOB_QUEUE,
+              "SideChannelTable": side_channel if root.startswith("s3://") else LOCAL_SIDE_CHANNEL_TABLE}
+    for key, spec in specs.items():
+        name = f"{graph.name}-{key}"
+        local_defs[name] = LocalJobDefinition.from_spec(name, spec)
+        values[spec.placeholder] = name
+    missing = substitutions_needed(definition) - set(values)
+    if missing:
+        raise UserError(f"the state machine needs values the local executor does not provide: {', '.join(sorted(missing))}")
+    definition = substitute(definition, values)
+    return PreparedRun(path.resolve(), graph, graph.name, root, definition, local_defs, side_channel,
+                       code_url, package.sha256, timings)
+
+
+def _log_dir(root: str, flow: str, run_id: str) -> str:
+    if root.startswith("s3://"):
+        return os.path.join(tempfile.gettempdir(), "sfncompile-logs", flow, run_id)
+    return os.path.join(root, "_local_logs", flow, run_id)
+
+
+def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | None = None,
+            max_workers: int | None = None, tags: list[str] | None = None,
+            origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
+            cancel: CancelToken | None = None, on_job_event: Callable[[str, dict], None] | None = None,
+            on_started: Callable[[str], None] | None = None) -> RunOutcome:
+    """Write the run record and run the state machine here; returns when the run ends."""
+    from sfncompile_runtime.datastore import write_run_record
+    from sfncompile_runtime.sidechannel import open_side_channel
+
+    from ..deploy.runids import new_run_id
+
+    run_id = run_id or new_run_id()
+    write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
+                     origin_run_id=origin_run_id, rerun_steps=rerun_steps, started_by="sfncompile run")
+    if on_started:
+        on_started(run_id)
+    batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
+                       on_event=on_job_event)
+    channel = open_side_channel(prepared.side_channel)
+    resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
+    resources.update(SideChannelService(channel).handlers())
+    workers = max_workers or os.cpu_count() or 1
+    interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
+                              state_machine_name=prepared.flow)
+    started = time.monotonic()
+    try:
+        result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel)
+    finally:
+        close = getattr(channel, "close", None)
+        if close:
+            close()
+    return RunOutcome(prepared.flow, run_id, result, list(batch.jobs), time.monotonic() - started,
+                      origin_run_id, rerun_steps)
+
+
+# ---------------------------------------------------------------- resume
+
+
+def list_runs(root: str, flow: str) -> list[str]:
+    from sfncompile_runtime.storage import open_storage
+
+    storage = open_storage(root)
+    return sorted(storage.list_children(f"{flow}/runs"))
+
+
+def latest_run_id(root: str, flow: str) -> str:
+    from sfncompile_runtime.datastore import Datastore
+
+    store = Datastore(root, flow)
+    runs = list_runs(root, flow)
+    if not runs:
+        raise UserError(f"no runs of {flow} under {root}: nothing to resume")
+    # Newest by the run record's creation time (run ids of EventBridge runs do not sort).
+    def created(run_id):
+        record = store.read_run(run_id) or {}
+        return (record.get("created_at") or 0, run_id)
+
+    return max(runs, key=created)
+
+
+def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | None):
+    """(origin run id, its parameters, the steps to re-run)."""
+    from sfncompile_runtime.datastore import Datastore, resume_plan
+
+    origin = origin_run_id or latest_run_id(prepared.root, prepared.flow)
+    record = Datastore(prepared.root, prepared.flow).read_run(origin)
+    if record is None:
+        raise UserError(f"no run {prepared.flow}/{origin} under {prepared.root}")
+    if step is not None and step not in prepared.graph.steps:
+        raise UserError(f"flow {prepared.flow} has no step '{step}' (steps: {', '.join(prepared.graph.steps)})")
+    graph_dict = json.loads(prepared.graph.to_json())
+    rerun = resume_plan(prepared.root, graph_dict, origin, step)
+    if not rerun:
+        raise UserError(f"run {prepared.flow}/{origin} has nothing left to run; pass --step STEP to re-run from a step")
+    return origin, record.get("parameters") or {}, rerun

@@ -1,0 +1,118 @@
+"""What a local run shows while it runs.
+
+On a terminal: a live block, one line per step (done / running / failed
+tasks; foreach steps show how many of their tasks finished), redrawn a few
+times a second. Otherwise (a pipe, CI logs): one plain line per finished or
+failed task. Both are fed by the local Batch runner's job events.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass
+class StepCounts:
+    running: int = 0
+    done: int = 0
+    failed: int = 0
+    tasks: set = field(default_factory=set)
+
+
+class Progress:
+    def __init__(self, flow: str, run_id: str, steps: list[str], foreach_steps: set[str] = frozenset(),
+                 stream: TextIO | None = None, live: bool | None = None, interval: float = 0.25):
+        self.flow = flow
+        self.run_id = run_id
+        self.order = list(steps)
+        self.foreach_steps = set(foreach_steps)
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.interval = interval
+        self.counts: dict[str, StepCounts] = {s: StepCounts() for s in steps}
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._drawn_lines = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- events from the Batch runner
+
+    def on_job_event(self, kind: str, info: dict):
+        step = info["parameters"].get("step", "?")
+        index = info["environment"].get("SFNCOMPILE_INDEX_PATH", "")
+        with self._lock:
+            counts = self.counts.setdefault(step, StepCounts())
+            if kind == "started":
+                counts.running += 1
+                counts.tasks.add(index)
+                return
+            counts.running -= 1
+            if kind == "succeeded":
+                counts.done += 1
+            else:
+                counts.failed += 1
+        if not self.live:
+            record = info.get("record")
+            seconds = (record.stopped_at - record.started_at) if record else 0.0
+            status = "ok    " if kind == "succeeded" else "FAILED"
+            task = index or "0"
+            self._write(f"[{self.elapsed():7.1f}s] {status} {self.flow}/{self.run_id}/{step}/{task} ({seconds:.1f}s)\n")
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    # ---- the live view
+
+    def start(self):
+        self._write(f"{self.flow} run {self.run_id}\n")
+        if self.live:
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+            self._draw()
+
+    def _loop(self):
+        while not self._stop.wait(self.interval):
+            self._draw()
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            out = []
+            width = max((len(s) for s in self.counts), default=4)
+            for step, c in self.counts.items():
+                if step in self.foreach_steps or len(c.tasks) > 1:
+                    tasks = f"{c.done}/{len(c.tasks)} tasks"
+                else:
+                    tasks = ""
+                state = ("failed" if c.failed else "running" if c.running else
+                         "done" if c.done else "waiting")
+                extra = []
+                if c.running:
+                    extra.append(f"{c.running} running")
+                if c.failed:
+                    extra.append(f"{c.failed} failed")
+                out.append(f"  {step:<{width}}  {state:<7}  {tasks} {', '.join(extra)}".rstrip())
+            out.append(f"  {self.elapsed():.1f}s")
+            return out
+
+    def _draw(self):
+        lines = self.lines()
+        with self._lock:
+            up = f"\x1b[{self._drawn_lines}F" if self._drawn_lines else ""
+            self.stream.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
+            self.stream.flush()
+            self._drawn_lines = len(lines)
+
+    def _write(self, text: str):
+        with self._lock:
+            self.stream.write(text)
+            self.stream.flush()

@@ -1,0 +1,125 @@
+"""Test support: make moto run our Batch jobs as local processes, and let its
+Step Functions interpreter submit them.
+
+* ``Job.run`` (moto's Docker runner; there is no Docker daemon here) is replaced
+  by one that runs the job's command — job definition command with ``Ref::``
+  parameters substituted, environment = job definition + container overrides —
+  as a local process, the way the local executor does (``python3`` becomes this
+  interpreter), writes its output to the job's CloudWatch log stream and marks
+  the job SUCCEEDED/FAILED by exit status.
+* moto's Step Functions service integrations stub out the request/response
+  conversion (``_normalise_parameters``/``_normalise_response`` do nothing), so
+  ``batch:submitJob.sync`` with AWS's PascalCase keys fails with
+  ``States.Runtime 'JobName'``. The LocalStack helpers they were ported from
+  (``_to_boto_request``/``_from_boto_response``) are still there; this restores
+  the two calls for the Batch integration.
+
+Never imported by the product.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from time import sleep
+
+_installed = False
+JOB_LOG_GROUP = "/aws/batch/job"
+
+
+def _operation_model(service: str, action_snake: str):
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    for name in model.operation_names:
+        if _snake(name) == action_snake:
+            return model.operation_model(name)
+    raise KeyError(f"{service}.{action_snake}")
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def run_job_locally(self) -> None:
+    """Replacement for ``moto.batch.models.Job.run`` (runs in the job's thread)."""
+    from moto.batch.models import JobStatus
+
+    try:
+        self.advance()
+        while self.status == JobStatus.SUBMITTED:
+            sleep(0.05)
+        self.advance()
+        while self.status == JobStatus.PENDING:
+            sleep(0.05)
+        from datetime import datetime
+
+        self.job_started_at = datetime.now()
+        self._start_attempt()
+        command = list(self._add_parameters_to_command(self._get_container_property("command", [])))
+        if command and command[0] == "python3":
+            command[0] = sys.executable
+        env = dict(os.environ)
+        env.update({e["name"]: e["value"] for e in self._get_container_property("environment", [])})
+        timeout = self._get_attempt_duration()
+        started = time.time()
+        try:
+            proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+            code, out, err = proc.returncode, proc.stdout, proc.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, out, err = 137, exc.stdout or "", (exc.stderr or "") + "\njob timed out"
+            if isinstance(out, bytes):
+                out = out.decode(errors="replace")
+            if isinstance(err, bytes):
+                err = err.decode(errors="replace")
+        millis = int(started * 1000)
+        events = [{"timestamp": millis, "message": line} for line in (out + err).splitlines() if line]
+        self.log_stream_name = self._stream_name
+        self._log_backend.ensure_log_group(JOB_LOG_GROUP)
+        self._log_backend.ensure_log_stream(JOB_LOG_GROUP, self.log_stream_name)
+        if events:
+            self._log_backend.put_log_events(JOB_LOG_GROUP, self.log_stream_name, events)
+        self.exit_code = code
+        self._mark_stopped(success=(code == 0 and not self.stop))
+    except Exception as exc:  # never leave a job hanging in RUNNING
+        sys.stderr.write(f"test batch runner: {exc!r}\n")
+        self._mark_stopped(success=False)
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    from moto.batch import models as batch_models
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_batch as sfn_batch,
+    )
+
+    batch_models.Job.run = run_job_locally
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        self._to_boto_request(parameters, _operation_model(service, action).input_shape)
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        service = self._get_boto_service_name(boto_service_name)
+        action = self._get_boto_service_action(service_action_name)
+        self._from_boto_response(response, _operation_model(service, action).output_shape)
+
+    sfn_batch.StateTaskServiceBatch._normalise_parameters = normalise_parameters
+    sfn_batch.StateTaskServiceBatch._normalise_response = normalise_response
+
+
+def enable_execution(server) -> None:
+    """Let moto's Step Functions run executions (our Batch runner does the jobs)."""
+    server.configure({"stepfunctions": {"execute_state_machine": True}})
+
+
+def disable_execution(server) -> None:
+    server.configure({"stepfunctions": {"execute_state_machine": False}})
