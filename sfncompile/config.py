@@ -27,12 +27,17 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "namespace": ("client namespace, e.g. user:alice", ()),
     "image": ("container image for Batch jobs", ()),
     "max_workers": ("local parallelism", ()),
+    "compute": ("Batch compute: fargate, fargate_spot, ec2, spot or gpu", ()),
+    "subnets": ("comma-separated subnet ids for Batch (imported networking)", ()),
+    "security_groups": ("comma-separated security group ids for Batch", ()),
+    "vpc_id": ("existing VPC id to run Batch in", ()),
 }
 
 DEFAULTS: dict[str, Any] = {
     "datastore": ".sfncompile",
     "stack_prefix": "sfncompile",
     "image": "public.ecr.aws/docker/library/python:3.11-slim",
+    "compute": "fargate",
 }
 
 

@@ -70,6 +70,7 @@ class Transition:
     foreach_is_literal: bool = True
     num_parallel: Any = None  # value of num_parallel= (int or a parameter name)
     condition: str | None = None  # value of condition= for switches
+    condition_is_literal: bool = True  # condition= was a string literal (lint refuses anything else)
     switch_cases: dict[str, str] | None = None  # case value -> step name
     unknown_keywords: list[str] = field(default_factory=list)
     malformed: str | None = None  # why the call could not be read, if so
