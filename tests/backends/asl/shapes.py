@@ -66,10 +66,11 @@ def make_flow(name: str, spec: dict[str, tuple], decorators: dict[str, list[Deco
 def _derive_stacks(steps: dict[str, StepNode], start: str) -> None:
     """foreach_stack / split_parents by walking with a stack of open splits."""
     seen: set[str] = set()
-
-    def visit(name: str, opened: tuple[tuple[str, str, bool], ...]):
+    todo: list[tuple[str, tuple[tuple[str, str, bool], ...]]] = [(start, ())]
+    while todo:  # iterative: generated flows can be thousands of steps long
+        name, opened = todo.pop()
         if name in seen:
-            return
+            continue
         seen.add(name)
         node = steps[name]
         # Reaching the join of the innermost open split closes it.
@@ -79,15 +80,10 @@ def _derive_stacks(steps: dict[str, StepNode], start: str) -> None:
         node.foreach_stack = [o[0] for o in opened if o[2]]
         if node.matching_join:
             inner = opened + ((name, node.matching_join, node.kind == FOREACH),)
-            for target in node.out_funcs:
-                visit(target, inner)
+            todo.append((node.matching_join, inner))
+            todo.extend((target, inner) for target in reversed(node.out_funcs))
         else:
-            for target in node.out_funcs:
-                visit(target, opened)
-        if node.matching_join:
-            visit(node.matching_join, opened + ((name, node.matching_join, node.kind == FOREACH),))
-
-    visit(start, ())
+            todo.extend((target, opened) for target in reversed(node.out_funcs))
     # Loops through a switch: a step that can reach itself.
     for node in steps.values():
         node.in_loop = _reaches(steps, node.name, node.name)
