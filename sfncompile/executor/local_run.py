@@ -26,7 +26,7 @@ from ..diagnostics import UserError
 from .batch import JobRecord, LocalBatch, LocalJobDefinition
 from .cancel import CancelToken
 from .interpreter import ExecutionResult, Interpreter
-from .services import BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
+from .services import LOCAL_BUCKET, BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
 
 LOCAL_JOB_QUEUE = "sfncompile-local"
 LOCAL_SIDE_CHANNEL_TABLE = "sfncompile-local-side-channel"
@@ -153,8 +153,11 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
                                      side_channel=side_channel)
     specs = job_definitions(graph, settings)
     local_defs = {}
+    on_s3 = root.startswith("s3://")
     values = {"JobQueue": LOCAL_JOB_QUEUE,
-              "SideChannelTable": side_channel if root.startswith("s3://") else LOCAL_SIDE_CHANNEL_TABLE}
+              "SideChannelTable": side_channel if on_s3 else LOCAL_SIDE_CHANNEL_TABLE,
+              # A Distributed Map's ResultWriter bucket; locally nothing is exported there.
+              "MapResultBucket": root[5:].split("/", 1)[0] if on_s3 else LOCAL_BUCKET}
     for key, spec in specs.items():
         name = f"{graph.name}-{key}"
         local_defs[name] = LocalJobDefinition.from_spec(name, spec)
