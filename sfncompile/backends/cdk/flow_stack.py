@@ -185,7 +185,7 @@ class FlowStack(cdk.Stack):
                 substitutions[name] = job_queue_arn(self, self.settings.platform, kind)
             elif name in ("SideChannelTable", "SideChannelTableName"):
                 substitutions[name] = self.table
-            elif name in ("DatastoreBucket", "Bucket", "ManifestBucket"):
+            elif name in ("DatastoreBucket", "Bucket", "ManifestBucket", "MapResultBucket"):
                 substitutions[name] = self.bucket
             elif name == "DatastoreRoot":
                 substitutions[name] = self.datastore_root
