@@ -85,15 +85,33 @@ def _cycle_path(edges, members: set[str], first: str) -> list[str]:
     return [first, first]
 
 
+def _distances_from_start(view: FlowView) -> dict[str, int]:
+    if view.start is None:
+        return {}
+    distance = {view.start: 0}
+    frontier = [view.start]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for child in view.successors(node):
+                if child not in distance:
+                    distance[child] = distance[node] + 1
+                    nxt.append(child)
+        frontier = nxt
+    return distance
+
+
 @rule("SFN115", "cycle-without-switch")
 def cycle(view: FlowView):
     edges = _non_switch_edges(view)
     order = list(view.steps)
+    distance = _distances_from_start(view)
     for component in _strongly_connected(edges):
         members = set(component)
         if len(component) == 1 and component[0] not in edges[component[0]]:
             continue
-        first = min(component, key=order.index)
+        # Enter the loop where a run would: the member nearest the start step.
+        first = min(component, key=lambda n: (distance.get(n, len(order)), order.index(n)))
         path = _cycle_path(edges, members, first)
         closer = path[-2]
         yield diag("SFN115", f"the flow loops: {' -> '.join(path)}; a loop is only allowed through a "
@@ -114,10 +132,35 @@ def orphan(view: FlowView):
                        view.step_span(name))
 
 
+def _foreach_tails(view: FlowView) -> dict[str, str]:
+    """Open foreach -> the step that ends its body right before the end step.
+
+    ``start (foreach) -> work -> collect -> end`` with ``collect`` lacking
+    ``inputs``: the mistake is at ``collect``, which is where we report it.
+    A body that goes from its first step straight to the end has no such
+    step: then the end step is the place to add a join before.
+    """
+    result = analyze(view)
+    tails = {}
+    for split, _ in result.end_open.items():
+        if view.node_type(split) != N_FOREACH:
+            continue
+        body_heads = set(view.successors(split))
+        for pred in view.predecessors.get(view.end, []):
+            inside = any(frame[0] == split for stack in result.stacks.get(pred, ()) for frame in stack)
+            if inside and pred not in body_heads and not view.is_join(pred):
+                tails[split] = pred
+                break
+    return tails
+
+
 @rule("SFN117", "end-before-join")
 def end_before_join(view: FlowView):
     result = analyze(view)
+    tails = _foreach_tails(view)
     for split, stack in result.end_open.items():
+        if split in tails:
+            continue  # reported at the would-be join by SFN129
         branches = ", ".join(view.successors(split))
         kind = "foreach" if view.node_type(split) == N_FOREACH else "split"
         yield diag("SFN117", f"the end step '{view.end}' is reached before the {kind} at step '{split}' "
@@ -175,6 +218,10 @@ def join_missing_inputs(view: FlowView):
         yield diag("SFN129", f"branches {', '.join(sorted(branches))} of split '{split}' meet at step "
                              f"'{step}', which is therefore a join but takes no 'inputs': "
                              f"write def {step}(self, inputs):", view.step_span(step))
+    for split, step in _foreach_tails(view).items():
+        yield diag("SFN129", f"step '{step}' ends the body of the foreach at '{split}' and leads to the end "
+                             f"step, but takes no 'inputs', so the foreach is never joined: make it the join, "
+                             f"def {step}(self, inputs):, or add a join step after it", view.step_span(step))
 
 
 @rule("SFN161", "split-nesting-crossed")
@@ -226,8 +273,8 @@ def switch_no_condition(view: FlowView):
         t = step.transition
         if t is None or t.switch_cases is None or t.condition is not None:
             continue
-        from .transitions import CONDITION_NOT_STRING, malformed_parts
-        if not any(p.startswith(CONDITION_NOT_STRING) for p in malformed_parts(t)):
+        from .transitions import condition_not_literal
+        if not condition_not_literal(t):
             yield diag("SFN122", f"switch in step '{name}' has no condition=: name the artifact holding the "
                                  "case key, e.g. self.next({...}, condition='route')", view.next_span(name))
 

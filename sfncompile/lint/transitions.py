@@ -64,6 +64,13 @@ def malformed_parts(t) -> list[str]:
     return [p for p in (t.malformed or "").split("; ") if p]
 
 
+def condition_not_literal(t) -> bool:
+    """condition= was given but is not a string literal (the IR field, or the
+    front end's wording from before the field existed)."""
+    return (getattr(t, "condition_is_literal", True) is False
+            or any(p.startswith(CONDITION_NOT_STRING) for p in malformed_parts(t)))
+
+
 @rule("SFN113", "invalid-transition")
 def invalid_transition(view: FlowView):
     for name, step in view.steps.items():
@@ -145,7 +152,7 @@ def switch_condition_not_string(view: FlowView):
         t = step.transition
         if t is None or t.switch_cases is None:
             continue
-        not_literal = any(p.startswith(CONDITION_NOT_STRING) for p in malformed_parts(t))
+        not_literal = condition_not_literal(t)
         if not_literal or (t.condition is not None and (not isinstance(t.condition, str)
                                                         or not t.condition.isidentifier())):
             yield diag("SFN135", f"in step '{name}', condition= must be a string literal naming the artifact "
