@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..diagnostics import WARNING, Diagnostic
 from ..ir import Decorator, FlowGraph, ParameterSpec, Span, StepNode, Transition
 from . import rules
 from .body import analyse_body
 from .evaluate import ALLOWED, Evaluator, NotStatic
+from .positions import positions
 
 # Packages whose API we recognise; submodules (``metaflow.decorators``) count too.
 API_ROOTS = ("sfncompile", "metaflow")
@@ -121,7 +121,8 @@ class Extractor:
         rng = self._positions.get(node)
         if rng is None:
             return Span(self.file, 1, 1)
-        return Span(self.file, rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+        line, col, end_line, end_col = rng
+        return Span(self.file, line, col + 1, end_line, end_col + 1)
 
     def _code(self, node: cst.CSTNode) -> str:
         try:
@@ -141,7 +142,7 @@ class Extractor:
             self.error(rules.SYNTAX, f"syntax error: {exc.message}; fix the syntax",
                        Span(self.file, max(exc.raw_line, 1), exc.raw_column + 1))
             return None
-        self._positions = _positions(module)
+        self._positions = positions(module)
         self._module_node = module
         self._scan_module(module)
         try:
@@ -652,25 +653,6 @@ class Extractor:
 
 
 _NOT_STATIC = object()
-
-
-def _positions(module: cst.Module):
-    """Node → CodeRange for the whole module.
-
-    The provider's own codegen pass is all positions need; going through
-    ``MetadataWrapper.resolve`` adds a full visitor pass over the tree that
-    doubled the front end's time on large flows. If libcst's internals ever
-    change shape, fall back to the public path.
-    """
-    try:
-        provider = PositionProvider()
-        provider._gen_impl(module)
-        computed = provider._computed
-        if computed:
-            return computed
-    except Exception:
-        pass
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def _type_of(value: Any) -> str:
