@@ -161,11 +161,13 @@ def end_before_join(view: FlowView):
     for split, stack in result.end_open.items():
         if split in tails:
             continue  # reported at the would-be join by SFN129
-        branches = ", ".join(view.successors(split))
-        kind = "foreach" if view.node_type(split) == N_FOREACH else "split"
-        yield diag("SFN117", f"the end step '{view.end}' is reached before the {kind} at step '{split}' "
-                             f"(branches: {branches}) is joined: add a join step, def join(self, inputs), "
-                             f"that every branch leads to before '{view.end}'", view.step_span(view.end))
+        if view.node_type(split) == N_FOREACH:
+            what = f"the foreach started at step '{split}'"
+        else:
+            what = f"the split at step '{split}' (branches {', '.join(view.successors(split))})"
+        yield diag("SFN117", f"the end step '{view.end}' is reached before {what} is joined: add a join "
+                             f"step, def join(self, inputs), that every branch leads to before '{view.end}'",
+                   view.step_span(view.end))
 
 
 @rule("SFN118", "join-branch-mismatch")

@@ -113,7 +113,12 @@ def unknown_target(view: FlowView):
             if target in view.steps:
                 continue
             close = difflib.get_close_matches(target, list(view.steps), n=1)
-            hint = f"did you mean self.{close[0]}?" if close else "define it with @step or fix the name"
+            if target in (view.graph.class_attrs or {}):
+                hint = f"'{target}' is defined in the class but is not a step: decorate it with @step"
+            elif close:
+                hint = f"did you mean self.{close[0]}?"
+            else:
+                hint = "define it with @step or fix the name"
             yield diag("SFN114", f"step '{name}' goes to '{target}', which is not a step of this flow; {hint}",
                        view.next_span(name))
 
