@@ -113,7 +113,9 @@ def _max_workers(value):
 @click.option("--tag", "tags", multiple=True, help="a tag for the run (repeatable)")
 @click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
 @click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
-def run(flow, params, max_workers, tags, datastore, side_channel_table):
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="stop the run (running tasks too) after this many seconds")
+def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout):
     """Run FLOW locally by executing its compiled state machine; prints the run id."""
     from ..executor.local_run import prepare
     from ..executor.parameters import parse_parameters
@@ -122,7 +124,7 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table):
     prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
     parameters = parse_parameters(prepared.graph, params)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
-                                              max_workers=max_workers, tags=list(tags))
+                                              max_workers=max_workers, tags=list(tags), timeout=timeout)
     _report(outcome, flow, interrupted)
 
 
@@ -134,7 +136,9 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table):
 @click.option("--tag", "tags", multiple=True, help="a tag for the new run (repeatable)")
 @click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
 @click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
-def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table):
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="stop the run (running tasks too) after this many seconds")
+def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout):
     """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
     from ..executor.local_run import plan_resume, prepare
 
@@ -144,5 +148,5 @@ def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table)
     click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
                                               max_workers=max_workers, tags=list(tags),
-                                              origin_run_id=origin, rerun_steps=rerun)
+                                              origin_run_id=origin, rerun_steps=rerun, timeout=timeout)
     _report(outcome, flow, interrupted)

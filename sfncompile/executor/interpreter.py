@@ -39,7 +39,7 @@ from .payload import (
 )
 
 PAYLOAD_LIMIT = 256 * 1024
-SUCCEEDED, FAILED, ABORTED = "SUCCEEDED", "FAILED", "ABORTED"
+SUCCEEDED, FAILED, ABORTED, TIMED_OUT = "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"
 STATE_TYPES = ("Task", "Pass", "Wait", "Succeed", "Fail", "Choice", "Parallel", "Map")
 
 
@@ -90,8 +90,7 @@ class _Frame:
     retry_count: int = 0
 
 
-class _Succeed(Exception):
-    pass
+_EXECUTION_TIMEOUT = "execution timed out"
 
 
 def _now_iso() -> str:
@@ -164,8 +163,12 @@ class Interpreter:
 
     # ------------------------------------------------------------ execution
 
-    def run(self, input: Any = None, *, name: str | None = None, cancel: CancelToken | None = None) -> ExecutionResult:
+    def run(self, input: Any = None, *, name: str | None = None, cancel: CancelToken | None = None,
+            timeout: float | None = None) -> ExecutionResult:
+        """Run one execution. ``timeout`` (else the definition's ``TimeoutSeconds``) ends it
+        as ``TIMED_OUT``, as AWS does; cancelling ``cancel`` ends it as ``ABORTED``."""
         name = name or str(uuid.uuid4())
+        timeout = timeout if timeout is not None else self.definition.get("TimeoutSeconds")
         history = History(name)
         sm_arn = f"arn:aws:states:{self.region}:{self.account}:stateMachine:{self.state_machine_name}"
         exec_arn = f"arn:aws:states:{self.region}:{self.account}:execution:{self.state_machine_name}:{name}"
@@ -181,8 +184,17 @@ class Interpreter:
             },
             "StateMachine": {"Id": sm_arn, "Name": self.state_machine_name},
         }
-        frame = _Frame(history, context, {}, cancel or CancelToken())
-        return self._execute(self.definition, input, frame, name)
+        token = (cancel or CancelToken()).child()
+        timer = None
+        if timeout:
+            timer = threading.Timer(timeout, token.cancel, args=(_EXECUTION_TIMEOUT,))
+            timer.daemon = True
+            timer.start()
+        try:
+            return self._execute(self.definition, input, _Frame(history, context, {}, token), name)
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _execute(self, program: Mapping, input: Any, frame: _Frame, name: str) -> ExecutionResult:
         history = frame.history
@@ -197,8 +209,14 @@ class Interpreter:
             result.status, result.error, result.cause = FAILED, err.error, err.cause
             history.add("ExecutionFailed", error=err.error, cause=err.cause)
         except Cancelled as stop:
-            result.status, result.error, result.cause = ABORTED, "States.Aborted", stop.args[0] if stop.args else None
-            history.add("ExecutionAborted")
+            why = frame.cancel.why()
+            if why == _EXECUTION_TIMEOUT:
+                result.status, result.error = TIMED_OUT, E.TIMEOUT
+                result.cause = "The execution ran longer than its timeout"
+                history.add("ExecutionTimedOut", error=result.error, cause=result.cause)
+            else:
+                result.status, result.error, result.cause = ABORTED, "States.Aborted", why
+                history.add("ExecutionAborted")
         return result
 
     def _run_program(self, program: Mapping, input: Any, frame: _Frame) -> Any:

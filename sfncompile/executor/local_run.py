@@ -179,7 +179,7 @@ def _log_dir(root: str, flow: str, run_id: str) -> str:
 def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | None = None,
             max_workers: int | None = None, tags: list[str] | None = None,
             origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
-            cancel: CancelToken | None = None, on_job_event: Callable[[str, dict], None] | None = None,
+            cancel: CancelToken | None = None, timeout: float | None = None, on_job_event: Callable[[str, dict], None] | None = None,
             on_started: Callable[[str], None] | None = None) -> RunOutcome:
     """Write the run record and run the state machine here; returns when the run ends."""
     from sfncompile_runtime.datastore import write_run_record
@@ -202,7 +202,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
                               state_machine_name=prepared.flow)
     started = time.monotonic()
     try:
-        result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel)
+        result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel, timeout=timeout)
     finally:
         close = getattr(channel, "close", None)
         if close:

@@ -263,3 +263,13 @@ def test_string_matches_and_not():
     resolve = {"$.s": "log-2024.txt"}.__getitem__
     assert evaluate_rule({"Variable": "$.s", "StringMatches": "log-*.txt"}, resolve)
     assert evaluate_rule({"Not": {"Variable": "$.s", "StringMatches": r"log-\*"}}, resolve)
+
+
+def test_execution_timeout_from_the_definition():
+    definition = machine({"W": {"Type": "Wait", "Seconds": 30, "End": True}})
+    definition["TimeoutSeconds"] = 1
+    started = time.monotonic()
+    result = Interpreter(definition).run({})
+    assert result.status == "TIMED_OUT" and result.error == "States.Timeout"
+    assert result.history.types()[-1] == "ExecutionTimedOut"
+    assert time.monotonic() - started < 5

@@ -1,0 +1,49 @@
+"""Helpers for end-to-end local runs: the CLI in-process, records and artifacts read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+class LocalRuns:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def cli(self, *args: str, expect_exit: int | None = 0):
+        from sfncompile.cli.main import cli
+
+        result = CliRunner().invoke(cli, list(args) + ["--datastore", str(self.root)], catch_exceptions=False)
+        if expect_exit is not None:
+            assert result.exit_code == expect_exit, result.output + (result.stderr or "")
+        return result
+
+    def run(self, flow_path, *params: str, expect_exit: int | None = 0, extra=()):
+        args = ["run", str(flow_path)] + [a for p in params for a in ("--param", p)] + list(extra)
+        result = self.cli(*args, expect_exit=expect_exit)
+        return result.stdout.strip().splitlines()[-1], result
+
+    def store(self, flow: str):
+        from sfncompile_runtime.datastore import Datastore
+
+        return Datastore(str(self.root), flow)
+
+    def record(self, flow: str, run_id: str, step: str, task: str = "0") -> dict | None:
+        return self.store(flow).latest_record(run_id, step, task)
+
+    def artifacts(self, flow: str, run_id: str, step: str = "end", task: str = "0") -> dict:
+        store = self.store(flow)
+        record = store.latest_record(run_id, step, task)
+        assert record is not None, f"{flow}/{run_id}/{step}/{task} has no committed attempt"
+        return {name: store.load_artifact(ref) for name, ref in record["artifacts"].items()}
+
+
+@pytest.fixture
+def local_runs(tmp_path, monkeypatch):
+    # Keep runs off the developer's ./.sfncompile and its code cache private to the test.
+    monkeypatch.setenv("SFNCOMPILE_CODE_CACHE", str(tmp_path / "code-cache"))
+    return LocalRuns(tmp_path / "datastore")

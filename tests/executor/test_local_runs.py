@@ -1,0 +1,143 @@
+"""End to end: every example and every shape runs through `sfncompile run` and the real parts
+(front end, ASL emitter, job definitions, code package, runtime in local processes)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.executor.conftest import FLOWS
+
+# example file -> (flow name, check of the end step's artifacts)
+EXAMPLE_CHECKS = {
+    "train_evaluate": ("TrainEvaluateFlow", lambda a: a["rmse"] < 1.5 and a["accepted"] is True
+                       and abs(a["coef"]["slope"] - 3.0) < 0.5),
+    "hyperparameter_sweep": ("HyperparameterSweepFlow", lambda a: a["best_error"] >= 0 and "best_alpha" in a),
+    "nested_foreach": ("NestedForeachFlow", lambda a: len(a["winners"]) == 3
+                       and all(a["winners"][d] in a["table"][d] for d in a["winners"])),
+    "feature_branches": ("FeatureBranchesFlow", lambda a: len(a["features"]) > 0),
+    "route_by_size": ("RouteBySizeFlow", lambda a: len(a["top_words"]) > 0),
+    "retrain_until_good": ("RetrainUntilGoodFlow", lambda a: 1 <= a["iteration"] <= 6 and len(a["history"]) == a["iteration"]),
+    "ab_test_segments": ("ABTestSegmentsFlow", lambda a: len(a["results"]) == 3
+                         and all(r["winner"] in ("A", "B") for r in a["results"].values())),
+    "churn_metaflow": ("ChurnScoringFlow", lambda a: isinstance(a["at_risk"], list)),
+    "nightly_report": ("NightlyReportFlow", lambda a: a["report"].startswith("Orders report")),
+}
+
+
+def _side_channel_values(root, flow, run_id):
+    """foreach widths and switch branches the run published (step -> value)."""
+    from sfncompile_runtime.sidechannel import open_side_channel
+
+    channel = open_side_channel("sqlite://" + str(root / "sidechannel.db"))
+    rows = channel._db.execute("SELECT pk, item FROM items WHERE pk LIKE ?", (f"{flow}/{run_id}/%",)).fetchall()
+    widths, branches = {}, {}
+    for pk, item in rows:
+        step = pk.split("/")[2]
+        item = json.loads(item)
+        if "width" in item:
+            widths[step] = max(widths.get(step, 0), int(item["width"]["N"]))
+        if "branch" in item:
+            branches[step] = item["branch"]["S"]
+    channel.close()
+    return widths, branches
+
+
+def _cost_of_run(local_runs, flow_path, flow, run_id):
+    """(predicted transitions, predicted parent events) for the widths/branches this run saw."""
+    from sfncompile.backends.asl import compile_definition
+    from sfncompile.backends.asl.cost import estimate
+    from sfncompile.pipeline import load_graph
+
+    widths, branches = _side_channel_values(local_runs.root, flow, run_id)
+    report = estimate(compile_definition(load_graph(str(flow_path))), widths=widths, branches=branches)
+    return report
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLE_CHECKS))
+def test_example_runs_and_costs_what_cost_predicts(local_runs, example):
+    flow, check = EXAMPLE_CHECKS[example]
+    path = EXAMPLES / f"{example}.py"
+    # A generous bound: a run that never ends (a switch loop gone wrong) fails instead of hanging.
+    run_id, result = local_runs.run(path, extra=["--timeout", "240"])
+    artifacts = local_runs.artifacts(flow, run_id)
+    assert check(artifacts), {k: v for k, v in artifacts.items() if not k.endswith("rows")}
+    # The run reports its billable transitions and history events; `sfncompile cost` predicts them.
+    transitions = int(result.stderr.split("state transitions: ")[1].split()[0])
+    events = int(result.stderr.split("history events: ")[1].split()[0].rstrip(","))
+    report = _cost_of_run(local_runs, path, flow, run_id)
+    if example == "retrain_until_good":
+        # The model counts a loop once; each further round adds the same states again.
+        rounds = artifacts["iteration"]
+        assert (transitions - report.transitions) % rounds == 0 or rounds == 1
+        assert transitions >= report.transitions
+    else:
+        assert (transitions, events) == (report.transitions, report.parent_events)
+
+
+def test_foreach_with_split_inside(local_runs):
+    run_id, _ = local_runs.run(FLOWS / "shapes_flow.py")
+    artifacts = local_runs.artifacts("ForeachSplitFlow", run_id)
+    assert artifacts["pairs"] == [("a-left", "a-right"), ("b-left", "b-right")]
+    for index in ("0", "1"):
+        assert local_runs.record("ForeachSplitFlow", run_id, "left", index)["status"] == "ok"
+
+
+def test_retry_fails_once_then_succeeds(local_runs):
+    run_id, result = local_runs.run(FLOWS / "retry_flow.py")
+    store = local_runs.store("RetryOnceFlow")
+    assert store.attempts(run_id, "flaky", "0") == [0, 1]
+    assert store.attempt_record(run_id, "flaky", "0", 0)["status"] != "ok"
+    assert local_runs.artifacts("RetryOnceFlow", run_id, "flaky")["attempt_seen"] == 1
+    assert local_runs.artifacts("RetryOnceFlow", run_id)["done"] is True
+
+
+def test_catch_a_task_killed_by_its_timeout(local_runs):
+    run_id, _ = local_runs.run(FLOWS / "catch_timeout_flow.py")
+    artifacts = local_runs.artifacts("CatchTimeoutFlow", run_id)
+    assert artifacts["caught"] is True
+    assert "imeout" in artifacts["failure_text"]
+    assert "finished" not in local_runs.artifacts("CatchTimeoutFlow", run_id, "slow")
+
+
+def test_bad_parameter_is_one_line_before_anything_runs(local_runs):
+    result = local_runs.cli("run", str(EXAMPLES / "train_evaluate.py"), "--param", "n_samples=many", expect_exit=1)
+    assert result.stderr.strip().splitlines() == ["error: parameter 'n_samples' expects an integer, got 'many'"]
+    assert not (local_runs.root / "TrainEvaluateFlow" / "runs").exists()
+    result = local_runs.cli("run", str(EXAMPLES / "train_evaluate.py"), "--param", "nope=1", expect_exit=1)
+    assert "has no parameter 'nope'" in result.stderr
+
+
+def test_parameters_reach_the_flow(local_runs):
+    run_id, _ = local_runs.run(EXAMPLES / "train_evaluate.py", "n_samples=80", "model_name=tiny")
+    artifacts = local_runs.artifacts("TrainEvaluateFlow", run_id)
+    assert artifacts["n_samples"] == 80 and artifacts["model_name"] == "tiny"
+
+
+def test_failing_run_then_resume_reuses_finished_tasks(local_runs, tmp_path):
+    marker = tmp_path / "marker"
+    flow = "ResumableFlow"
+    origin, result = local_runs.run(FLOWS / "resumable_flow.py", f"marker={marker}", expect_exit=1)
+    err = result.stderr
+    assert f"failed task: {flow}/{origin}/fit/0" in err
+    assert "RuntimeError: marker" in err  # the last lines of its log
+    assert local_runs.record(flow, origin, "fit") is None
+
+    marker.write_text("now it exists")
+    result = local_runs.cli("resume", str(FLOWS / "resumable_flow.py"), origin)
+    resumed = result.stdout.strip().splitlines()[-1]
+    assert resumed != origin
+    for step, task in [("start", "0"), ("square", "0"), ("square", "1"), ("square", "2"), ("gather", "0")]:
+        record = local_runs.record(flow, resumed, step, task)
+        assert record["cloned_from"]["run_id"] == origin, (step, task)
+        # the same blobs, not recomputed
+        assert record["artifacts"] == {**local_runs.record(flow, origin, step, task)["artifacts"],
+                                       **{k: v for k, v in record["artifacts"].items()
+                                          if k not in local_runs.record(flow, origin, step, task)["artifacts"]}}
+    for step in ("fit", "end"):
+        assert "cloned_from" not in local_runs.record(flow, resumed, step)
+    assert local_runs.artifacts(flow, resumed)["final"] == (1 + 4 + 9) * 10 + 1
+    run_record = local_runs.store(flow).read_run(resumed)
+    assert run_record["origin_run_id"] == origin and run_record["rerun_steps"] == ["end", "fit"]
