@@ -392,3 +392,24 @@ def test_step_without_transition_is_linear_without_successors():
                 pass
     """)
     assert graph["a"].kind == LINEAR and graph["a"].transition is None and graph["a"].out_funcs == []
+
+
+def test_condition_not_a_literal_is_recorded_for_lint():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, step
+        KEY = "mode"
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next({"a": self.a, "b": self.end}, condition=KEY)
+            @step
+            def a(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    t = graph["start"].transition
+    assert graph["start"].kind == SWITCH
+    assert t.condition_is_literal is False and t.condition == "KEY"
+    assert t.malformed is None
