@@ -95,17 +95,17 @@ class Evaluator:
         parts = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
-                parts.append(part.value.replace("{{", "{").replace("}}", "}"))
+                parts.append(_decode_text(part.value.replace("{{", "{").replace("}}", "}"), node.prefix))
+            elif part.conversion is None and part.format_spec is None and part.equal is None:
+                # ``f"{PREFIX}/bin"``: a placeholder holding a static value is fine.
+                value = self.eval(part.expression)
+                if isinstance(value, (list, dict)):
+                    raise NotStatic(part, "an f-string placeholder must hold a string or a number here")
+                parts.append(_format_scalar(value))
             else:
-                raise NotStatic(part, f"an f-string placeholder cannot be evaluated statically; allowed: {ALLOWED}")
-        text = "".join(parts)
-        # Escapes like \n in the literal text: let Python decode them.
-        if "\\" in text and "r" not in node.prefix.lower():
-            try:
-                text = text.encode("latin-1", "backslashreplace").decode("unicode_escape")
-            except (UnicodeDecodeError, UnicodeEncodeError):
-                pass
-        return text
+                raise NotStatic(part, f"f-string conversions and format specs cannot be evaluated statically; "
+                                      f"allowed: {ALLOWED}")
+        return "".join(parts)
 
     def _eval_Name(self, node: cst.Name):
         if node.value == "True":
@@ -218,6 +218,20 @@ class Evaluator:
 
     def _eval_BooleanOperation(self, node):
         raise NotStatic(node, f"`and`/`or` cannot be evaluated statically; allowed: {ALLOWED}")
+
+
+def _decode_text(text: str, prefix: str) -> str:
+    """Escapes like ``\\n`` in an f-string's literal text, decoded as Python would."""
+    if "\\" not in text or "r" in prefix.lower():
+        return text
+    try:
+        return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return text
+
+
+def _format_scalar(value) -> str:
+    return str(value)
 
 
 def _finite(node, value):

@@ -349,9 +349,15 @@ class Extractor:
         graph.decorators = [d for d in (self._decorator(dec) for dec in cls.decorators) if d is not None]
         params: dict[str, ParameterSpec] = {}
         for klass in lineage:
+            defined_here: set[str] = set()
             for statement in _class_statements(klass):
                 if isinstance(statement, cst.FunctionDef):
                     name = statement.name.value
+                    if name in defined_here:
+                        self.error(rules.DUPLICATE_DEFINITION,
+                                   f"`{name}` is defined twice in class {klass.name.value}; Python keeps only "
+                                   "this later definition: rename or remove one", statement.name, severity=WARNING)
+                    defined_here.add(name)
                     step = self._step(statement)
                     if step is None:
                         graph.steps.pop(name, None)

@@ -17,6 +17,7 @@ SFN007   a decorator that is neither a name nor a call (``@a[0]``, ``@f()()``)
 SFN008   the file cannot be decoded (not UTF-8 / bad coding cookie)
 SFN009   a step decorator placed below ``@step`` (Metaflow refuses it too)
 SFN010   warning: unknown ``Parameter`` keyword, ignored
+SFN011   warning: a method (step) defined twice in one class; the later wins
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -35,6 +36,7 @@ DECORATOR_FORM = "SFN007"
 UNREADABLE = "SFN008"
 DECORATOR_BELOW_STEP = "SFN009"
 PARAMETER_KEYWORD = "SFN010"
+DUPLICATE_DEFINITION = "SFN011"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -48,5 +50,6 @@ ALL = {
     UNREADABLE: "source cannot be decoded",
     DECORATOR_BELOW_STEP: "step decorator below @step",
     PARAMETER_KEYWORD: "unknown Parameter keyword",
+    DUPLICATE_DEFINITION: "method defined twice",
     INTERNAL: "internal front-end error",
 }

@@ -119,3 +119,22 @@ def test_class_attributes_and_helper_methods():
     assert graph.docstring == "The flow's doc."
     assert graph["start"].docstring == "Start here."
     assert graph["end"].docstring is None
+
+
+def test_step_defined_twice_warns_and_keeps_the_later():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, step
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert rules_of(diagnostics) == ["SFN011"]
+    assert diagnostics[0].severity == "warning" and diagnostics[0].span.line == 7
+    assert graph["start"].span.line == 7

@@ -26,7 +26,7 @@ class F(FlowSpec):
     def start(self):
         self.next(self.end)
 
-    @environment(vars={"A": "x" * 3, "B": f"plain"}, tags=[*TAGS, "c"], flags={1, 2}, enabled=not False)
+    @environment(vars={"A": "x" * 3, "B": f"plain", "C": f"{IMAGE}-{CPUS}\\t{{x}}"}, tags=[*TAGS, "c"], flags={1, 2}, enabled=not False)
     @mf.catch
     @step
     def end(self):
@@ -43,7 +43,7 @@ def test_decorators_evaluated_statically():
     assert start.decorator("retry").args == {"times": 3, "minutes_between_retries": 0.5}
     assert start.decorator("timeout").args == {"hours": 2}
     end = graph["end"]
-    assert end.decorator("environment").args == {"vars": {"A": "xxx", "B": "plain"}, "tags": ["a", "b", "c"],
+    assert end.decorator("environment").args == {"vars": {"A": "xxx", "B": "plain", "C": "repo/image:1.0-4\t{x}"}, "tags": ["a", "b", "c"],
                                                  "flags": [1, 2], "enabled": True}
     assert end.decorator("catch").args == {}
     assert [d.name for d in graph.decorators] == ["schedule", "project"]
@@ -67,7 +67,8 @@ def test_decorators_evaluated_statically():
         ('cpu=1 / 0', "1 / 0", "division by zero"),
         ('cpu=2 ** 100000', "2 ** 100000", "too large"),
         ('cpu="a" - "b"', '"a" - "b"', "only arithmetic on numbers"),
-        ('cpu=f"{X}"', "{X}", "placeholder"),
+        ('cpu=f"{X}"', "X", "not defined at module level"),
+        ('cpu=f"{CPUS!r}"', '{CPUS!r}', "conversions and format specs"),
         ('cpu=FROM_CALL', "FROM_CALL", "cannot be evaluated statically"),
     ],
 )
@@ -79,6 +80,7 @@ from sfncompile import FlowSpec, step, resources
 TWICE = 1
 TWICE = 2
 FROM_CALL = len("abc")
+CPUS = 2
 
 def helper():
     return 1
