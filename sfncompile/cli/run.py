@@ -46,13 +46,16 @@ def _run_in_background(prepared, parameters, progress_factory, **kwargs):
             holder["error"] = exc
         finally:
             started.set()
+            done.set()
 
+    # Wait on an Event, not Thread.join: an interrupted join can leave is_alive() wrong.
+    done = threading.Event()
     worker = threading.Thread(target=target, name="sfncompile-run", daemon=True)
     worker.start()
     interrupted = False
-    while worker.is_alive():
+    while not done.is_set():
         try:
-            worker.join(0.2)
+            done.wait(0.2)
         except KeyboardInterrupt:
             if not interrupted:
                 interrupted = True
