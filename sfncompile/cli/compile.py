@@ -47,7 +47,7 @@ def _widths(values: tuple[str, ...]) -> dict[str, int]:
 def _options(foreach_mode: tuple[str, ...], max_workers: int | None):
     from ..backends.asl import CompileOptions
 
-    default = "auto"
+    default = "distributed"
     per_step: dict[str, str] = {}
     for item in foreach_mode:
         if "=" in item:
@@ -80,8 +80,8 @@ _COMMON = [
     click.option("--flow", "flow_name", default=None, metavar="NAME",
                  help="The flow class, when the file defines several."),
     click.option("--foreach-mode", multiple=True, metavar="MODE|STEP=MODE",
-                 help="auto (default: inline Map when the width fits, Distributed Map above), inline or "
-                      "distributed; for every foreach or one step. Repeatable."),
+                 help="distributed (default: Distributed Map, any width), auto (inline Map when the width "
+                      "fits, Distributed Map above) or inline; for every foreach or one step. Repeatable."),
     click.option("--max-workers", type=click.IntRange(min=1), default=None,
                  help="MaxConcurrency of every Map state."),
 ]

@@ -106,8 +106,13 @@ def iter_states(branch: Mapping[str, Any]):
         yield name, state
         for sub in state.get("Branches", []):
             yield from iter_states(sub)
-        if "ItemProcessor" in state:
-            yield from iter_states(state["ItemProcessor"])
+        if processor_of(state):
+            yield from iter_states(processor_of(state))
+
+
+def processor_of(state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A Map's sub-workflow (``Iterator`` is the older name, still accepted by AWS)."""
+    return state.get("ItemProcessor") or state.get("Iterator")
 
 
 def inline_limit(mode: str | None) -> int:
@@ -130,8 +135,9 @@ def state_tally(name: str, state: Mapping[str, Any], ctx: CostContext) -> Tally:
         return total
     if kind == "Map":
         width = ctx.width(step_of(name))
-        body = branch_tally(state["ItemProcessor"], ctx)
-        if state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED":
+        processor = processor_of(state)
+        body = branch_tally(processor, ctx)
+        if processor.get("ProcessorConfig", {}).get("Mode", "INLINE") == "DISTRIBUTED":
             total = Tally(transitions=1, events=EVENTS_MAP_DISTRIBUTED)
             if width:
                 child_events = EVENTS_EXECUTION + body.events

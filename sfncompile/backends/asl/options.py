@@ -14,9 +14,12 @@ FOREACH_MODES = ("auto", "inline", "distributed")
 class CompileOptions:
     # MaxConcurrency of every Map (None: the platform's default, unbounded).
     max_workers: int | None = None
-    # How a foreach fans out: "auto" (a Choice on the published width picks
-    # an inline Map or a Distributed Map), "inline" or "distributed".
-    foreach_mode: str = "auto"
+    # How a foreach fans out (docs/state-machine.md §7): "distributed" (child
+    # executions over the runtime's manifest: any width, no shared history,
+    # no 40-way cap, as many transitions as Metaflow's inline Map), "auto" (a
+    # Choice on the published items: inline Map when the width fits, one
+    # Choice transition more) or "inline" (Metaflow's shape, ≤ 1000 items).
+    foreach_mode: str = "distributed"
     foreach_modes: Mapping[str, str] = field(default_factory=dict)  # per foreach step
     # @timeout backstop: the Task's TimeoutSeconds = job timeout + this (the
     # job may wait in the queue before its attempt clock starts).

@@ -22,6 +22,9 @@ NODE_DIR = ROOT / "tests" / "node"
 # Extra compile options exercised on top of the defaults.
 VARIANTS = {
     "foreach_inline": ("foreach", CompileOptions(foreach_mode="inline")),
+    "foreach_auto": ("foreach", CompileOptions(foreach_mode="auto")),
+    "nested_foreach_auto": ("nested_foreach", CompileOptions(foreach_mode="auto")),
+    "foreach_split_switch_auto": ("foreach_split_switch", CompileOptions(foreach_mode="auto")),
     "foreach_distributed": ("foreach", CompileOptions(foreach_mode="distributed", max_workers=50)),
     "nested_foreach_inline": ("nested_foreach", CompileOptions(foreach_mode="inline", max_workers=8)),
     "nested_foreach_mixed": ("nested_foreach", CompileOptions(foreach_modes={"outer": "distributed"})),

@@ -25,8 +25,19 @@ def test_split():
     assert report.parent_events == 5 * TASK + 4 + EXEC
 
 
-def test_foreach_inline_width():
+AUTO = CompileOptions(foreach_mode="auto")
+
+
+def test_foreach_default_distributed():
     report = estimate(compile_definition(SHAPES["foreach"]()), widths={"start": 3})
+    # start, read, dmap, 3 x body (children), join, end: Metaflow's count for the same flow
+    assert report.transitions == 8
+    assert report.child_executions == 3 and report.child_events_max == EXEC + TASK
+    assert report.parent_events == TASK + READ + 6 + 2 * TASK + EXEC
+
+
+def test_foreach_inline_width():
+    report = estimate(compile_definition(SHAPES["foreach"](), AUTO), widths={"start": 3})
     # start, read, choice, map, 3 x body, join, end
     assert report.transitions == 9
     assert report.parent_events == TASK + READ + CHOICE + (4 + 3 * (2 + TASK)) + 2 * TASK + EXEC
@@ -34,7 +45,7 @@ def test_foreach_inline_width():
 
 
 def test_foreach_auto_goes_distributed_above_the_limit():
-    report = estimate(compile_definition(SHAPES["foreach"]()), widths={"start": 100_000})
+    report = estimate(compile_definition(SHAPES["foreach"](), AUTO), widths={"start": 100_000})
     assert report.transitions == 4 + 100_000 + 2
     assert report.parent_events == TASK + READ + CHOICE + 6 + 2 * TASK + EXEC
     assert report.child_executions == 100_000
@@ -64,7 +75,7 @@ def test_nested_distributed_children():
 
 
 def test_switch_takes_the_costliest_case_or_the_named_one():
-    definition = compile_definition(SHAPES["foreach_switch_exit"]())
+    definition = compile_definition(SHAPES["foreach_switch_exit"](), AUTO)
     worst = estimate(definition, widths={"start": 2})
     skip = estimate(definition, widths={"start": 2}, branches={"decide": "skip"})
     # per item: decide, read, choice + (work | exit)

@@ -128,7 +128,7 @@ def test_split_becomes_parallel():
 
 
 def test_foreach_auto_has_both_maps():
-    states = compile_definition(SHAPES["foreach"]())["States"]
+    states = compile_definition(SHAPES["foreach"](), CompileOptions(foreach_mode="auto"))["States"]
     assert states["start"]["Next"] == "start.read"
     read = states["start.read"]
     assert read["Resource"] == DYNAMODB_GET_ITEM
@@ -174,7 +174,7 @@ def test_nested_foreach_paths_and_limits():
     assert outer["outer.read"]["Parameters"]["Key"]["pk"]["S.$"] == \
         "States.Format('NestedForeachFlow/{}/outer/{}', $.run_id, $.path)"
     # auto: the inner body's cost makes the outer inline limit small but non-zero
-    auto = compile_definition(SHAPES["nested_foreach"]())
+    auto = compile_definition(SHAPES["nested_foreach"](), CompileOptions(foreach_mode="auto"))
     env = {e["Name"]: e.get("Value") for e in auto["States"]["start"]["Parameters"]["ContainerOverrides"]["Environment"]}
     limit = int(env["SFNCOMPILE_FOREACH"].split(":")[1])
     assert 0 < limit < 1000
@@ -195,9 +195,17 @@ def test_switch_and_loop():
     assert rules == {"again": "train", "done": "end"}
 
 
+def test_default_is_distributed_without_a_choice():
+    states = compile_definition(SHAPES["foreach"]())["States"]
+    assert states["start.read"]["Next"] == "start.dmap" and "start.choice" not in states
+    assert states["start.dmap"]["ItemProcessor"]["StartAt"] == "body"
+    env = {e["Name"]: e.get("Value") for e in states["start"]["Parameters"]["ContainerOverrides"]["Environment"]}
+    assert env["SFNCOMPILE_FOREACH"] == "distributed"
+
+
 def test_switch_case_leaving_a_foreach_body():
     states = compile_definition(SHAPES["foreach_switch_exit"]())["States"]
-    body = states["start.map"]["ItemProcessor"]["States"]
+    body = states["start.dmap"]["ItemProcessor"]["States"]
     rules = {r["StringEquals"]: r["Next"] for r in body["decide.choice"]["Choices"]}
     assert rules == {"skip": "decide.exit", "work": "work"}
     assert body["decide.exit"] == {"Type": "Succeed", "OutputPath": "$.path"}

@@ -108,7 +108,8 @@ def env_of(seen, step):
 
 
 def test_foreach_inline_paths(sfn_env):
-    described, entered, seen = run(sfn_env, "foreach", "r-inline", {"start/0": foreach_item(3)})
+    described, entered, seen = run(sfn_env, "foreach", "r-inline", {"start/0": foreach_item(3)},
+                                   CompileOptions(foreach_mode="auto"))
     assert described["status"] == "SUCCEEDED", described
     assert entered.count("body") == 3 and "start.dmap" not in entered
     assert sorted(e["SFNCOMPILE_INDEX_PATH"] for e in env_of(seen, "body")) == ["0", "1", "2"]
@@ -124,7 +125,7 @@ def test_foreach_inline_paths(sfn_env):
 def test_foreach_distributed_over_manifest(sfn_env):
     item = {"width": {"N": "4"}, "manifest_bucket": {"S": BUCKET}, "manifest_key": {"S": "m/start.json"}}
     described, entered, _ = run(sfn_env, "foreach", "r-dist", {"start/0": item},
-                                manifests={"m/start.json": [0, 1, 2, 3]})
+                                CompileOptions(foreach_mode="auto"), manifests={"m/start.json": [0, 1, 2, 3]})
     assert described["status"] == "SUCCEEDED", described
     assert "start.dmap" in entered and "start.map" not in entered
     assert entered[-2:] == ["join", "end"]
@@ -154,10 +155,23 @@ def test_switch_unknown_value_fails_clearly(sfn_env):
 
 def test_switch_case_leaving_foreach_body(sfn_env):
     items = {"start/0": foreach_item(2), "decide/0": {"branch": {"S": "skip"}}, "decide/1": {"branch": {"S": "work"}}}
-    described, entered, seen = run(sfn_env, "foreach_switch_exit", "r-exit", items)
+    described, entered, seen = run(sfn_env, "foreach_switch_exit", "r-exit", items,
+                                   CompileOptions(foreach_mode="auto"))
     assert described["status"] == "SUCCEEDED", described
     assert [e["SFNCOMPILE_INDEX_PATH"] for e in env_of(seen, "work")] == ["1"]
     assert "decide.exit" in entered
+
+
+def test_default_nested_distributed_maps(sfn_env):
+    def item(key, width):
+        return {"width": {"N": str(width)}, "manifest_bucket": {"S": BUCKET}, "manifest_key": {"S": key}}
+
+    items = {"start/0": item("m/start.json", 2), "outer/0": item("m/o0.json", 2), "outer/1": item("m/o1.json", 3)}
+    manifests = {"m/start.json": [0, 1], "m/o0.json": [0, 1], "m/o1.json": [0, 1, 2]}
+    described, entered, _ = run(sfn_env, "nested_foreach", "r-default", items, manifests=manifests)
+    assert described["status"] == "SUCCEEDED", described
+    # the parent history holds the Map state only; iterations are child executions
+    assert entered == ["start", "start.read", "start.dmap", "outer_join", "end"]
 
 
 def test_split_runs_every_branch(sfn_env):

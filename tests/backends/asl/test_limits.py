@@ -88,7 +88,7 @@ def test_inline_map_history_warning():
     (warning,) = [d for d in diags if d.rule == "SFN904"]
     assert warning.severity == WARNING and "'start'" in warning.message and "25,000" in warning.message
     # auto mode takes care of it: the inline limit shrinks instead
-    definition, diags = diagnose(graph)
+    definition, diags = diagnose(graph, CompileOptions(foreach_mode="auto"))
     assert not [d for d in diags if d.rule == "SFN904"]
     env = {e["Name"]: e.get("Value") for e in definition["States"]["start"]["Parameters"]
            ["ContainerOverrides"]["Environment"]}
