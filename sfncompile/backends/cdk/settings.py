@@ -36,6 +36,15 @@ class Networking:
     # public subnets only, so its tasks need a public IP to reach AWS APIs.
     public_ip: bool | None = None
 
+    def __post_init__(self):
+        for value, pattern, what in [(v, r"subnet-([0-9a-f]{8}|[0-9a-f]{17})", "subnet id") for v in self.subnet_ids] + \
+                [(v, r"sg-([0-9a-f]{8}|[0-9a-f]{17})", "security group id") for v in self.security_group_ids] + \
+                ([(self.vpc_id, r"vpc-([0-9a-f]{8}|[0-9a-f]{17})", "VPC id")] if self.vpc_id else []):
+            if not re.fullmatch(pattern, value):
+                raise UserError(f"{value!r} is not a {what} (like {pattern.split('-')[0]}-0123456789abcdef0)")
+        if (self.security_group_ids or self.vpc_id) and not self.subnet_ids:
+            raise UserError("existing networking needs the subnets: pass --subnet (security groups alone are not enough)")
+
     @property
     def imported(self) -> bool:
         return bool(self.subnet_ids)

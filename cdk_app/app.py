@@ -1,0 +1,93 @@
+"""CDK app for infrastructure pipelines.
+
+    cdk synth -a "python cdk_app/app.py" -c flow=examples/train_evaluate.py
+
+Offline: no lookups, no credentials, no assets (no ``cdk bootstrap``). Context keys
+(all optional except ``flow``):
+
+* ``flow`` — the flow file (several: comma-separated); ``flow_class`` when a file has several flows
+* ``prefix`` — stack/resource name prefix (default ``sfncompile``)
+* ``compute`` — comma-separated: fargate (default), fargate_spot, ec2, spot, gpu
+* ``bucket``, ``table``, ``job_queue`` — existing resources to use instead of creating them
+* ``datastore_prefix`` — key prefix in the bucket
+* ``subnets``, ``security_groups``, ``vpc_id`` — existing networking (comma-separated ids)
+* ``image`` — container image; ``production_token``, ``deployer``, ``branch``, ``production`` — deployment identity
+* ``platform`` — ``false`` to synthesise the flow stack(s) only
+* ``nag`` — ``true`` to run cdk-nag's AwsSolutions checks during synth
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in (ROOT, ROOT / "runtime"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+
+def _list(value) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return tuple(v.strip() for v in str(value).split(",") if v.strip())
+
+
+def _bool(value) -> bool:
+    return str(value).lower() in ("1", "true", "yes")
+
+
+def main() -> None:
+    from sfncompile.backends.cdk.app import quiet_node
+
+    quiet_node()
+    import aws_cdk as cdk
+
+    from sfncompile.backends.cdk.app import build_app
+    from sfncompile.backends.cdk.build import compile_flow
+    from sfncompile.backends.cdk.settings import FlowSettings, Networking, PlatformSettings
+    from sfncompile.backends.jobdefs import JobDefinitionSettings
+    from sfncompile.diagnostics import UserError
+    from sfncompile.package import build_code_package
+
+    probe = cdk.App()  # reads the CLI's context (-c) and output directory
+    ctx = probe.node.try_get_context
+
+    def get(key, default=None):
+        value = ctx(key)
+        return default if value is None else value
+
+    flows = _list(get("flow"))
+    if not flows:
+        sys.stderr.write('error: give the flow: cdk synth -a "python cdk_app/app.py" -c flow=path/to/flow.py\n')
+        sys.exit(2)
+    try:
+        platform = PlatformSettings(
+            prefix=get("prefix", "sfncompile"), bucket_name=get("bucket"), table_name=get("table"),
+            job_queue_arn=get("job_queue"), compute=_list(get("compute")) or ("fargate",),
+            networking=Networking(vpc_id=get("vpc_id"), subnet_ids=_list(get("subnets")),
+                                  security_group_ids=_list(get("security_groups"))))
+        image = get("image", "public.ecr.aws/docker/library/python:3.11-slim")
+        builds = []
+        for flow in flows:
+            build = compile_flow(flow, get("flow_class"), JobDefinitionSettings(image=image))
+            package = build_code_package(build.graph, flow)
+            builds.append((build, FlowSettings(
+                platform=platform, image=image, datastore_prefix=get("datastore_prefix", ""),
+                code_sha256=package.sha256, production_token=get("production_token", ""),
+                deployer=get("deployer", os.environ.get("USER", "pipeline")), branch=get("branch"),
+                production=_bool(get("production", False)))))
+        app, _ = build_app(builds, platform if _bool(get("platform", True)) else None,
+                           outdir=probe.outdir, nag=_bool(get("nag", False)),
+                           context={k: v for k, v in (probe.node.get_all_context() or {}).items()})
+        app.synth()
+    except UserError as exc:
+        sys.stderr.write(f"error: {exc.message}\n")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
