@@ -22,6 +22,12 @@ def parse_source(source: str | bytes, file: str = "<flow>", flow: str | None = N
                  ) -> tuple[FlowGraph | None, list[Diagnostic]]:
     try:
         return _parse(source, file, flow)
+    except RecursionError:
+        # Python compiled it, but an expression nests deeper than the parser's
+        # recursive passes can follow (e.g. a sum of a thousand terms).
+        return None, [Diagnostic(rules.TOO_DEEP,
+                                 "the source nests too deeply to analyse (an expression hundreds of levels deep); "
+                                 "split it into smaller expressions", Span(file, 1, 1))]
     except Exception as exc:  # the front end must never raise on any input
         return None, [Diagnostic(rules.INTERNAL,
                                  f"internal error in the front end ({type(exc).__name__}: {exc}); "

@@ -18,6 +18,7 @@ SFN008   the file cannot be decoded (not UTF-8 / bad coding cookie)
 SFN009   a step decorator placed below ``@step`` (Metaflow refuses it too)
 SFN010   warning: unknown ``Parameter`` keyword, ignored
 SFN011   warning: a method (step) defined twice in one class; the later wins
+SFN012   the source nests too deeply for the parser (Python accepted it)
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -37,6 +38,7 @@ UNREADABLE = "SFN008"
 DECORATOR_BELOW_STEP = "SFN009"
 PARAMETER_KEYWORD = "SFN010"
 DUPLICATE_DEFINITION = "SFN011"
+TOO_DEEP = "SFN012"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -51,5 +53,6 @@ ALL = {
     DECORATOR_BELOW_STEP: "step decorator below @step",
     PARAMETER_KEYWORD: "unknown Parameter keyword",
     DUPLICATE_DEFINITION: "method defined twice",
+    TOO_DEEP: "source nested too deeply",
     INTERNAL: "internal front-end error",
 }

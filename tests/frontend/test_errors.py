@@ -66,3 +66,9 @@ def test_deep_nesting_is_a_diagnostic():
     source = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
     graph, diagnostics = parse_source(source, "f.py")
     assert graph is None and len(diagnostics) == 1
+
+
+def test_expression_too_deep_for_the_parser_is_a_diagnostic():
+    source = "X = " + "+".join(["1"] * 1000) + "\n"
+    graph, diagnostics = parse_source(source, "f.py")
+    assert graph is None and rules_of(diagnostics) in (["SFN012"], ["SFN001"])
