@@ -43,6 +43,8 @@ def analyze(view: FlowView) -> SplitAnalysis:
     if start is None:
         return result
     end_stacks: list = []
+    if view.is_join(start) and start != view.end:
+        result.joins_without_split[start] = ""  # the start step can have nothing to join
     queue = deque([(start, ())])
     seen = {(start, ())}
 

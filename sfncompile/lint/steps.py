@@ -49,6 +49,11 @@ def _start_end(view: FlowView, key: str, rule_id: str):
                                 f"remove the annotation from all but one", view.step_span(extra))
         return
     if getattr(view, key) is None:
+        attrs = view.graph.class_attrs or {}
+        if key in view.undecorated_start_or_end:
+            yield diag(rule_id, f"the flow has no {key} step: the method '{key}' is not decorated with "
+                                "@step; add @step above it", attrs.get(key) or view.flow_span())
+            return
         yield diag(rule_id, f"the flow has no {key} step: name a step '{key}' or mark one "
                             f"with @step({key}=True)", view.flow_span())
 

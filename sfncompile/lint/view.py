@@ -147,11 +147,18 @@ class FlowView:
             return None
         if key in self.steps:
             return key
-        if len(self.steps) == 1:  # a one-step flow is its own start and end
+        if len(self.steps) == 1 and not self.undecorated_start_or_end:
+            # a one-step flow is its own start and end (as in Metaflow)
             (only,) = self.steps.values()
             if only.transition is None and not only.next_calls:
                 return only.name
         return None
+
+    @cached_property
+    def undecorated_start_or_end(self) -> list[str]:
+        """Methods named ``start``/``end`` that are not steps: a forgotten ``@step``."""
+        attrs = self.graph.class_attrs or {}
+        return [n for n in ("start", "end") if n in attrs and n not in self.steps]
 
     @cached_property
     def start(self) -> str | None:
