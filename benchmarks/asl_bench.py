@@ -237,6 +237,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--mf-python", default="/work/mfvenv/bin/python")
     parser.add_argument("--json", action="store_true", help="print raw results as JSON")
+    parser.add_argument("--foreach-mode", default=None, help="passed to our compile (default: distributed)")
     args = parser.parse_args(argv)
 
     server, mf_env = moto_for_metaflow()
@@ -249,8 +250,10 @@ def main(argv=None):
                 path = Path(tmp) / f"{shape}.py"
                 path.write_text(source.lstrip() + '\n\nif __name__ == "__main__":\n    '
                                 + source.split("class ")[1].split("(")[0] + "()\n")
-                ours_time, ours_out = run_timed([sys.executable, "-m", "sfncompile.cli.main", "compile", str(path)],
-                                                our_env, tmp, args.runs)
+                ours_cmd = [sys.executable, "-m", "sfncompile.cli.main", "compile", str(path)]
+                if args.foreach_mode:
+                    ours_cmd += ["--foreach-mode", args.foreach_mode]
+                ours_time, ours_out = run_timed(ours_cmd, our_env, tmp, args.runs)
                 mf_time, mf_out = run_timed([args.mf_python, str(path), "--no-pylint", "step-functions", "create",
                                              "--only-json"], mf_env, tmp, args.runs)
                 ours = measure(json.loads(ours_out), WIDTHS[shape][0])
@@ -266,7 +269,8 @@ def main(argv=None):
         return
     keys = ["states", "definition_bytes", "task_bytes_mean", "task_bytes_max", "override_bytes_mean",
             "override_bytes_max", "transitions", "parent_events", "child_executions", "compile_seconds"]
-    print(f"runs per compile timing: {args.runs} (median); widths: foreach 10, nested 10x10")
+    print(f"runs per compile timing: {args.runs} (median); widths: foreach 10, nested 10x10; "
+          f"our foreach mode: {args.foreach_mode or 'distributed (default)'}")
     for shape, pair in results.items():
         print(f"\n{shape}")
         print(f"  {'metric':<22}{'sfncompile':>12}{'metaflow':>12}")

@@ -56,7 +56,7 @@ def recording(definition):
 def sfn_env(aws):
     import boto3
 
-    aws.configure({"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}})
+    aws.configure({"stepfunctions": {"execute_state_machine": True}})
     ddb = boto3.client("dynamodb", endpoint_url=aws.endpoint)
     ddb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
