@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .diagnostics import UserError
+
 IGNORE_FILE = ".sfncompileignore"
 DEFAULT_IGNORE = (
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "__pycache__", ".sfncompile",
@@ -30,6 +32,12 @@ DEFAULT_IGNORE = (
     "*.egg-info", "cdk.out", ".ipynb_checkpoints", ".idea", ".vscode",
 )
 MANIFEST = "sfncompile_package.json"
+MAX_FILES = 5000
+MAX_BYTES = 64 * 2**20
+
+
+class PackageTooLarge(UserError):
+    """The flow's directory tree is too big to ship (the CLI shows it as a UserError)."""
 RUNTIME_PACKAGE = "sfncompile_runtime"
 
 
@@ -114,10 +122,20 @@ def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterabl
     flow_dir = flow_file.parent
     patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir) + list(ignore or ())
     entries: dict[str, bytes] = {}
+    total = 0
     for rel in _source_files(flow_dir, patterns):
         if rel.split("/")[0] in (RUNTIME_PACKAGE,):
             continue  # the runtime shipped below wins over a copy in the user's tree
-        entries[rel] = (flow_dir / rel).read_bytes()
+        try:
+            entries[rel] = (flow_dir / rel).read_bytes()
+        except (FileNotFoundError, PermissionError):
+            continue  # vanished or unreadable while we walked: not part of the flow
+        total += len(entries[rel])
+        if len(entries) > MAX_FILES or total > MAX_BYTES:
+            raise PackageTooLarge(
+                f"the code package of {flow_file.name} would hold more than {MAX_FILES} Python files or "
+                f"{MAX_BYTES // 2**20} MiB from {flow_dir}; move the flow into its own directory or list what "
+                f"to leave out in {flow_dir / IGNORE_FILE}")
     flow_rel = flow_file.name
     entries[flow_rel] = flow_file.read_bytes()  # even if ignored or not named *.py
     for rel, path in _runtime_files().items():

@@ -10,7 +10,9 @@ finished directory), puts it first on ``sys.path`` and hands over to
 ``sfncompile_runtime.main.main(argv)``.
 
 A cache hit costs one ``stat``: nothing is downloaded or hashed again (the
-directory is named by the hash it was verified against).
+directory is named by the hash it was verified against). The package is
+byte-compiled once at extraction (unchecked-hash .pyc files), so task
+start-up never compiles source, even where PYTHONDONTWRITEBYTECODE is set.
 """
 
 BOOTSTRAP_SOURCE = r"""
@@ -27,6 +29,7 @@ if not os.path.isdir(d):
  if hashlib.sha256(z).hexdigest()!=h:sys.exit('sfncompile: code package %s does not match SFNCOMPILE_CODE_SHA256 %s; refusing to run it'%(u,h))
  os.makedirs(c,exist_ok=True);t=d+'.tmp%d'%os.getpid()
  with tarfile.open(fileobj=io.BytesIO(z)) as a:a.extractall(t,**({'filter':'data'} if hasattr(tarfile,'data_filter') else {}))
+ import compileall,py_compile;compileall.compile_dir(t,quiet=2,ddir=d,invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
  try:os.rename(t,d)
  except OSError:shutil.rmtree(t,True)
 sys.path.insert(0,d);E['SFNCOMPILE_PACKAGE_DIR']=d

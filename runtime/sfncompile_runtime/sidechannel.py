@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
 
 TTL_SECONDS = 30 * 24 * 3600
 INLINE_ITEMS_MAX = 1000  # an inline Map reads `items`; wider foreaches use the manifest

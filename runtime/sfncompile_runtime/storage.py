@@ -10,8 +10,6 @@ parts); small ones through a single request.
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
@@ -42,7 +40,7 @@ class LocalStorage(Storage):
 
     def _tmp_for(self, final: str) -> str:
         os.makedirs(os.path.dirname(final), exist_ok=True)
-        return f"{final}.tmp-{uuid.uuid4().hex}"
+        return f"{final}.tmp-{os.urandom(8).hex()}"
 
     def put_bytes(self, key: str, data: bytes) -> None:
         final = self.path(key)
@@ -57,6 +55,8 @@ class LocalStorage(Storage):
         if move:
             os.replace(local_path, final)  # same filesystem: caller made it with tmp_path()
             return
+        import shutil
+
         tmp = self._tmp_for(final)
         shutil.copyfile(local_path, tmp)
         os.replace(tmp, final)

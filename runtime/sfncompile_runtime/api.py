@@ -1,0 +1,29 @@
+"""Every public name a flow (or a notebook) imports, in one module.
+
+Inside a task this module *is* ``metaflow`` and ``sfncompile`` (the runner
+installs it under both names), so ``from metaflow import FlowSpec, step``
+runs unchanged. The client API is imported on first use only.
+"""
+
+from .current import current
+from .decorators import (batch, catch, conda, conda_base, environment, exit_hook, parallel, project, pypi,
+                         pypi_base, resources, retry, schedule, step, timeout, trigger, trigger_on_finish)
+from .exceptions import ExceptionWrapper, TimeoutException
+from .flowspec import FlowSpec, MergeArtifactsException
+from .parameters import IncludeFile, JSONType, Parameter, ParameterContext
+
+CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace", "default_namespace",
+                "MetaflowNotFound", "MetaflowNamespaceMismatch")
+
+__all__ = ["FlowSpec", "step", "Parameter", "current", "batch", "resources", "retry", "catch", "timeout",
+           "environment", "schedule", "project", "trigger", "trigger_on_finish", "pypi", "pypi_base", "conda",
+           "conda_base", "exit_hook", "parallel", "JSONType", "IncludeFile", "ParameterContext",
+           "MergeArtifactsException", "ExceptionWrapper", "TimeoutException", *CLIENT_NAMES]
+
+
+def __getattr__(name):
+    if name in CLIENT_NAMES:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,223 @@
+"""Building a step's ``self`` (and a join's ``inputs``) from the parents' records,
+and storing what the step produced.
+
+Parent tasks are found from ``graph.json`` and the index path alone
+(contract §3): same depth → same path; the foreach step above → the path
+without its last index; a foreach join → the body's tasks ``<path>.0`` …
+``<path>.<width-1>``. A step with several possible parents that is not a join
+(after a switch, or a loop) reads whichever of them committed last.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import types
+
+from . import graphinfo
+from .flowspec import FlowSpec, ForeachFrame, Inputs, TaskView
+
+SHADOWED_MODULES = ("metaflow", "sfncompile")
+_IMMUTABLE = (int, float, complex, bool, str, bytes, type(None), frozenset, range)
+
+
+def install_shims() -> None:
+    """Make ``metaflow`` and ``sfncompile`` resolve to the runtime's API in this process."""
+    from . import api, decorators
+
+    decorators.VALIDATE = False
+    for name in SHADOWED_MODULES:
+        existing = sys.modules.get(name)
+        if existing is api:
+            continue
+        sys.modules[name] = api
+
+
+def import_flow_class(package_dir: str, manifest: dict, flow_name: str):
+    install_shims()
+    path = os.path.join(package_dir, manifest["flow_file"])
+    module_name = manifest.get("module") or "flow"
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__file__", None) != path:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    cls = getattr(module, flow_name, None)
+    if not isinstance(cls, type) or not issubclass(cls, FlowSpec):
+        from .main import SetupError
+
+        raise SetupError(f"{manifest['flow_file']} defines no FlowSpec subclass named {flow_name}")
+    return cls
+
+
+def new_flow(cls, view: TaskView):
+    flow = cls.__new__(cls)
+    flow.__dict__["_sfn_task"] = view
+    return flow
+
+
+def _parent_path(path: str) -> str:
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def _task_id(path: str) -> str:
+    return path or "0"
+
+
+def frames_for(task, step: str, path: str) -> list[ForeachFrame]:
+    node = task.graph["steps"][step]
+    stack = node.get("foreach_stack") or []
+    parts = path.split(".") if path else []
+    frames = []
+    for level, foreach_step in enumerate(stack):
+        if level >= len(parts):
+            break
+        owner_path = ".".join(parts[:level])
+        frames.append(ForeachFrame(
+            foreach_step, graphinfo.foreach_var(task.graph, foreach_step), int(parts[level]),
+            record=(lambda s=foreach_step, p=owner_path: task.record_of(s, _task_id(p))),
+            load=task.store.load_artifact))
+    return frames
+
+
+def view_of(task, step: str, path: str) -> TaskView:
+    """A read-only view of another task's committed outputs (a join input)."""
+    record = task.record_of(step, _task_id(path))
+    return TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames_for(task, step, path),
+                    record.get("parameters", []))
+
+
+def build_flow(task):
+    """The flow instance for this task, bound to its parents' artifacts."""
+    cls = import_flow_class(task.package_dir, task.manifest, task.flow_name)
+    graph, node, step, path = task.graph, task.node, task.step, task.index_path
+    steps = graph["steps"]
+    frames = frames_for(task, step, path)
+    if step == graph.get("start") and not node.get("in_funcs"):
+        view = TaskView(step, {}, task.store.load_artifact, frames, [])
+        flow = new_flow(cls, view)
+        _set_parameters(task, cls, flow, view)
+        return flow, view
+    parents = list(node.get("in_funcs") or [])
+    if node.get("is_join"):
+        if graphinfo.is_foreach_join(graph, node):
+            body_end = parents[0]
+            foreach_step = steps[body_end]["foreach_stack"][-1]
+            width = int(task.record_of(foreach_step, _task_id(path))["foreach"]["width"])
+            child_paths = [f"{path}.{i}" if path else str(i) for i in range(width)]
+            views = [view_of(task, body_end, p) for p in child_paths]
+            names = []
+        else:
+            names = graphinfo.static_join_order(graph, step)
+            views = [view_of(task, p, path) for p in names]
+        inputs = Inputs([new_flow(cls, v) for v in views], names)
+        params = views[0].parameters if views else _start_parameters(task)
+        refs = {}
+        source = views[0].refs if views else {}
+        for name in params:
+            if name in source:
+                refs[name] = source[name]
+        view = TaskView(step, refs, task.store.load_artifact, frames, params, is_join=True, inputs=inputs)
+        return new_flow(cls, view), view
+    parent = _choose_parent(task, parents, path)
+    record = task.record_of(*parent)
+    view = TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames, record.get("parameters", []))
+    return new_flow(cls, view), view
+
+
+def _start_parameters(task) -> list[str]:
+    record = task.maybe_record(task.graph["start"], "0")
+    return record.get("parameters", []) if record else []
+
+
+def _choose_parent(task, parents: list[str], path: str) -> tuple[str, str]:
+    steps = task.graph["steps"]
+    depth = graphinfo.depth(task.node)
+    candidates = []
+    for parent in parents:
+        parent_depth = graphinfo.depth(steps[parent])
+        parent_path = _parent_path(path) if parent_depth < depth else path
+        candidates.append((parent, _task_id(parent_path)))
+    if len(candidates) == 1:
+        return candidates[0]
+    found = [(task.maybe_record(*c), c) for c in candidates]
+    found = [(r.get("finished_at") or 0, c) for r, c in found if r is not None]
+    if not found:
+        from .main import SetupError
+
+        raise SetupError(f"step '{task.step}': none of its parents ({', '.join(parents)}) has a successful task")
+    return max(found)[1]
+
+
+def _set_parameters(task, cls, flow, view) -> None:
+    from .parameters import Parameter, ParameterContext, ParameterError
+
+    given = task._parameters_input()
+    declared = [(attr, value) for attr, value in _class_parameters(cls)]
+    known = {p.name for _, p in declared} | {attr for attr, _ in declared}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        from .main import StepFailure
+
+        raise StepFailure(f"unknown parameter(s): {', '.join(unknown)} "
+                          f"(the flow declares: {', '.join(sorted(p.name for _, p in declared)) or 'none'})")
+    names = []
+    for attr, param in declared:
+        if param.name in given:
+            raw = given[param.name]
+        elif attr in given:
+            raw = given[attr]
+        else:
+            context = ParameterContext(task.flow_name, task.user, param.name, print, "sfncompile", {})
+            raw = param.resolve_default(context)
+            if raw is None and param.required:
+                from .main import StepFailure
+
+                raise StepFailure(f"parameter '{param.name}' is required: pass it with --param {param.name}=VALUE")
+        try:
+            value = param.convert(raw)
+        except ParameterError as exc:
+            from .main import StepFailure
+
+            raise StepFailure(str(exc))
+        flow.__dict__[attr] = value
+        names.append(attr)
+    view.parameters = names
+
+
+def _class_parameters(cls):
+    from .parameters import Parameter
+
+    seen = set()
+    for klass in cls.__mro__:
+        for attr, value in vars(klass).items():
+            if isinstance(value, Parameter) and attr not in seen:
+                seen.add(attr)
+                yield attr, value
+
+
+def persist(task, flow, view: TaskView) -> tuple[dict, list[str]]:
+    """Store what the step set; pass inherited refs down untouched. Returns (artifacts, parameters)."""
+    out = dict(view.refs)
+    pending = []
+    for name, value in flow.__dict__.items():
+        if name.startswith("_sfn"):
+            continue
+        if name in view.loaded and name in view.refs and isinstance(value, _IMMUTABLE):
+            continue  # read from a parent and immutable: the parent's blob is this value
+        if isinstance(value, (types.ModuleType, types.FunctionType)):
+            continue
+        pending.append((name, value))
+    if len(pending) > 1 and not task.store.storage.is_local:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            refs = list(pool.map(lambda item: task.store.put_artifact(item[1]), pending))
+        for (name, _), ref in zip(pending, refs):
+            out[name] = ref
+    else:
+        for name, value in pending:
+            out[name] = task.store.put_artifact(value)
+    return out, list(view.parameters)

@@ -1,0 +1,337 @@
+"""The datastore: content-addressed artifact blobs and run/task/attempt records.
+
+Layout (one for a local directory and for ``s3://bucket/prefix``; see
+docs/datastore.md)::
+
+    <root>/<Flow>/code/<sha256>.tar.gz
+    <root>/<Flow>/data/<sha256[:2]>/<sha256>            artifact blobs
+    <root>/<Flow>/runs/<run_id>/run.json                 run record
+    <root>/<Flow>/runs/<run_id>/<step>/<task_id>/<attempt>/started.json
+    <root>/<Flow>/runs/<run_id>/<step>/<task_id>/<attempt>/stdout.log, stderr.log
+    <root>/<Flow>/runs/<run_id>/<step>/<task_id>/<attempt>/record.json   the commit
+
+A blob's name is the sha256 of its *pickle* (protocol 5), whatever its stored
+encoding, so the same value is stored once. Pickles are streamed: large
+objects go from ``pickle.dump`` through a hashing writer into a scratch file
+(never a second copy in memory), then to their content address (a rename
+locally; a parallel multipart upload on S3). Compression (zlib level 1) is
+used only when a sample of the first MiB shrinks by ≥ 20 %.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import time
+import zlib
+from .storage import Storage, open_storage
+
+PICKLE_PROTOCOL = 5
+SMALL = 1 << 20  # below this a pickle stays in memory and is written in one request
+SAMPLE = 1 << 20
+COMPRESS_MIN = 4096
+COMPRESS_GAIN = 0.8  # compress when sample shrinks to ≤ 80 %
+RAW, ZLIB = "raw", "zlib"
+
+
+def blob_key(flow: str, sha: str) -> str:
+    return f"{flow}/data/{sha[:2]}/{sha}"
+
+
+def run_prefix(flow: str, run_id: str) -> str:
+    return f"{flow}/runs/{run_id}"
+
+
+def task_prefix(flow: str, run_id: str, step: str, task_id: str) -> str:
+    return f"{flow}/runs/{run_id}/{step}/{task_id}"
+
+
+def attempt_prefix(flow: str, run_id: str, step: str, task_id: str, attempt: int) -> str:
+    return f"{task_prefix(flow, run_id, step, task_id)}/{attempt}"
+
+
+def task_id_for(index_path: str) -> str:
+    """Contract §3: the foreach index path, or "0" at top level."""
+    return index_path or "0"
+
+
+def _compressible(sample: bytes) -> bool:
+    if len(sample) < COMPRESS_MIN:
+        return False
+    return len(zlib.compress(sample[:SAMPLE], 1)) <= COMPRESS_GAIN * len(sample[:SAMPLE])
+
+
+class _BlobWriter:
+    """A file-like sink for ``pickle.dump``: hashes everything, keeps small pickles in
+    memory and spills large ones to a scratch file (compressed if the first MiB says so)."""
+
+    def __init__(self, scratch_path_factory):
+        import hashlib  # loads OpenSSL: only tasks that store something pay for it
+
+        self._hash = hashlib.sha256()
+        self._buffer = bytearray()
+        self._file = None
+        self._scratch_path_factory = scratch_path_factory
+        self.scratch_path = None
+        self._compressor = None
+        self.size = 0
+        self.stored_size = 0
+        self.encoding = RAW
+
+    def write(self, data) -> int:
+        n = len(data)
+        self._hash.update(data)
+        self.size += n
+        if self._file is None:
+            self._buffer += data
+            if len(self._buffer) > SMALL:
+                self._spill()
+        else:
+            self._emit(data)
+        return n
+
+    def _spill(self) -> None:
+        self.scratch_path = self._scratch_path_factory()
+        self._file = open(self.scratch_path, "wb")
+        if _compressible(bytes(self._buffer[:SAMPLE])):
+            self.encoding = ZLIB
+            self._compressor = zlib.compressobj(1)
+        pending, self._buffer = self._buffer, bytearray()
+        self._emit(pending)
+
+    def _emit(self, data) -> None:
+        if self._compressor is not None:
+            data = self._compressor.compress(data)
+        self.stored_size += len(data)
+        self._file.write(data)
+
+    def finish(self) -> tuple[str, bytes | None]:
+        """(sha256, in-memory stored bytes or None when spilled to ``scratch_path``)."""
+        sha = self._hash.hexdigest()
+        if self._file is None:
+            data = bytes(self._buffer)
+            if _compressible(data):
+                packed = zlib.compress(data, 1)
+                if len(packed) <= COMPRESS_GAIN * len(data):
+                    self.encoding = ZLIB
+                    data = packed
+            self.stored_size = len(data)
+            return sha, data
+        if self._compressor is not None:
+            tail = self._compressor.flush()
+            self.stored_size += len(tail)
+            self._file.write(tail)
+        self._file.close()
+        return sha, None
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self.scratch_path and os.path.exists(self.scratch_path):
+            os.unlink(self.scratch_path)
+
+
+class _ZlibReader(io.RawIOBase):
+    """A streaming zlib decoder with the read/readinto/readline pickle.load wants."""
+
+    def __init__(self, raw, chunk: int = 1 << 20):
+        self._raw = raw
+        self._d = zlib.decompressobj()
+        self._pending = b""
+        self._chunk = chunk
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        want = len(view)
+        filled = 0
+        while filled < want:
+            if not self._pending:
+                if self._d.eof:
+                    break
+                compressed = self._d.unconsumed_tail or self._raw.read(self._chunk)
+                if not compressed:
+                    self._pending = self._d.flush()
+                    if not self._pending:
+                        break
+                else:
+                    self._pending = self._d.decompress(compressed, max(want - filled, 1 << 16))
+                continue
+            take = min(len(self._pending), want - filled)
+            view[filled:filled + take] = self._pending[:take]
+            self._pending = self._pending[take:]
+            filled += take
+        return filled
+
+
+class Datastore:
+    """Blobs and records of one flow under one root."""
+
+    def __init__(self, root: str | Storage, flow: str):
+        self.storage = root if isinstance(root, Storage) else open_storage(root)
+        self.flow = flow
+        self._known_blobs: set[str] = set()
+
+    # -- blobs ---------------------------------------------------------------
+    def put_artifact(self, value: Any) -> dict:
+        """Store ``value``'s pickle under its sha256 (unless present); returns its ref."""
+        writer = _BlobWriter(lambda: self.storage.tmp_path(blob_key(self.flow, "scratch")))
+        try:
+            pickle.dump(value, writer, protocol=PICKLE_PROTOCOL)
+            sha, data = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        key = blob_key(self.flow, sha)
+        present = sha in self._known_blobs or self.storage.exists(key)
+        if data is None:
+            if present:
+                os.unlink(writer.scratch_path)
+            else:
+                self.storage.put_file(key, writer.scratch_path, move=True)
+        elif not present:
+            self.storage.put_bytes(key, data)
+        self._known_blobs.add(sha)
+        return {"sha": sha, "size": writer.size, "stored": writer.stored_size, "enc": writer.encoding,
+                "type": _type_name(value)}
+
+    def load_artifact(self, ref: dict) -> Any:
+        key = blob_key(self.flow, ref["sha"])
+        if (ref.get("stored") or 0) <= SMALL and not self.storage.is_local:
+            data = self.storage.get_bytes(key)
+            if data is None:
+                raise FileNotFoundError(f"artifact blob {key} is missing from the datastore")
+            if ref.get("enc") == ZLIB:
+                data = zlib.decompress(data)
+            return pickle.loads(data)
+        path, temporary = self.storage.local_copy(key)
+        try:
+            with open(path, "rb") as raw:
+                if ref.get("enc") == ZLIB:
+                    return pickle.load(io.BufferedReader(_ZlibReader(raw), 1 << 20))
+                return pickle.load(raw)
+        finally:
+            if temporary:
+                os.unlink(path)
+
+    # -- JSON records ----------------------------------------------------------
+    def read_json(self, key: str) -> dict | None:
+        data = self.storage.get_bytes(key)
+        return None if data is None else json.loads(data)
+
+    def write_json(self, key: str, record: dict) -> None:
+        self.storage.put_bytes(key, json.dumps(record, sort_keys=True, default=str).encode())
+
+    def read_run(self, run_id: str) -> dict | None:
+        return self.read_json(f"{run_prefix(self.flow, run_id)}/run.json")
+
+    def write_run(self, run_id: str, record: dict) -> None:
+        self.write_json(f"{run_prefix(self.flow, run_id)}/run.json", record)
+
+    def attempts(self, run_id: str, step: str, task_id: str) -> list[int]:
+        names = self.storage.list_children(task_prefix(self.flow, run_id, step, task_id))
+        return sorted(int(n) for n in names if n.isdigit())
+
+    def attempt_record(self, run_id: str, step: str, task_id: str, attempt: int) -> dict | None:
+        return self.read_json(f"{attempt_prefix(self.flow, run_id, step, task_id, attempt)}/record.json")
+
+    def latest_record(self, run_id: str, step: str, task_id: str, ok_only: bool = True) -> dict | None:
+        """The newest committed attempt (the newest successful one by default)."""
+        for attempt in reversed(self.attempts(run_id, step, task_id)):
+            record = self.attempt_record(run_id, step, task_id, attempt)
+            if record is None:
+                continue  # started but never committed (crashed or still running)
+            if not ok_only or record.get("status") == "ok":
+                return record
+        return None
+
+    def tasks(self, run_id: str, step: str) -> list[str]:
+        return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_run_id: str | None = None,
+                   rerun_steps: list[str] | None = None, parameters: dict | None = None,
+                   tags: list[str] | None = None, production_token: str | None = None,
+                   started_by: str = "sfncompile") -> dict:
+    user = user or default_user()
+    system_tags = [f"user:{user}", "runtime:sfncompile"]
+    if production_token:
+        system_tags.append(f"production:{production_token}")
+    return {
+        "version": 1, "flow": flow, "run_id": run_id, "created_at": time.time(), "user": user,
+        "origin_run_id": origin_run_id,
+        "rerun_steps": sorted(rerun_steps) if rerun_steps is not None else None,
+        "parameters": parameters or {}, "system_tags": system_tags, "tags": sorted(tags or []),
+        "production_token": production_token, "started_by": started_by,
+    }
+
+
+def write_run_record(root: str, flow: str, run_id: str, **fields) -> dict:
+    """Write ``runs/<run_id>/run.json`` before an execution starts (run, trigger, resume).
+
+    For a resume pass ``origin_run_id`` and ``rerun_steps`` (the steps whose
+    tasks must run again; every other task clones the origin's committed
+    attempt). Returns the record.
+    """
+    record = new_run_record(flow, run_id, **fields)
+    Datastore(root, flow).write_run(run_id, record)
+    return record
+
+
+def resume_plan(root: str, graph: dict, origin_run_id: str, step: str | None = None) -> list[str]:
+    """The steps a resume of ``origin_run_id`` re-runs: ``step`` (default: the first
+    step in the origin that has no successful task) and everything reachable from it."""
+    store = Datastore(root, graph["name"])
+    steps = graph["steps"]
+    order = list(steps)
+    if step is None:
+        for name in _topological(graph):
+            done = [t for t in store.tasks(origin_run_id, name)
+                    if store.latest_record(origin_run_id, name, t) is not None]
+            if not done:
+                step = name
+                break
+    if step is None:
+        return []
+    if step not in steps:
+        raise ValueError(f"no step named '{step}' (steps: {', '.join(order)})")
+    seen: set[str] = set()
+    stack = [step]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(steps[name].get("out_funcs", []))
+    return sorted(seen)
+
+
+def _topological(graph: dict) -> list[str]:
+    steps = graph["steps"]
+    start = graph.get("start") or next(iter(steps))
+    order, seen, queue = [], set(), [start]
+    while queue:
+        name = queue.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        order.append(name)
+        queue.extend(steps[name].get("out_funcs", []))
+    return order
+
+
+def default_user() -> str:
+    for var in ("SFNCOMPILE_USER", "METAFLOW_USER", "USER", "USERNAME"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    return "unknown"

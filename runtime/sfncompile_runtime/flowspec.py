@@ -1,0 +1,235 @@
+"""``FlowSpec``: the base class of a flow, with Metaflow's in-step behaviour.
+
+Inside a task the runner binds a ``TaskView`` to the instance: artifacts the
+parents produced are *references* (sha256 + encoding) and are fetched only
+when the step reads them (``self.x`` → ``__getattr__`` → one blob load,
+cached); what the step assigns lives in the instance ``__dict__`` and is
+stored at the end. ``self.next(...)`` is a no-op at run time: the state
+machine already encodes the transitions.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class MergeArtifactsException(Exception):
+    def __init__(self, message: str, names: list[str]):
+        super().__init__(message)
+        self.artifact_names = names
+
+
+class ForeachFrame:
+    """One level of the foreach stack; width and value are read only when asked for.
+
+    ``record`` returns the foreach step's committed record (cached by the
+    caller); ``load`` turns an artifact ref into its value.
+    """
+
+    def __init__(self, step: str, var: str, index: int, record: Callable[[], dict], load: Callable[[dict], Any]):
+        self.step = step
+        self.var = var
+        self.index = index
+        self._record = record
+        self._load = load
+        self._loaded = False
+        self._value = None
+
+    @property
+    def num_splits(self) -> int:
+        return int(self._record()["foreach"]["width"])
+
+    @property
+    def value(self):
+        if not self._loaded:
+            items = self._load(self._record()["artifacts"][self.var])
+            self._value = items[self.index] if hasattr(items, "__getitem__") else list(items)[self.index]
+            self._loaded = True
+        return self._value
+
+
+class TaskView:
+    """What one task (or one join input) can see: artifact refs + foreach frames."""
+
+    def __init__(self, step: str, refs: dict, loader: Callable[[dict], Any], frames: list[ForeachFrame] | None = None,
+                 parameters: list[str] | None = None, is_join: bool = False, inputs=None):
+        self.step = step
+        self.refs = dict(refs)  # name -> artifact ref, visible without loading
+        self.loader = loader
+        self.frames = frames or []
+        self.parameters = list(parameters or [])
+        self.is_join = is_join
+        self.inputs = inputs
+        self.loaded: set[str] = set()
+
+    def load(self, name: str):
+        ref = self.refs.get(name)
+        if ref is None:
+            raise AttributeError(f"step '{self.step}' has no artifact '{name}'")
+        value = self.loader(ref)
+        self.loaded.add(name)
+        return value
+
+
+_INTERNAL = "_sfn_task"
+_NO_INPUT = ("self.input is only defined inside a foreach (the step after "
+             "self.next(..., foreach='var') and the steps before its join)")
+
+
+class FlowSpec:
+    """Base class of a flow. Subclass it and add ``@step`` methods."""
+
+    _flow_decorators: list = []
+
+    def __init__(self, use_cli: bool = True):
+        # ``MyFlow()`` at the bottom of a flow file (Metaflow's idiom): run the
+        # sfncompile command line on this file, e.g. ``python flow.py run``.
+        if use_cli:
+            _run_cli(type(self))
+
+    # -- artifacts ---------------------------------------------------------
+    def _sfn_artifact(self, name: str):
+        values = self.__dict__
+        if name in values:
+            return values[name]
+        task = values.get(_INTERNAL)
+        if task is None:
+            raise AttributeError(f"'{type(self).__name__}' has no attribute '{name}' (artifacts exist only inside a running step)")
+        value = task.load(name)
+        values[name] = value
+        return value
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name == _INTERNAL:
+            raise AttributeError(name)
+        if name == "input":  # the property raised: keep its message
+            raise AttributeError(_NO_INPUT)
+        return self._sfn_artifact(name)
+
+    def __contains__(self, name: str) -> bool:
+        task = self.__dict__.get(_INTERNAL)
+        return name in self.__dict__ or (task is not None and name in task.refs)
+
+    # -- transitions and foreach -------------------------------------------
+    def next(self, *targets, foreach=None, condition=None, num_parallel=None):
+        """Recorded only: the state machine already encodes every transition."""
+        self.__dict__.setdefault("_sfn_next", (targets, foreach, condition))
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def script_name(self) -> str:
+        module = sys.modules.get(type(self).__module__)
+        return getattr(module, "__file__", "") or ""
+
+    def _frames(self) -> list[ForeachFrame]:
+        task = self.__dict__.get(_INTERNAL)
+        return task.frames if task is not None else []
+
+    @property
+    def input(self):
+        frames = self._frames()
+        if not frames:
+            raise AttributeError(_NO_INPUT)
+        return frames[-1].value
+
+    @property
+    def index(self):
+        frames = self._frames()
+        return frames[-1].index if frames else None
+
+    def foreach_stack(self):
+        """[(index, num_splits, value), ...] for the enclosing foreaches, outermost first."""
+        return [(f.index, f.num_splits, f.value) for f in self._frames()]
+
+    # -- joins ---------------------------------------------------------------
+    def merge_artifacts(self, inputs, exclude=None, include=None):
+        """Carry over artifacts from the join's inputs (Metaflow's rules).
+
+        An artifact present in several inputs is merged only if every one
+        holds the same value (same content hash); conflicting ones must be set
+        on ``self`` before the call or excluded. ``include``/``exclude`` are
+        mutually exclusive; a name in ``include`` must exist in some input.
+        Parameters and names already set on ``self`` are left alone.
+        """
+        task = self.__dict__.get(_INTERNAL)
+        step = task.step if task else "?"
+        if task is None or not task.is_join:
+            raise MergeArtifactsException(
+                f"merge_artifacts can only be called in a join step, and step *{step}* is not a join", [])
+        exclude = list(exclude or [])
+        include = list(include or [])
+        if exclude and include:
+            raise MergeArtifactsException("merge_artifacts takes include= or exclude=, not both", [])
+        here = set(self.__dict__) | set(task.refs)
+        to_merge: dict[str, tuple[dict, str]] = {}
+        conflicts: list[str] = []
+        for inp in inputs:
+            view = inp.__dict__[_INTERNAL]
+            for var, ref in view.refs.items():
+                if var.startswith("_") or var in view.parameters or var in here:
+                    continue
+                if (include and var not in include) or var in exclude:
+                    continue
+                previous = to_merge.setdefault(var, (ref, ref["sha"]))
+                if previous[1] != ref["sha"] and var not in conflicts:
+                    conflicts.append(var)
+        if conflicts:
+            raise MergeArtifactsException(
+                f"Step *{step}* cannot merge the following artifacts due to them having conflicting values:\n"
+                f"[{', '.join(sorted(conflicts))}].\nTo remedy this issue, be sure to explicitly set those "
+                "artifacts (using self.<artifact_name> = ...) prior to calling merge_artifacts.", sorted(conflicts))
+        missing = [v for v in include if v not in to_merge and v not in here]
+        if missing:
+            raise MergeArtifactsException(
+                f"Step *{step}* specifies that [{', '.join(include)}] should be merged but "
+                f"[{', '.join(missing)}] are not present.\nTo remedy this issue, please make sure that the "
+                "values specified in include come from at least one branch", missing)
+        for var, (ref, _) in to_merge.items():
+            task.refs[var] = ref
+
+
+class Inputs:
+    """A join's ``inputs``: iterable in order, ``inputs[i]``, ``inputs.<step>`` for static joins."""
+
+    def __init__(self, flows: list, names: list[str] | None = None):
+        self._flows = list(flows)
+        self._names = list(names or [])
+
+    def __iter__(self):
+        return iter(self._flows)
+
+    def __len__(self) -> int:
+        return len(self._flows)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self._by_name(key)
+        return self._flows[key]
+
+    def _by_name(self, name: str):
+        if name in self._names:
+            return self._flows[self._names.index(name)]
+        raise AttributeError(f"no input from step '{name}' (inputs come from: {', '.join(self._names) or 'a foreach'})")
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._by_name(name)
+
+
+def _run_cli(flow_cls) -> None:
+    module = sys.modules.get(flow_cls.__module__)
+    if module is None or module.__name__ != "__main__":
+        return
+    try:
+        from sfncompile.cli.main import main as cli_main  # the compiler, when installed
+    except ImportError:
+        sys.exit("sfncompile is not installed here: run flows with `sfncompile run FLOW.py`")
+    path = getattr(module, "__file__", None)
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(f"usage: python {path} (run|check|graph|compile|resume|deploy|trigger) [OPTIONS]")
+    sys.exit(cli_main([args[0], path, *args[1:]]))

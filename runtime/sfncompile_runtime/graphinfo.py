@@ -1,0 +1,72 @@
+"""Questions the runner asks of ``graph.json`` (plain dicts; never the compiler)."""
+
+from __future__ import annotations
+
+
+def decorator_args(node: dict, name: str) -> dict | None:
+    for deco in node.get("decorators", []):
+        if deco["name"] == name:
+            return dict(deco.get("args") or {})
+    return None
+
+
+def flow_decorator_args(graph: dict, name: str) -> dict | None:
+    for deco in graph.get("decorators", []):
+        if deco["name"] == name:
+            return dict(deco.get("args") or {})
+    return None
+
+
+def transition(node: dict) -> dict:
+    return node.get("transition") or {}
+
+
+def depth(node: dict) -> int:
+    return len(node.get("foreach_stack") or [])
+
+
+def static_join_order(graph: dict, join: str) -> list[str]:
+    """A static join's parents in the order of the split's branches (Metaflow's order)."""
+    steps = graph["steps"]
+    parents = list(steps[join].get("in_funcs", []))
+    split = next((n for n, s in steps.items() if s.get("matching_join") == join and s.get("kind") == "split"), None)
+    if split is None:
+        return parents
+    ordered: list[str] = []
+    for branch in steps[split].get("out_funcs", []):
+        seen, queue = set(), [branch]
+        while queue:
+            name = queue.pop(0)
+            if name in seen or name == join:
+                continue
+            seen.add(name)
+            if name in parents and name not in ordered:
+                ordered.append(name)
+                break
+            queue.extend(steps[name].get("out_funcs", []))
+    return ordered + [p for p in parents if p not in ordered]
+
+
+def is_foreach_join(graph: dict, node: dict) -> bool:
+    steps = graph["steps"]
+    return bool(node.get("is_join")) and any(depth(steps[p]) > depth(node) for p in node.get("in_funcs", []))
+
+
+def foreach_var(graph: dict, step: str) -> str:
+    return transition(graph["steps"][step]).get("foreach")
+
+
+def switch_cases(node: dict) -> dict[str, str]:
+    return dict(transition(node).get("switch_cases") or {})
+
+
+def effective_environment_spec(graph: dict, node: dict, kind: str) -> dict | None:
+    """@pypi/@conda for a step: the step's own decorator, else the flow's (``<kind>_base`` too)."""
+    args = decorator_args(node, kind)
+    if args is None:
+        args = flow_decorator_args(graph, kind)
+    if args is None:
+        args = flow_decorator_args(graph, f"{kind}_base")
+    if args is None or args.get("disabled"):
+        return None
+    return args

@@ -1,0 +1,127 @@
+"""stdout/stderr of a task, teed into the datastore while the task runs.
+
+File descriptors 1 and 2 are redirected into pipes (so output of child
+processes and C extensions is captured too); one thread per stream copies
+every chunk to the original descriptor (still echoed: the executor and
+CloudWatch see it) and appends it to ``<attempt>/stdout.log`` /
+``stderr.log``. Locally those files *are* the datastore's; on S3 a thread
+uploads each changed log every few seconds and once more at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+UPLOAD_EVERY = float(os.environ.get("SFNCOMPILE_LOG_UPLOAD_SECONDS", "3"))
+STREAMS = (("stdout", 1), ("stderr", 2))
+
+
+class LogCapture:
+    def __init__(self, storage, attempt_prefix: str):
+        self.storage = storage
+        self.prefix = attempt_prefix
+        self._streams = []
+        self._stop = threading.Event()
+        self._uploader = None
+
+    def _local_path(self, name: str) -> str:
+        if self.storage.is_local:
+            path = self.storage.path(f"{self.prefix}/{name}.log")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            return path
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix=f"sfncompile-{name}-", suffix=".log")
+        os.close(fd)
+        return path
+
+    def start(self) -> None:
+        for name, fd in STREAMS:
+            stream = getattr(sys, name)
+            try:
+                stream.flush()
+            except Exception:
+                pass
+            path = self._local_path(name)
+            log = open(path, "ab", buffering=0)
+            try:
+                saved = os.dup(fd)
+            except OSError:
+                log.close()
+                continue
+            read_end, write_end = os.pipe()
+            os.dup2(write_end, fd)
+            os.close(write_end)
+            thread = threading.Thread(target=_pump, args=(read_end, saved, log), daemon=True,
+                                      name=f"sfncompile-{name}")
+            thread.start()
+            self._streams.append((name, fd, saved, read_end, log, path, thread))
+            try:
+                stream.reconfigure(line_buffering=True)  # a print is visible in the log at once
+            except Exception:
+                pass
+        if not self.storage.is_local:
+            self._uploader = threading.Thread(target=self._upload_loop, daemon=True, name="sfncompile-logs")
+            self._uploader.start()
+
+    def _upload_loop(self) -> None:
+        sizes: dict[str, int] = {}
+        while not self._stop.wait(UPLOAD_EVERY):
+            self._upload(sizes)
+
+    def _upload(self, sizes: dict | None = None) -> None:
+        for name, _, _, _, _, path, _ in self._streams:
+            try:
+                size = os.path.getsize(path)
+                if sizes is not None and sizes.get(name) == size:
+                    continue
+                self.storage.put_file(f"{self.prefix}/{name}.log", path)
+                if sizes is not None:
+                    sizes[name] = size
+            except Exception as exc:  # logs are best effort; the step's result is not
+                os.write(self._saved_err(), f"sfncompile: could not upload {name}.log: {exc}\n".encode())
+
+    def _saved_err(self) -> int:
+        for name, _, saved, *_ in self._streams:
+            if name == "stderr":
+                return saved
+        return 2
+
+    def stop(self) -> None:
+        for name, _ in STREAMS:
+            try:
+                getattr(sys, name).flush()
+            except Exception:
+                pass
+        for name, fd, saved, read_end, log, path, thread in self._streams:
+            os.dup2(saved, fd)  # closes our pipe's last write end: the pump sees EOF
+        for name, fd, saved, read_end, log, path, thread in self._streams:
+            thread.join(timeout=5)  # a child process that kept the pipe open must not hang us
+            log.close()
+            os.close(saved)
+        self._stop.set()
+        if self._uploader is not None:
+            self._uploader.join(timeout=1)
+            self._upload()
+            for *_, path, _ in self._streams:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def _pump(read_end: int, echo_fd: int, log) -> None:
+    try:
+        while True:
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            try:
+                os.write(echo_fd, chunk)
+            except OSError:
+                pass
+            log.write(chunk)
+    finally:
+        os.close(read_end)

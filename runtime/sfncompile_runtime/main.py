@@ -1,0 +1,392 @@
+"""The step runner: ``python3 -c BOOTSTRAP <mode> <step>`` ends up here.
+
+One process runs one task attempt:
+
+1. read the contract's environment (docs/state-machine.md §1-§2) and
+   ``graph.json`` from the code package;
+2. on a resume, clone the origin run's committed attempt when this step is not
+   to be re-run (a new record pointing at the same blobs; nothing recomputed);
+3. import the flow (``metaflow``/``sfncompile`` resolve to the runtime's API),
+   bind the task's view of its parents' artifacts (references, loaded lazily);
+4. run the step with stdout/stderr teed into the datastore and ``@timeout``
+   enforced in-process; ``@catch`` turns the final failure into data;
+5. store new artifacts (content-addressed), publish foreach width / switch
+   branch on the side channel, and commit the attempt with one small write.
+
+Exit status: 0 when the attempt committed as ``ok``; 1 when the step failed
+(the failure is committed as a ``failed`` record); 2 for a broken setup.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from . import graphinfo
+from .datastore import Datastore, attempt_prefix, default_user, new_run_record, task_id_for
+from .exceptions import ExceptionWrapper, TimeoutException
+
+MODES = ("step", "fallback")
+
+
+class SetupError(Exception):
+    """The task cannot start (bad environment, missing parent output): exit 2."""
+
+
+class StepFailure(Exception):
+    """The step's own code (or its publication) failed: exit 1."""
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] not in MODES:
+        print(f"usage: BOOTSTRAP ({'|'.join(MODES)}) STEP", file=sys.stderr)
+        return 2
+    mode, step = argv[0], argv[1]
+    try:
+        task = Task.from_environment(mode, step)
+    except SetupError as exc:
+        print(f"sfncompile: {exc}", file=sys.stderr)
+        return 2
+    return task.run()
+
+
+def _package_dir() -> str:
+    found = os.environ.get("SFNCOMPILE_PACKAGE_DIR")
+    if found:
+        return found
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Task:
+    def __init__(self, mode: str, step: str, graph: dict, manifest: dict, package_dir: str, env: dict):
+        self.mode = mode
+        self.step = step
+        self.graph = graph
+        self.manifest = manifest
+        self.package_dir = package_dir
+        self.flow_name = graph["name"]
+        if step not in graph["steps"]:
+            raise SetupError(f"flow {self.flow_name} has no step '{step}'")
+        self.node = graph["steps"][step]
+        self.run_id = env.get("SFNCOMPILE_RUN_ID") or ""
+        if not self.run_id:
+            raise SetupError("SFNCOMPILE_RUN_ID is not set")
+        self.index_path = env.get("SFNCOMPILE_INDEX_PATH", "") or ""
+        self.task_id = task_id_for(self.index_path)
+        try:
+            self.retry_count = int(env.get("SFNCOMPILE_RETRY_COUNT") or 0)
+        except ValueError:
+            raise SetupError(f"SFNCOMPILE_RETRY_COUNT must be an integer, got {env.get('SFNCOMPILE_RETRY_COUNT')!r}")
+        self.parameters_json = env.get("SFNCOMPILE_PARAMETERS")
+        self.caught_error = env.get("SFNCOMPILE_CAUGHT_ERROR")
+        self.production_token = env.get("SFNCOMPILE_PRODUCTION_TOKEN") or None
+        root = env.get("SFNCOMPILE_DATASTORE")
+        if not root:
+            raise SetupError("SFNCOMPILE_DATASTORE is not set")
+        self.store = Datastore(root, self.flow_name)
+        self.side_channel_spec = env.get("SFNCOMPILE_SIDE_CHANNEL") or ""
+        self._records: dict[tuple[str, str], dict] = {}
+        self.attempt = None
+        self.started_at = time.time()
+
+    @classmethod
+    def from_environment(cls, mode: str, step: str) -> "Task":
+        package_dir = _package_dir()
+        try:
+            with open(os.path.join(package_dir, "graph.json")) as src:
+                graph = json.load(src)
+            with open(os.path.join(package_dir, "sfncompile_package.json")) as src:
+                manifest = json.load(src)
+        except OSError as exc:
+            raise SetupError(f"the code package at {package_dir} is incomplete: {exc}")
+        return cls(mode, step, graph, manifest, package_dir, os.environ)
+
+    # -- records of other tasks ------------------------------------------------
+    def record_of(self, step: str, task_id: str) -> dict:
+        key = (step, task_id)
+        if key not in self._records:
+            record = self.store.latest_record(self.run_id, step, task_id)
+            if record is None:
+                raise SetupError(f"step '{self.step}' needs the output of {self.flow_name}/{self.run_id}/{step}/{task_id}, "
+                                 "which has no successful attempt")
+            self._records[key] = record
+        return self._records[key]
+
+    def maybe_record(self, step: str, task_id: str) -> dict | None:
+        try:
+            return self.record_of(step, task_id)
+        except SetupError:
+            return None
+
+    # -- run -------------------------------------------------------------------
+    def run(self) -> int:
+        run_record = self._run_record()
+        self.run_record = run_record
+        self.user = run_record.get("user") or default_user()
+        origin = run_record.get("origin_run_id")
+        rerun = run_record.get("rerun_steps")
+        if origin and rerun is not None and self.step not in rerun and self.mode == "step":
+            if self._clone_from(origin):
+                return 0
+        self.attempt = self._allocate_attempt()
+        prefix = attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)
+        self.store.write_json(f"{prefix}/started.json", {
+            "attempt": self.attempt, "retry_count": self.retry_count, "mode": self.mode, "started_at": self.started_at,
+            "host": os.uname().nodename if hasattr(os, "uname") else "", "pid": os.getpid(),
+            "index_path": self.index_path})
+        from .logcapture import LogCapture
+
+        capture = LogCapture(self.store.storage, prefix)
+        capture.start()
+        exit_code = 1
+        try:
+            exit_code = self._execute()
+        finally:
+            capture.stop()
+        return exit_code
+
+    def _run_record(self) -> dict:
+        record = self.store.read_run(self.run_id)
+        if record is not None:
+            return record
+        if self.step == self.graph.get("start") and self.mode == "step":
+            # A run started outside sfncompile (EventBridge schedule/trigger): the
+            # start step writes the run record so the client can find the run.
+            params = self._parameters_input()
+            record = new_run_record(self.flow_name, self.run_id, parameters=params,
+                                    production_token=self.production_token,
+                                    user=None if not self.production_token else "production",
+                                    started_by="start step")
+            self.store.write_run(self.run_id, record)
+            return record
+        return {"run_id": self.run_id, "user": default_user()}
+
+    def _allocate_attempt(self) -> int:
+        existing = self.store.attempts(self.run_id, self.step, self.task_id)
+        return existing[-1] + 1 if existing else 0
+
+    def _parameters_input(self) -> dict:
+        if not self.parameters_json:
+            return {}
+        try:
+            value = json.loads(self.parameters_json)
+        except ValueError as exc:
+            raise SetupError(f"SFNCOMPILE_PARAMETERS is not JSON: {exc}")
+        if not isinstance(value, dict):
+            raise SetupError("SFNCOMPILE_PARAMETERS must be a JSON object")
+        return value
+
+    # -- resume ----------------------------------------------------------------
+    def _clone_from(self, origin: str) -> bool:
+        source = self.store.latest_record(origin, self.step, self.task_id)
+        if source is None:
+            return False
+        self.attempt = self._allocate_attempt()
+        record = dict(source)
+        record.update({"run_id": self.run_id, "attempt": self.attempt, "retry_count": self.retry_count,
+                       "cloned_from": {"run_id": origin, "attempt": source.get("attempt")},
+                       "cloned_at": time.time()})
+        self._publish(record)
+        self._commit(record)
+        print(f"sfncompile: {self.flow_name}/{self.run_id}/{self.step}/{self.task_id} cloned from run {origin}",
+              file=sys.stderr)
+        return True
+
+    # -- the step itself ---------------------------------------------------------
+    def _execute(self) -> int:
+        from .context import build_flow
+
+        record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
+                  "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
+                  "mode": self.mode, "started_at": self.started_at, "user": self.user}
+        flow = None
+        try:
+            from .environments import prepare_environment
+
+            prepare_environment(self)
+            flow, view = build_flow(self)
+            self._bind_current(flow)
+            caught = None
+            if self.mode == "fallback":
+                caught = self._fallback_failure()
+            else:
+                caught = self._run_user_code(flow)
+            if caught is not None:
+                var = (graphinfo.decorator_args(self.node, "catch") or {}).get("var")
+                if var:
+                    setattr(flow, var, caught)
+                record["caught"] = caught.to_dict()
+            from .context import persist
+
+            record["artifacts"], record["parameters"] = persist(self, flow, view)
+            self._fill_publication(record, flow, caught)
+            self._publish(record)
+        except StepFailure as exc:
+            return self._fail(record, exc.__cause__ or exc, exit_code=1)
+        except SetupError as exc:
+            return self._fail(record, exc, exit_code=2)
+        except BaseException as exc:  # a bug of ours or an unpicklable artifact: still recorded
+            return self._fail(record, exc, exit_code=1)
+        record.update({"status": "ok", "finished_at": time.time(), "exit_code": 0})
+        self._commit(record)
+        return 0
+
+    def _run_user_code(self, flow) -> ExceptionWrapper | None:
+        method = getattr(flow, self.step, None)
+        if method is None:
+            raise SetupError(f"flow class {type(flow).__name__} has no step method '{self.step}'")
+        timeout_args = graphinfo.decorator_args(self.node, "timeout")
+        seconds = _timeout_seconds(timeout_args) if timeout_args is not None else 0
+        try:
+            with _alarm(seconds, self.step):
+                if self.node.get("is_join"):
+                    method(flow.__dict__["_sfn_task"].inputs)
+                else:
+                    method()
+        except Exception as exc:
+            wrapped = ExceptionWrapper.from_exception(exc)
+            catch_args = graphinfo.decorator_args(self.node, "catch")
+            if catch_args is not None and self.retry_count >= _retry_times(self.node):
+                if catch_args.get("print_exception", True):
+                    print(f"@catch caught an exception in step '{self.step}':\n{wrapped.traceback}", file=sys.stderr)
+                return wrapped
+            raise StepFailure(str(exc)) from exc
+        return None
+
+    def _fallback_failure(self) -> ExceptionWrapper:
+        """@catch after the container itself died: the failure the state machine caught."""
+        failed = self.store.latest_record(self.run_id, self.step, self.task_id, ok_only=False)
+        if failed and failed.get("status") == "failed" and failed.get("exception"):
+            exc = failed["exception"]
+            return ExceptionWrapper(exc.get("type", "Exception"), exc.get("message", ""), exc.get("traceback", ""))
+        error = self.caught_error or "States.TaskFailed"
+        return ExceptionWrapper(error, f"the task's container failed before the step finished ({error})", "")
+
+    def _bind_current(self, flow) -> None:
+        from .current import current
+
+        token = self.production_token or self.run_record.get("production_token")
+        current._bind(flow_name=self.flow_name, run_id=self.run_id, step_name=self.step, task_id=self.task_id,
+                      retry_count=self.retry_count, origin_run_id=self.run_record.get("origin_run_id"),
+                      username=self.user, is_production=bool(token),
+                      namespace=f"production:{token}" if token else f"user:{self.user}",
+                      tags=frozenset(self.run_record.get("tags", []) + self.run_record.get("system_tags", [])),
+                      parameter_names=tuple(p["attr"] for p in self.graph.get("parameters", [])),
+                      project_name=(graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"))
+
+    # -- publication -----------------------------------------------------------
+    def _fill_publication(self, record: dict, flow, caught) -> None:
+        kind = self.node.get("kind")
+        trans = graphinfo.transition(self.node)
+        if kind == "foreach" or trans.get("foreach"):
+            var = trans["foreach"]
+            try:
+                items = getattr(flow, var)
+                width = len(items) if hasattr(items, "__len__") else len(list(items))
+            except AttributeError:
+                if caught is None:
+                    raise StepFailure(f"step '{self.step}' declares foreach='{var}' but never sets self.{var}")
+                width = 0  # the step failed before making the list; @catch lets the flow go on with none
+            except TypeError:
+                raise StepFailure(f"step '{self.step}': foreach='{var}' must name a list or other sized iterable, "
+                                  f"got {type(items).__name__}")
+            record["foreach"] = {"var": var, "width": width}
+        elif kind == "switch" or trans.get("condition"):
+            var = trans["condition"]
+            cases = graphinfo.switch_cases(self.node)
+            try:
+                value = getattr(flow, var)
+            except AttributeError:
+                raise StepFailure(f"step '{self.step}' switches on condition='{var}' but never sets self.{var}")
+            branch = str(value)
+            if branch not in cases:
+                raise StepFailure(f"step '{self.step}': the switch value self.{var} = {value!r} matches no case "
+                                  f"(cases: {', '.join(repr(c) for c in cases)})")
+            record["branch"] = branch
+
+    def _publish(self, record: dict) -> None:
+        values = None
+        if record.get("foreach") is not None:
+            from .sidechannel import foreach_values
+
+            width = int(record["foreach"]["width"])
+            manifest_key = f"{attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)}/manifest.json"
+            self.store.storage.put_bytes(manifest_key, json.dumps(list(range(width))).encode())
+            storage = self.store.storage
+            if storage.is_local:
+                bucket, key = "local", storage.path(manifest_key)
+            else:
+                bucket, key = storage.bucket, storage.key(manifest_key)
+            values = foreach_values(width, bucket, key)
+        elif record.get("branch") is not None:
+            values = {"branch": record["branch"]}
+        if values is None:
+            return
+        if not self.side_channel_spec:
+            raise StepFailure("SFNCOMPILE_SIDE_CHANNEL is not set, so this step cannot publish "
+                              f"its {'foreach width' if 'width' in values else 'switch value'}")
+        from .sidechannel import open_side_channel
+
+        channel = open_side_channel(self.side_channel_spec)
+        channel.publish(self.flow_name, self.run_id, self.step, self.task_id, values)
+
+    def _commit(self, record: dict) -> None:
+        prefix = attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)
+        self.store.write_json(f"{prefix}/record.json", record)
+
+    def _fail(self, record: dict, exc: BaseException, exit_code: int) -> int:
+        wrapped = ExceptionWrapper.from_exception(exc)
+        if isinstance(exc, (SetupError, StepFailure)):
+            print(f"sfncompile: step '{self.step}' failed: {exc}", file=sys.stderr)
+        else:
+            print(wrapped.traceback, file=sys.stderr, end="")
+            print(f"sfncompile: step '{self.step}' failed: {wrapped}", file=sys.stderr)
+        record.update({"status": "failed", "finished_at": time.time(), "exit_code": exit_code,
+                       "exception": wrapped.to_dict()})
+        record.setdefault("artifacts", {})
+        try:
+            self._commit(record)
+        except Exception as commit_error:  # the datastore itself is failing: the exit code still tells
+            print(f"sfncompile: could not record the failure: {commit_error}", file=sys.stderr)
+        return exit_code
+
+
+def _retry_times(node: dict) -> int:
+    args = graphinfo.decorator_args(node, "retry")
+    if args is None:
+        return 0
+    return int(args.get("times", 3))
+
+
+def _timeout_seconds(args: dict) -> float:
+    return (float(args.get("seconds") or 0) + 60 * float(args.get("minutes") or 0)
+            + 3600 * float(args.get("hours") or 0))
+
+
+class _alarm:
+    """Raise TimeoutException in the step after ``seconds`` (SIGALRM; main thread)."""
+
+    def __init__(self, seconds: float, step: str):
+        self.seconds = seconds
+        self.step = step
+
+    def __enter__(self):
+        if self.seconds > 0:
+            import signal
+
+            def expired(signum, frame):
+                raise TimeoutException(f"step '{self.step}' timed out after {self.seconds:g} seconds (@timeout)")
+
+            self._previous = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.seconds > 0:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+        return False
