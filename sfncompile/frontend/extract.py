@@ -317,9 +317,17 @@ class Extractor:
             used_as_base = {b for bases in bases_of.values() for b in bases}
             leaves = [name for name in flows if name not in used_as_base]
             if not leaves:
-                self.error(rules.NO_FLOW,
-                           "no flow found: define a class that subclasses FlowSpec "
-                           "(imported from sfncompile or metaflow) with @step methods", Span(self.file, 1, 1))
+                message = ("no flow found: define a class that subclasses FlowSpec "
+                           "(imported from sfncompile or metaflow) with @step methods")
+                where = Span(self.file, 1, 1)
+                foreign = self._foreign_base(all_classes)
+                if foreign is not None:
+                    cls_node, base = foreign
+                    message += (f"; class {cls_node.name.value} derives from `{self._code(base)}`, which is not "
+                                "defined in this file and the compiler never imports code: define the base flow "
+                                "class in this file or subclass FlowSpec directly")
+                    where = self.span(base)
+                self.error(rules.NO_FLOW, message, where)
                 raise _Fatal
             if len(leaves) > 1:
                 self.error(rules.SEVERAL_FLOWS,
@@ -341,6 +349,26 @@ class Extractor:
         add(chosen)
         self._imported_from = roots.get(chosen, "sfncompile")
         return flows[chosen], lineage
+
+    def _foreign_base(self, classes: dict[str, cst.ClassDef]):
+        """A class whose base comes from another module and could be a flow (for the hint)."""
+        for cls_node in classes.values():
+            has_steps = any(isinstance(stmt, cst.FunctionDef) and self._step_decorator_index(stmt) is not None
+                            for stmt in _class_statements(cls_node))
+            if not has_steps:
+                continue
+            for arg in cls_node.bases:
+                if arg.keyword is None and not (isinstance(arg.value, cst.Name) and arg.value.value in classes):
+                    return cls_node, arg.value
+        return None
+
+    def _step_decorator_index(self, func: cst.FunctionDef) -> int | None:
+        for index, dec in enumerate(func.decorators):
+            expr = dec.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            if self._is_api(target, "step"):
+                return index
+        return None
 
     def _read_flow(self, cls: cst.ClassDef, lineage: list[cst.ClassDef]) -> FlowGraph:
         graph = FlowGraph(name=cls.name.value, file=self.file, span=self.span(cls.name),
@@ -385,18 +413,13 @@ class Extractor:
 
     # -- steps ----------------------------------------------------------------
     def _step(self, func: cst.FunctionDef) -> StepNode | None:
-        step_index = None
-        annotation: dict[str, bool] = {}
-        for index, dec in enumerate(func.decorators):
-            expr = dec.decorator
-            target = expr.func if isinstance(expr, cst.Call) else expr
-            if self._is_api(target, "step"):
-                step_index = index
-                if isinstance(expr, cst.Call):
-                    annotation = self._step_annotation(expr)
-                break
+        step_index = self._step_decorator_index(func)
         if step_index is None:
             return None
+        annotation: dict[str, bool] = {}
+        step_expr = func.decorators[step_index].decorator
+        if isinstance(step_expr, cst.Call):
+            annotation = self._step_annotation(step_expr)
         params = list(func.params.posonly_params) + list(func.params.params)
         receiver = params[0].name.value if params else "self"
         node = StepNode(name=func.name.value, span=self.span(func.name), num_args=len(params))

@@ -138,3 +138,20 @@ def test_step_defined_twice_warns_and_keeps_the_later():
     assert rules_of(diagnostics) == ["SFN011"]
     assert diagnostics[0].severity == "warning" and diagnostics[0].span.line == 7
     assert graph["start"].span.line == 7
+
+
+def test_base_flow_from_another_module_gets_a_hint():
+    graph, diagnostics = parse("""
+        from sfncompile import step
+        from mylib.flows import BaseFlow
+        class MyFlow(BaseFlow):
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert graph is None and rules_of(diagnostics) == ["SFN002"]
+    assert "BaseFlow" in diagnostics[0].message and "never imports" in diagnostics[0].message
+    assert (diagnostics[0].span.line, diagnostics[0].span.col) == (3, 14)
