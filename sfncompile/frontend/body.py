@@ -46,27 +46,39 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under ``node`` (itself included), depth first, without recursion.
 
     Reads the nodes' fields directly: libcst's ``children`` property rebuilds
-    each node to list its children, which made walking the dominant cost.
+    each node to list its children, and ``isinstance`` against libcst's
+    abstract classes is slow, so both are avoided (per-type caches instead).
     Whitespace and other trivia nodes are skipped.
     """
     stack = [node]
+    keep = _KEEP
     while stack:
         current = stack.pop()
         yield current
         found = []
         for name in _field_names(type(current)):
             value = getattr(current, name)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, _TRIVIA):
-                    found.append(value)
-            elif isinstance(value, (list, tuple)):
+            kind = type(value)
+            if kind is list or kind is tuple:
                 for item in value:
-                    if isinstance(item, cst.CSTNode) and not isinstance(item, _TRIVIA):
+                    wanted = keep.get(type(item))
+                    if wanted is None:
+                        wanted = _keep(type(item))
+                    if wanted:
                         found.append(item)
-        stack.extend(reversed(found))
+            else:
+                wanted = keep.get(kind)
+                if wanted is None:
+                    wanted = _keep(kind)
+                if wanted:
+                    found.append(value)
+        if found:
+            found.reverse()
+            stack.extend(found)
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_KEEP: dict[type, bool] = {}
 
 
 def _field_names(node_type: type) -> tuple[str, ...]:
@@ -76,17 +88,26 @@ def _field_names(node_type: type) -> tuple[str, ...]:
     return names
 
 
+def _keep(kind: type) -> bool:
+    wanted = _KEEP[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA)
+    return wanted
+
+
 _TRIVIA = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
            cst.LeftParen, cst.RightParen)
 
 
 def is_next_call(node: cst.CSTNode, receiver: str) -> bool:
+    # ``type(...) is`` rather than isinstance: libcst's classes are ABCs, and
+    # this runs on every node of every step body.
+    if type(node) is not cst.Call:
+        return False
+    func = node.func
     return (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and isinstance(node.func.value, cst.Name)
-        and node.func.value.value == receiver
-        and node.func.attr.value == "next"
+        type(func) is cst.Attribute
+        and type(func.value) is cst.Name
+        and func.value.value == receiver
+        and func.attr.value == "next"
     )
 
 
@@ -138,7 +159,12 @@ def _statements(suite) -> list[cst.CSTNode]:
     return out
 
 
+_TARGET_HOLDERS = frozenset([cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.WithItem])
+
+
 def _assign_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
+    if type(node) not in _TARGET_HOLDERS:
+        return []
     if isinstance(node, cst.Assign):
         return [t.target for t in node.targets]
     if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
