@@ -19,6 +19,7 @@ from . import graphinfo
 from .flowspec import FlowSpec, ForeachFrame, Inputs, TaskView
 
 SHADOWED_MODULES = ("metaflow", "sfncompile")
+_MISSING = object()
 _IMMUTABLE = (int, float, complex, bool, str, bytes, type(None), frozenset, range)
 
 
@@ -205,8 +206,8 @@ def persist(task, flow, view: TaskView) -> tuple[dict, list[str]]:
     for name, value in flow.__dict__.items():
         if name.startswith("_sfn"):
             continue
-        if name in view.loaded and name in view.refs and isinstance(value, _IMMUTABLE):
-            continue  # read from a parent and immutable: the parent's blob is this value
+        if name in view.refs and view.loaded.get(name, _MISSING) is value and isinstance(value, _IMMUTABLE):
+            continue  # the very (immutable) object read from the parent: its blob is this value
         if isinstance(value, (types.ModuleType, types.FunctionType)):
             continue
         pending.append((name, value))

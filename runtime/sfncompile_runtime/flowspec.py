@@ -60,14 +60,14 @@ class TaskView:
         self.parameters = list(parameters or [])
         self.is_join = is_join
         self.inputs = inputs
-        self.loaded: set[str] = set()
+        self.loaded: dict[str, object] = {}  # name -> the object handed to the step
 
     def load(self, name: str):
         ref = self.refs.get(name)
         if ref is None:
             raise AttributeError(f"step '{self.step}' has no artifact '{name}'")
         value = self.loader(ref)
-        self.loaded.add(name)
+        self.loaded[name] = value
         return value
 
 

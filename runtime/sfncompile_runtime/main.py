@@ -81,6 +81,7 @@ class Task:
             raise SetupError(f"SFNCOMPILE_RETRY_COUNT must be an integer, got {env.get('SFNCOMPILE_RETRY_COUNT')!r}")
         self.parameters_json = env.get("SFNCOMPILE_PARAMETERS")
         self.caught_error = env.get("SFNCOMPILE_CAUGHT_ERROR")
+        self.foreach_mode = env.get("SFNCOMPILE_FOREACH")
         self.production_token = env.get("SFNCOMPILE_PRODUCTION_TOKEN") or None
         root = env.get("SFNCOMPILE_DATASTORE")
         if not root:
@@ -213,11 +214,13 @@ class Task:
                 caught = self._fallback_failure()
             else:
                 caught = self._run_user_code(flow)
+            var = (graphinfo.decorator_args(self.node, "catch") or {}).get("var")
             if caught is not None:
-                var = (graphinfo.decorator_args(self.node, "catch") or {}).get("var")
                 if var:
                     setattr(flow, var, caught)
                 record["caught"] = caught.to_dict()
+            elif var and var not in flow.__dict__:
+                setattr(flow, var, None)  # Metaflow: the @catch variable is None when nothing failed
             from .context import persist
 
             record["artifacts"], record["parameters"] = persist(self, flow, view)
@@ -282,13 +285,15 @@ class Task:
         trans = graphinfo.transition(self.node)
         if kind == "foreach" or trans.get("foreach"):
             var = trans["foreach"]
+            if caught is not None:
+                # A failed foreach step fans out to nothing: the flow reaches the join (contract §4).
+                record["foreach"] = {"var": var, "width": 0}
+                return
             try:
                 items = getattr(flow, var)
                 width = len(items) if hasattr(items, "__len__") else len(list(items))
             except AttributeError:
-                if caught is None:
-                    raise StepFailure(f"step '{self.step}' declares foreach='{var}' but never sets self.{var}")
-                width = 0  # the step failed before making the list; @catch lets the flow go on with none
+                raise StepFailure(f"step '{self.step}' declares foreach='{var}' but never sets self.{var}")
             except TypeError:
                 raise StepFailure(f"step '{self.step}': foreach='{var}' must name a list or other sized iterable, "
                                   f"got {type(items).__name__}")
@@ -296,6 +301,8 @@ class Task:
         elif kind == "switch" or trans.get("condition"):
             var = trans["condition"]
             cases = graphinfo.switch_cases(self.node)
+            if caught is not None:
+                return  # a failed switch chooses nothing: the state machine's Choice fails (UnknownBranch)
             try:
                 value = getattr(flow, var)
             except AttributeError:
@@ -309,17 +316,25 @@ class Task:
     def _publish(self, record: dict) -> None:
         values = None
         if record.get("foreach") is not None:
-            from .sidechannel import foreach_values
+            from .sidechannel import ForeachTooWide, foreach_plan, foreach_values
 
             width = int(record["foreach"]["width"])
-            manifest_key = f"{attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)}/manifest.json"
-            self.store.storage.put_bytes(manifest_key, json.dumps(list(range(width))).encode())
-            storage = self.store.storage
-            if storage.is_local:
-                bucket, key = "local", storage.path(manifest_key)
-            else:
-                bucket, key = storage.bucket, storage.key(manifest_key)
-            values = foreach_values(width, bucket, key)
+            try:
+                items, manifest = foreach_plan(self.foreach_mode, width)
+            except ForeachTooWide as exc:
+                raise StepFailure(f"foreach '{record['foreach']['var']}' of step '{self.step}' has {width} items, more "
+                                  f"than the {exc.args[0]} an inline Map of this step can take; compile with "
+                                  f"--foreach-mode {self.step}=auto (or distributed)")
+            bucket = key = None
+            if manifest:
+                manifest_key = f"{attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)}/manifest.json"
+                self.store.storage.put_bytes(manifest_key, json.dumps(list(range(width))).encode())
+                storage = self.store.storage
+                if storage.is_local:
+                    bucket, key = "local", storage.path(manifest_key)
+                else:
+                    bucket, key = storage.bucket, storage.key(manifest_key)
+            values = foreach_values(width, items, bucket, key)
         elif record.get("branch") is not None:
             values = {"branch": record["branch"]}
         if values is None:

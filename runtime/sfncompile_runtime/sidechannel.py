@@ -71,9 +71,38 @@ def item_from_typed(item: dict) -> dict:
     return {k: from_typed(v) for k, v in item.items()}
 
 
-def foreach_values(width: int, manifest_bucket: str | None = None, manifest_key: str | None = None) -> dict:
-    values: dict[str, Any] = {"width": width}
-    if width <= INLINE_ITEMS_MAX:
+class ForeachTooWide(ValueError):
+    pass
+
+
+def foreach_plan(mode: str | None, width: int) -> tuple[bool, bool]:
+    """(write ``items``, write the manifest) for ``SFNCOMPILE_FOREACH`` (contract §4).
+
+    ``auto:<n>`` (also when absent, n = 1000): items up to n, else the manifest;
+    ``distributed``: the manifest always; ``inline:<n>``: items, and more than
+    n items is an error (raises ForeachTooWide with n).
+    """
+    mode = (mode or "").strip() or f"auto:{INLINE_ITEMS_MAX}"
+    kind, _, limit_text = mode.partition(":")
+    if kind == "distributed":
+        return False, True
+    try:
+        limit = min(int(limit_text), INLINE_ITEMS_MAX) if limit_text else INLINE_ITEMS_MAX
+    except ValueError:
+        raise ValueError(f"SFNCOMPILE_FOREACH={mode!r} is not auto:<n>, inline:<n> or distributed")
+    if kind == "inline":
+        if width > limit:
+            raise ForeachTooWide(limit)
+        return True, False
+    if kind == "auto":
+        return (True, False) if width <= limit else (False, True)
+    raise ValueError(f"SFNCOMPILE_FOREACH={mode!r} is not auto:<n>, inline:<n> or distributed")
+
+
+def foreach_values(width: int, items: bool = True, manifest_bucket: str | None = None,
+                   manifest_key: str | None = None) -> dict:
+    values = {"width": width}
+    if items:
         values["items"] = list(range(width))
     if manifest_key:
         values["manifest_bucket"] = manifest_bucket
