@@ -197,5 +197,3 @@ def _strongly_connected(graph: FlowGraph) -> list[list[str]]:
 
 
 __all__ = ["build_structure", "find_start_end", "assign_kinds", "link", "nest", "mark_loops"]
-# Kinds re-exported for readers of this module's docstring.
-KINDS = (START, LINEAR, SPLIT, FOREACH, SWITCH, JOIN, END)
