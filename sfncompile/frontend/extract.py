@@ -36,6 +36,9 @@ PARAMETER_KEYWORDS = {
     "IncludeFile": ("name", "required", "is_text", "encoding", "help", "parser", "default"),
 }
 KNOWN_PARAMETER_KEYWORDS = {"separator", "is_text", "encoding", "parser", "show_default"}
+# Step decorators recognised by name even when their import is not visible.
+KNOWN_STEP_DECORATORS = ("batch", "resources", "retry", "catch", "timeout", "environment", "pypi", "conda",
+                         "card", "kubernetes", "parallel", "secrets", "exit_hook")
 TRANSITION_KEYWORDS = ("foreach", "num_parallel", "condition")
 
 
@@ -432,7 +435,7 @@ class Extractor:
             deco = self._decorator(dec)
             if deco is None:
                 continue
-            if index > step_index:
+            if index > step_index and self._is_step_decorator(dec.decorator):
                 self.error(rules.DECORATOR_BELOW_STEP,
                            f"@{deco.name} is below @step; step decorators must be placed above @step",
                            dec.decorator)
@@ -445,6 +448,15 @@ class Extractor:
         if facts.transition_call is not None:
             node.transition = self._transition(facts.transition_call, receiver)
         return node
+
+    def _is_step_decorator(self, expr: cst.BaseExpression) -> bool:
+        """One of Metaflow's/our step decorators (not the user's own function decorator)."""
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        ref = self.resolve(target)
+        if ref is None:
+            return False
+        root, name = ref
+        return root in API_ROOTS or (root is None and name in KNOWN_STEP_DECORATORS)
 
     def _step_annotation(self, call: cst.Call) -> dict[str, bool]:
         out: dict[str, bool] = {}

@@ -15,7 +15,8 @@ SFN006   a ``Parameter``/``IncludeFile`` argument cannot be read statically
          (name, default, type, help, required)
 SFN007   a decorator that is neither a name nor a call (``@a[0]``, ``@f()()``)
 SFN008   the file cannot be decoded (not UTF-8 / bad coding cookie)
-SFN009   a step decorator placed below ``@step`` (Metaflow refuses it too)
+SFN009   a Metaflow/sfncompile step decorator placed below ``@step`` (Metaflow refuses
+         it too; the user's own function decorators may go anywhere)
 SFN010   warning: unknown ``Parameter`` keyword, ignored
 SFN011   warning: a method (step) defined twice in one class; the later wins
 SFN012   the source nests too deeply for the parser (Python accepted it)

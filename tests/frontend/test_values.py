@@ -237,3 +237,22 @@ def test_parameter_errors():
     assert "str, int, float, bool or JSONType" in by_line[6].message
     assert "NAME_VAR" in by_line[7].message
     assert by_line[8].severity == "warning"
+
+
+def test_own_function_decorator_below_step_is_fine():
+    graph, diagnostics = parse("""
+        import functools
+        from sfncompile import FlowSpec, step
+        def timed(f):
+            return f
+        class F(FlowSpec):
+            @step
+            @timed
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert diagnostics == []
+    assert [d.name for d in graph["start"].decorators] == ["timed"]
