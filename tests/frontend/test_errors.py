@@ -72,3 +72,12 @@ def test_expression_too_deep_for_the_parser_is_a_diagnostic():
     source = "X = " + "+".join(["1"] * 1000) + "\n"
     graph, diagnostics = parse_source(source, "f.py")
     assert graph is None and rules_of(diagnostics) in (["SFN012"], ["SFN001"])
+
+
+def test_bom_and_crlf_keep_positions():
+    text = ("from sfncompile import FlowSpec, step\r\nclass F(FlowSpec):\r\n    @step\r\n    def start(self):\r\n"
+            "        self.next(self.end)\r\n    @step\r\n    def end(self):\r\n        pass\r\n")
+    graph, diagnostics = parse_source(b"\xef\xbb\xbf" + text.encode(), "f.py")
+    assert diagnostics == []
+    assert (graph["start"].span.line, graph["start"].span.col) == (4, 9)
+    assert (graph["start"].transition.span.line, graph["start"].transition.span.col) == (5, 9)
