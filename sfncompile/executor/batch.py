@@ -241,27 +241,32 @@ class LocalBatch:
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         deadline = time.monotonic() + timeout if timeout else None
-        reason = EXITED_REASON
-        stop = None
-        while True:
-            try:
-                process.wait(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if call.cancel.cancelled():
-                stop = call.cancel.why() or "cancelled"
-                reason = TIMEOUT_REASON if stop == "timeout" else TERMINATED_REASON
-                self._terminate(process)
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                reason = TIMEOUT_REASON
-                self._terminate(process)
-                break
+        outcome = {"reason": EXITED_REASON, "stop": None}
+        finished = threading.Event()
+
+        def watch():
+            # Cancellation and the attempt deadline are polled here, so that the
+            # wait below returns the moment the process exits.
+            while not finished.wait(0.05):
+                if call.cancel.cancelled():
+                    outcome["stop"] = call.cancel.why() or "cancelled"
+                    outcome["reason"] = TIMEOUT_REASON if outcome["stop"] == "timeout" else TERMINATED_REASON
+                    self._terminate(process)
+                    return
+                if deadline is not None and time.monotonic() > deadline:
+                    outcome["reason"] = TIMEOUT_REASON
+                    self._terminate(process)
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         process.wait()
+        finished.set()
+        watcher.join()
         reader.join(timeout=5)
         if log_file:
             log_file.close()
+        reason, stop = outcome["reason"], outcome["stop"]
         code = process.returncode
         if stop is not None and stop != "timeout":
             raise Cancelled(stop)

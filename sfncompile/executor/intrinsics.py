@@ -9,13 +9,9 @@ interpreter's business.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
 import math
-import random
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -304,6 +300,8 @@ def base64_encode(text):
         _fail("States.Base64Encode needs a string")
     if len(text) > 10000:
         _fail("States.Base64Encode input exceeds 10,000 characters")
+    import base64
+
     return base64.b64encode(text.encode()).decode()
 
 
@@ -312,6 +310,8 @@ def base64_decode(text):
         _fail("States.Base64Decode needs a string")
     if len(text) > 10000:
         _fail("States.Base64Decode input exceeds 10,000 characters")
+    import base64
+
     return base64.b64decode(text).decode()
 
 
@@ -322,6 +322,8 @@ def states_hash(data, algorithm):
     if algorithm not in _HASHES:
         _fail(f"States.Hash: unsupported algorithm {algorithm!r}; use one of {', '.join(_HASHES)}")
     text = data if isinstance(data, str) else json_dumps(data)
+    import hashlib
+
     return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
 
 
@@ -338,6 +340,8 @@ def json_merge(first, second, deep):
 def math_random(start, end, seed=None):
     if not _is_number(start) or not _is_number(end):
         _fail("States.MathRandom needs numeric bounds")
+    import random
+
     rng = random.Random(seed) if seed is not None else random
     return rng.randrange(int(start), int(end))
 
@@ -371,6 +375,8 @@ def string_split(text, delimiters):
 
 
 def states_uuid():
+    import uuid
+
     return str(uuid.uuid4())
 
 

@@ -127,15 +127,14 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
     """Load, lint, compile and package the flow; store the package. Raises UserError."""
     from ..backends.asl import compile_definition, substitute, substitutions_needed
     from ..backends.jobdefs import JobDefinitionSettings, job_definitions
-    from ..package import build_code_package, store_code_package
-    from ..pipeline import load_graph
+    from .graph_cache import load_graph_cached, stored_code_package
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     path = Path(flow_path)
     if not path.is_file():
         raise UserError(f"no such flow file: {flow_path}")
-    graph = load_graph(str(path))
+    graph = load_graph_cached(path)
     timings["load_graph"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     definition = compile_definition(graph, compile_options)
@@ -143,13 +142,12 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
     root = resolve_root(datastore)
     side_channel = _side_channel_spec(root, side_channel_table)
     t0 = time.perf_counter()
-    package = build_code_package(graph, path)
     try:
-        code_url = store_code_package(package, root, graph.name)
+        code_url, code_sha256 = stored_code_package(graph, path, root)
     except Exception as exc:  # an unreachable endpoint or bucket is the user's to fix
         raise UserError(f"cannot store the code package under {root}: {exc}") from None
     timings["package"] = time.perf_counter() - t0
-    settings = JobDefinitionSettings(code_url=code_url, code_sha256=package.sha256, datastore=root,
+    settings = JobDefinitionSettings(code_url=code_url, code_sha256=code_sha256, datastore=root,
                                      side_channel=side_channel)
     specs = job_definitions(graph, settings)
     local_defs = {}
@@ -167,7 +165,7 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
         raise UserError(f"the state machine needs values the local executor does not provide: {', '.join(sorted(missing))}")
     definition = substitute(definition, values)
     return PreparedRun(path.resolve(), graph, graph.name, root, definition, local_defs, side_channel,
-                       code_url, package.sha256, timings)
+                       code_url, code_sha256, timings)
 
 
 def _log_dir(root: str, flow: str, run_id: str) -> str:

@@ -1,0 +1,123 @@
+"""A cache of validated flow graphs, so that re-running an unchanged flow skips the front end.
+
+Parsing and linting a flow (libcst) is the largest fixed cost of a local run.
+The graph is a pure function of the flow file's text and path and of the
+compiler's own source, so the cache key is a hash of exactly those; only a
+clean result (no error) is cached. ``SFNCOMPILE_NO_GRAPH_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+_COMPILER_FINGERPRINT: str | None = None
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sfncompile" / "graphs"
+
+
+def compiler_fingerprint() -> str:
+    """Hash of the compiler's Python sources (names, sizes and mtimes: cheap, and any edit changes it)."""
+    global _COMPILER_FINGERPRINT
+    if _COMPILER_FINGERPRINT is None:
+        package = Path(__file__).resolve().parents[1]
+        digest = hashlib.sha256()
+        for path in sorted(package.rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        _COMPILER_FINGERPRINT = digest.hexdigest()
+    return _COMPILER_FINGERPRINT
+
+
+def cache_key(path: Path, source: bytes, flow: str | None) -> str:
+    digest = hashlib.sha256()
+    digest.update(compiler_fingerprint().encode())
+    digest.update(b"\0" + str(path).encode() + b"\0" + (flow or "").encode() + b"\0")
+    digest.update(source)
+    return digest.hexdigest()
+
+
+def load_graph_cached(path: str | os.PathLike, flow: str | None = None):
+    from ..ir import FlowGraph
+    from ..pipeline import load_graph, read_source
+
+    if os.environ.get("SFNCOMPILE_NO_GRAPH_CACHE"):
+        return load_graph(path, flow)
+    source = read_source(path)
+    key = cache_key(Path(path), source, flow)
+    entry = _cache_dir() / f"{key}.json"
+    try:
+        return FlowGraph.from_json(entry.read_text())
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    graph = load_graph(path, flow)  # raises UserError on errors: nothing cached
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as out:
+            out.write(graph.to_json())
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a read-only home: run without the cache
+    return graph
+
+
+def _package_fingerprint(graph, flow_path: Path) -> str | None:
+    """Hash of what ``build_code_package`` would read (names, sizes, mtimes) and of the graph."""
+    try:
+        from ..package import DEFAULT_IGNORE, _runtime_files, _source_files, read_ignore_file
+    except ImportError:
+        return None
+    flow_file = flow_path.resolve()
+    flow_dir = flow_file.parent
+    patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir)
+    digest = hashlib.sha256()
+    files = [(rel, flow_dir / rel) for rel in _source_files(flow_dir, patterns)]
+    files.append((flow_file.name, flow_file))
+    files.extend(_runtime_files().items())
+    for rel, path in files:
+        stat = path.stat()
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    digest.update(graph.to_json().encode())
+    return digest.hexdigest()
+
+
+def stored_code_package(graph, flow_path: Path, root: str) -> tuple[str, str]:
+    """(code URL, sha256) of the flow's code package in ``root``, building and storing it when needed.
+
+    Building means reading and compressing every source file; when nothing it
+    reads has changed since the last run and the package is in the datastore,
+    the stored one is reused.
+    """
+    from sfncompile_runtime.storage import open_storage
+
+    from ..package import build_code_package, code_key, store_code_package
+
+    fingerprint = None if os.environ.get("SFNCOMPILE_NO_GRAPH_CACHE") else _package_fingerprint(graph, flow_path)
+    entry = _cache_dir().parent / "packages" / f"{fingerprint}.sha256" if fingerprint else None
+    if entry is not None:
+        try:
+            sha = entry.read_text().strip()
+            storage = open_storage(root)
+            key = code_key(graph.name, sha)
+            if sha and storage.exists(key):
+                return storage.url(key), sha
+        except OSError:
+            pass
+    package = build_code_package(graph, flow_path)
+    url = store_code_package(package, root, graph.name)
+    if entry is not None:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as out:
+                out.write(package.sha256)
+            os.replace(tmp, entry)
+        except OSError:
+            pass
+    return url, package.sha256
