@@ -10,7 +10,7 @@ import random
 from sfncompile import FlowSpec, Parameter, retry, step
 
 
-def fit_slope(rows, epochs, learning_rate=0.1):
+def fit_slope(rows, epochs, learning_rate=0.5):
     w = 0.0
     for _ in range(epochs):
         grad = sum(2 * (w * x - y) * x for x, y in rows) / len(rows)

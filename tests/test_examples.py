@@ -92,3 +92,49 @@ def test_golden_files_have_no_orphans():
     assert {p.stem for p in GOLDEN.glob("*.json")} <= stems
     for path in GOLDEN.glob("*.json"):
         json.loads(path.read_text())
+
+
+# -- every example runs end to end, locally, through the real executor --------
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+# What each example's end step must hold after a local run.
+EXPECTED_RESULTS = {
+    "train_evaluate": lambda d: d.accepted and abs(d.coef["slope"] - 3.0) < 0.3,
+    "hyperparameter_sweep": lambda d: d.best_alpha in (0.0, 0.1, 1.0, 10.0, 100.0)
+                                    and len(d.leaderboard) == 5,
+    "nested_foreach": lambda d: sorted(d.winners) == ["sales", "traffic", "weather"]
+                                and all(len(v) == 3 for v in d.table.values()),
+    "feature_branches": lambda d: len(d.features) == 4 and "spend_total" in d.features[1],
+    "route_by_size": lambda d: len(d.top_words) == 3,
+    "retrain_until_good": lambda d: d.converged and 1 < d.iteration <= 6,
+    "nightly_report": lambda d: set(d.totals) == {"north", "south", "east"} and d.had_refunds,
+    "ab_test_segments": lambda d: sorted(d.results) == ["new", "returning", "vip"],
+    "churn_metaflow": lambda d: d.at_risk == ["c2", "c4"],
+}
+
+
+def test_every_example_has_an_expected_result():
+    assert set(EXPECTED_RESULTS) == {p.stem for p in EXAMPLES}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=ids(EXAMPLES))
+def test_example_runs_locally(path, tmp_path, monkeypatch):
+    datastore = tmp_path / "ds"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "runtime")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "sfncompile.cli.main", "run", str(path), "--datastore", str(datastore),
+         "--max-workers", "2", "--timeout", "60"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    run_id = proc.stdout.strip().splitlines()[-1]
+
+    from sfncompile import Flow, namespace
+
+    monkeypatch.setenv("SFNCOMPILE_DATASTORE", str(datastore))
+    namespace(None)
+    graph = graph_of(path)
+    run = Flow(graph.name)[run_id]
+    assert run.successful
+    assert EXPECTED_RESULTS[path.stem](run.data)
