@@ -35,15 +35,43 @@ class LocalRuns:
     def record(self, flow: str, run_id: str, step: str, task: str = "0") -> dict | None:
         return self.store(flow).latest_record(run_id, step, task)
 
-    def artifacts(self, flow: str, run_id: str, step: str = "end", task: str = "0") -> dict:
-        store = self.store(flow)
-        record = store.latest_record(run_id, step, task)
-        assert record is not None, f"{flow}/{run_id}/{step}/{task} has no committed attempt"
-        return {name: store.load_artifact(ref) for name, ref in record["artifacts"].items()}
+    def client_run(self, flow: str, run_id: str):
+        """The client API's Run (``sfncompile.Run``) over this datastore."""
+        import os
+
+        from sfncompile import Run, namespace
+
+        os.environ["SFNCOMPILE_DATASTORE"] = str(self.root)
+        namespace(None)
+        return Run(f"{flow}/{run_id}")
+
+    def artifacts(self, flow: str, run_id: str, step: str = "end", task: str = "0") -> "Artifacts":
+        """A task's artifacts read through the client API."""
+        run = self.client_run(flow, run_id)
+        found = run[step][task]
+        assert found.successful, f"{flow}/{run_id}/{step}/{task} has no successful attempt"
+        return Artifacts(found)
+
+
+class Artifacts:
+    """``task.data`` read as a mapping (``a["x"]``, ``"x" in a``)."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __getitem__(self, name):
+        return getattr(self.task.data, name)
+
+    def __contains__(self, name):
+        return name in self.task
+
+    def items(self):
+        return [(a.id, a.data) for a in self.task]
 
 
 @pytest.fixture
 def local_runs(tmp_path, monkeypatch):
     # Keep runs off the developer's ./.sfncompile and its code cache private to the test.
     monkeypatch.setenv("SFNCOMPILE_CODE_CACHE", str(tmp_path / "code-cache"))
+    monkeypatch.setenv("SFNCOMPILE_DATASTORE", str(tmp_path / "datastore"))
     return LocalRuns(tmp_path / "datastore")

@@ -64,6 +64,8 @@ def test_example_runs_and_costs_what_cost_predicts(local_runs, example):
     run_id, result = local_runs.run(path, extra=["--timeout", "240"])
     artifacts = local_runs.artifacts(flow, run_id)
     assert check(artifacts), {k: v for k, v in artifacts.items() if not k.endswith("rows")}
+    run = local_runs.client_run(flow, run_id)
+    assert run.successful and run.finished_at is not None
     # The run reports its billable transitions and history events; `sfncompile cost` predicts them.
     transitions = int(result.stderr.split("state transitions: ")[1].split()[0])
     events = int(result.stderr.split("history events: ")[1].split()[0].rstrip(","))
