@@ -23,6 +23,7 @@ accepts them as they are):
 7. ``AWS::S3::BucketPolicy``: no CloudFormation model (skipped with a warning)
    → a model that puts the policy on the bucket, minus the TLS-only deny: the
    moto server speaks plain HTTP, and moto enforces ``aws:SecureTransport``.
+8. ``AWS::S3::Bucket``: ``VersioningConfiguration`` is ignored → applied.
 
 ``install()`` is idempotent; the moto server runs in this process
 (ThreadedMotoServer), so patching the classes patches the server.
@@ -308,6 +309,20 @@ def install() -> None:
                 s3_backends[account_id]["aws"].delete_bucket_policy(cloudformation_json["Properties"]["Bucket"])
             except Exception:
                 pass
+
+    # 8. bucket versioning
+    from moto.s3 import models as s3_models
+
+    original_bucket = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+    def create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = original_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+        if status:
+            s3_models.s3_backends[account_id]["aws"].put_bucket_versioning(bucket.name, status)
+        return bucket
+
+    s3_models.FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()

@@ -79,9 +79,10 @@ class FlowStack(cdk.Stack):
                                                  arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
         self.table_arn = self.format_arn(service="dynamodb", resource="table", resource_name=self.table)
 
+        # Resource tags stay stable across redeploys: who deployed last is a stack tag
+        # (set by `sfncompile deploy`), so a takeover does not touch every resource.
         tags = {"flow": graph.name, "deployment": self.deployment,
-                "production_token": settings.production_token or "none",
-                "deployer": settings.deployer or "unknown"}
+                "production_token": settings.production_token or "none"}
         if project_args:
             tags.update(project=project_args["name"], branch=project_branch(project_args, settings))
         for key, value in tags.items():
