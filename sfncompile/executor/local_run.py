@@ -25,6 +25,7 @@ from typing import Any, Callable
 from ..diagnostics import UserError
 from .batch import JobRecord, LocalBatch, LocalJobDefinition
 from .cancel import CancelToken
+from .errors import DefinitionError
 from .interpreter import ExecutionResult, Interpreter
 from .services import LOCAL_BUCKET, BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
 
@@ -177,7 +178,8 @@ def _log_dir(root: str, flow: str, run_id: str) -> str:
 def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | None = None,
             max_workers: int | None = None, tags: list[str] | None = None,
             origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
-            cancel: CancelToken | None = None, timeout: float | None = None, on_job_event: Callable[[str, dict], None] | None = None,
+            cancel: CancelToken | None = None, timeout: float | None = None,
+            on_job_event: Callable[[str, dict], None] | None = None,
             on_started: Callable[[str], None] | None = None) -> RunOutcome:
     """Write the run record and run the state machine here; returns when the run ends."""
     from sfncompile_runtime.datastore import write_run_record
@@ -186,18 +188,24 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     from ..deploy.runids import new_run_id
 
     run_id = run_id or new_run_id()
-    write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
-                     origin_run_id=origin_run_id, rerun_steps=rerun_steps, started_by="sfncompile run")
-    if on_started:
-        on_started(run_id)
     batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
                        on_event=on_job_event)
     channel = open_side_channel(prepared.side_channel)
     resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
     resources.update(SideChannelService(channel).handlers())
     workers = max_workers or os.cpu_count() or 1
-    interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
-                              state_machine_name=prepared.flow)
+    try:
+        # Validates the definition (resources included) before the run exists.
+        interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
+                                  state_machine_name=prepared.flow)
+    except DefinitionError as exc:
+        channel.close()
+        raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
+    write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
+                     origin_run_id=origin_run_id, rerun_steps=rerun_steps,
+                     started_by="sfncompile resume" if origin_run_id else "sfncompile run")
+    if on_started:
+        on_started(run_id)
     started = time.monotonic()
     try:
         result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel, timeout=timeout)

@@ -95,7 +95,7 @@ def test_timeout_seconds_cancels_the_handler():
     cancelled = threading.Event()
 
     def slow(params, call):
-        if call.cancel.wait(30):
+        if call.cancel.wait(120):
             cancelled.set()
             return None
         return {}
@@ -110,7 +110,7 @@ def test_timeout_seconds_cancels_the_handler():
     assert result.output == "late"
     assert cancelled.is_set()
     assert "TaskTimedOut" in result.history.types()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60
 
 
 def test_states_all_does_not_catch_runtime_errors():
@@ -154,7 +154,7 @@ def test_inline_map_failure_aborts_siblings_and_fails_the_state():
     def task(params, call):
         if params == 2:
             raise StatesError("Bad", "item 2")
-        call.cancel.wait(5)
+        call.cancel.wait(60)
         return params
 
     definition = machine({
@@ -164,7 +164,7 @@ def test_inline_map_failure_aborts_siblings_and_fails_the_state():
     started = time.monotonic()
     result = Interpreter(definition, {TASK: task}).run([0, 1, 2, 3])
     assert (result.error, result.cause) == ("Bad", "item 2")
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 30  # the siblings were cancelled, not waited for
     assert "MapStateFailed" in result.history.types()
 
 
@@ -215,13 +215,13 @@ def test_item_reader_json_and_csv():
 
 def test_abort_stops_a_waiting_execution():
     token = CancelToken()
-    definition = machine({"W": {"Type": "Wait", "Seconds": 30, "End": True}})
+    definition = machine({"W": {"Type": "Wait", "Seconds": 120, "End": True}})
     threading.Timer(0.2, token.cancel, args=("user",)).start()
     started = time.monotonic()
     result = Interpreter(definition).run({}, cancel=token)
     assert result.status == "ABORTED"
     assert result.history.types()[-1] == "ExecutionAborted"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60
 
 
 def test_variables_are_scoped_to_map_iterations():
@@ -266,10 +266,10 @@ def test_string_matches_and_not():
 
 
 def test_execution_timeout_from_the_definition():
-    definition = machine({"W": {"Type": "Wait", "Seconds": 30, "End": True}})
+    definition = machine({"W": {"Type": "Wait", "Seconds": 120, "End": True}})
     definition["TimeoutSeconds"] = 1
     started = time.monotonic()
     result = Interpreter(definition).run({})
     assert result.status == "TIMED_OUT" and result.error == "States.Timeout"
     assert result.history.types()[-1] == "ExecutionTimedOut"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60

@@ -143,3 +143,27 @@ def test_failing_run_then_resume_reuses_finished_tasks(local_runs, tmp_path):
     assert local_runs.artifacts(flow, resumed)["final"] == (1 + 4 + 9) * 10 + 1
     run_record = local_runs.store(flow).read_run(resumed)
     assert run_record["origin_run_id"] == origin and run_record["rerun_steps"] == ["end", "fit"]
+
+
+def test_unknown_resource_is_one_line(local_runs, monkeypatch):
+    """A definition with a service the local executor cannot emulate fails before anything runs."""
+    import sfncompile.backends.asl as asl
+
+    real = asl.compile_definition
+
+    def with_sqs(graph, options=None):
+        definition = real(graph, options)
+        first = definition["StartAt"]
+        definition["States"] = {"Notify": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                                           "Parameters": {"QueueUrl": "q", "MessageBody": "hi"}, "Next": first},
+                                **definition["States"]}
+        definition["StartAt"] = "Notify"
+        return definition
+
+    monkeypatch.setattr(asl, "compile_definition", with_sqs)
+    result = local_runs.cli("run", str(FLOWS / "retry_flow.py"), expect_exit=1)
+    assert result.stderr.strip().splitlines() == [
+        "error: cannot run RetryOnceFlow locally: state 'Notify': resource 'arn:aws:states:::sqs:sendMessage' "
+        "has no local equivalent (supported: arn:aws:states:::batch:submitJob.sync, "
+        "arn:aws:states:::dynamodb:getItem, arn:aws:states:::dynamodb:putItem, "
+        "arn:aws:states:::dynamodb:updateItem, arn:aws:states:::s3:getObject)"]
