@@ -32,15 +32,15 @@ def _pairs(values: tuple[str, ...], flag: str, what: str) -> dict[str, str]:
     return result
 
 
-def _widths(values: tuple[str, ...]) -> dict[str, int]:
+def _widths(values: tuple[str, ...], flag: str = "--width") -> dict[str, int]:
     widths = {}
-    for name, value in _pairs(values, "--width", "STEP=N").items():
+    for name, value in _pairs(values, flag, "STEP=N").items():
         try:
             widths[name] = int(value)
         except ValueError:
-            raise UserError(f"--width {name}={value}: N must be a whole number") from None
+            raise UserError(f"{flag} {name}={value}: N must be a whole number") from None
         if widths[name] < 0:
-            raise UserError(f"--width {name}={value}: N must be >= 0")
+            raise UserError(f"{flag} {name}={value}: N must be >= 0")
     return widths
 
 
@@ -148,17 +148,21 @@ def compile_cmd(flow_file, flow_name, foreach_mode, max_workers, output, substit
               help="Items of a foreach step (repeatable); unset widths default to 10.")
 @click.option("--branch", multiple=True, metavar="STEP=VALUE",
               help="The case a switch step takes (default: its most expensive case).")
+@click.option("--rounds", multiple=True, metavar="STEP=N",
+              help="How many times a switch step in a loop runs (default 1: the loop is not taken).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def cost(flow_file, flow_name, foreach_mode, max_workers, width, branch, fmt):
+def cost(flow_file, flow_name, foreach_mode, max_workers, width, branch, rounds, fmt):
     """Transitions, history events and dollars for one run of FLOW (exit 1 over a limit)."""
     from ..backends.asl.cost import HISTORY_LIMIT, PRICE_PER_TRANSITION, estimate
 
     graph, definition, diagnostics = _load(flow_file, flow_name, foreach_mode, max_workers)
     widths = _widths(width)
     branches = _pairs(branch, "--branch", "STEP=VALUE")
+    loop_rounds = {k: max(1, v) for k, v in _widths(rounds, "--rounds").items()}
     _check_steps(graph, widths, "--width")
     _check_steps(graph, branches, "--branch")
-    report = estimate(definition, widths=widths, branches=branches)
+    _check_steps(graph, loop_rounds, "--rounds")
+    report = estimate(definition, widths=widths, branches=branches, rounds=loop_rounds)
     over = [d.format() for d in diagnostics if d.severity == ERROR] + report.warnings
     if fmt == "json":
         data = report.to_dict()

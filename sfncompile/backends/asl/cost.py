@@ -24,7 +24,9 @@ execution                   ExecutionStarted + states + ExecutionSucceeded
 ==========================  ============================================  ====
 
 A ``Choice`` on a switch takes the most expensive case (an upper bound),
-unless a case is named; a state reached again through a loop is counted once.
+unless a case is named; a loop through a switch runs once unless ``rounds``
+says how many times the switch step runs (each extra round adds the states
+from the loop's target back to the switch's Choice).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class CostContext:
     widths: Mapping[str, int] = field(default_factory=dict)
     branches: Mapping[str, str] = field(default_factory=dict)  # switch step -> case taken
     foreach_modes: Mapping[str, str] = field(default_factory=dict)  # step -> "auto:n" etc. (from the tasks)
+    rounds: Mapping[str, int] = field(default_factory=dict)  # switch step -> times it runs (loops)
     default_width: int = DEFAULT_WIDTH
     assumed: dict[str, int] = field(default_factory=dict)  # widths that were defaulted
 
@@ -170,18 +173,38 @@ def choose(name: str, state: Mapping[str, Any], ctx: CostContext) -> list[str]:
     return [rule["Next"] for rule in rules]
 
 
-def walk(states: Mapping[str, Any], name: str, ctx: CostContext, seen: frozenset[str]) -> Tally:
+def walk(states: Mapping[str, Any], name: str, ctx: CostContext, seen: frozenset[str],
+         until: str | None = None) -> Tally:
     total = Tally()
     while name is not None and name not in seen:
         seen = seen | {name}
         state = states[name]
         total.add(state_tally(name, state, ctx))
+        if name == until:
+            return total
         if state["Type"] == "Choice":
-            options = [walk(states, target, ctx, seen) for target in choose(name, state, ctx)]
-            total.add(max(options, key=lambda t: (t.transitions, t.events)))
+            total.add(loop_rounds(states, name, state, ctx, seen))
+            options = [walk(states, target, ctx, seen, until) for target in choose(name, state, ctx)
+                       if target not in seen]
+            if options:
+                total.add(max(options, key=lambda t: (t.transitions, t.events)))
             return total
         name = None if state.get("End") or state["Type"] in ("Succeed", "Fail") else state["Next"]
     return total
+
+
+def loop_rounds(states, name: str, state: Mapping[str, Any], ctx: CostContext, seen: frozenset[str]) -> Tally:
+    """Extra rounds of a switch loop: with ``rounds[step] = N`` the states from the
+    loop's target back to this Choice run N - 1 more times."""
+    times = int(ctx.rounds.get(step_of(name), 1)) - 1
+    extra = Tally()
+    if times <= 0:
+        return extra
+    for rule in state["Choices"]:
+        if rule["Next"] in seen:  # a back edge
+            extra.add(walk(states, rule["Next"], ctx, frozenset(), until=name), times)
+            break
+    return extra
 
 
 def branch_tally(branch: Mapping[str, Any], ctx: CostContext) -> Tally:
@@ -208,11 +231,13 @@ class CostReport:
 
 def estimate(definition: Mapping[str, Any], widths: Mapping[str, int] | None = None,
              branches: Mapping[str, str] | None = None, default_width: int = DEFAULT_WIDTH,
-             definition_bytes: int | None = None) -> CostReport:
+             definition_bytes: int | None = None, rounds: Mapping[str, int] | None = None) -> CostReport:
+    """``rounds``: switch step -> how many times it runs (a loop through it)."""
     from .render import render
 
     ctx = CostContext(widths=dict(widths or {}), branches=dict(branches or {}),
-                      foreach_modes=foreach_modes(definition), default_width=default_width)
+                      foreach_modes=foreach_modes(definition), default_width=default_width,
+                      rounds=dict(rounds or {}))
     tally = branch_tally(definition, ctx)
     parent_events = tally.events + EVENTS_EXECUTION
     size = definition_bytes if definition_bytes is not None else len(render(definition, pretty=False).encode())

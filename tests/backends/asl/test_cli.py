@@ -98,6 +98,13 @@ def test_cost_flags_a_limit_and_exits_1():
     assert "OVER LIMIT" in result.output and "history events" in result.output
 
 
+def test_cost_rounds():
+    loop = str(ROOT / "examples" / "retrain_until_good.py")
+    once = json.loads(invoke("cost", loop, "--format", "json").output)
+    thrice = json.loads(invoke("cost", loop, "--rounds", "evaluate=3", "--format", "json").output)
+    assert thrice["transitions"] == once["transitions"] + 2 * 4
+
+
 def test_cost_bad_width():
     result = CliRunner().invoke(cli, ["cost", SWEEP, "--width", "start=many"])
     assert result.exit_code == 1 and "whole number" in result.output

@@ -89,6 +89,15 @@ def test_loop_is_counted_once():
     assert report.transitions == 6  # start, train, check, read, choice, end
 
 
+def test_loop_rounds():
+    definition = compile_definition(SHAPES["switch_loop"]())
+    once = estimate(definition)
+    six = estimate(definition, rounds={"check": 6})
+    # each extra round: train, check, check.read, check.choice
+    assert six.transitions == once.transitions + 5 * 4
+    assert six.parent_events == once.parent_events + 5 * (TASK + TASK + READ + CHOICE)
+
+
 def test_default_width_is_reported():
     report = estimate(compile_definition(SHAPES["foreach"]()))
     assert report.assumed_widths == {"start": 10}
