@@ -110,6 +110,113 @@ def generate_flow(n_steps: int, diamonds: int = 0, foreaches: int = 0) -> str:
     return "\n".join(lines)
 
 
+# -- agreement with Metaflow's linter on random flows ---------------------------
+
+METAFLOW_LINT_SNIPPET = r"""
+import glob, importlib.util, json, sys
+sys.setrecursionlimit(5000)
+from metaflow.flowspec import FlowSpec
+from metaflow.graph import FlowGraph
+from metaflow.lint import linter, LintWarn
+out = {}
+for path in sorted(glob.glob(sys.argv[1] + "/*.py")):
+    try:
+        spec = importlib.util.spec_from_file_location("m_" + path.split("/")[-1][:-3], path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        cls = next(v for v in vars(mod).values()
+                   if isinstance(v, type) and issubclass(v, FlowSpec) and v is not FlowSpec)
+        linter.run_checks(FlowGraph(cls))
+        out[path] = None
+    except LintWarn as exc:
+        out[path] = [str(exc), getattr(exc, "line_no", None)]
+    except Exception as exc:  # Metaflow's own crashes on odd graphs
+        out[path] = ["crash " + type(exc).__name__, None]
+print(json.dumps(out))
+"""
+
+# Metaflow message fragment -> our rule for the same problem.
+METAFLOW_MESSAGES = [
+    ("is a reserved word", "SFN101"), ("must have exactly one start", "SFN103"),
+    ("exactly one end", "SFN104"), ("Ambiguous start", "SFN105"), ("Ambiguous end", "SFN105"),
+    ("start step *", "SFN106"), ("has outgoing transitions", "SFN107"),
+    ("should not have a self.next", "SFN107"), ("should not be a join step", "SFN108"),
+    ("invalid name", "SFN102"), ("too many arguments", "SFN109"), ("is both a join step", "SFN110"),
+    ("missing the 'self'", "SFN111"), ("missing a self.next", "SFN112"), ("invalid self.next", "SFN113"),
+    ("to an unknown step", "SFN114"), ("There is a loop", "SFN115"), ("is unreachable", "SFN116"),
+    ("was reached before a split", "SFN117"), ("incorrect number of steps", "SFN118"),
+    ("not preceded by a split", "SFN119"), ("unrelated splits", "SFN120"),
+    ("switch split but defines", "SFN121"), ("no condition variable", "SFN122"),
+    ("no switch cases", "SFN123"), ("has no children", "SFN124"), ("conditional path cannot lead", "SFN128"),
+]
+
+
+def random_flow(rng, index: int) -> str:
+    """A small random flow, mostly forward edges, every transition shape."""
+    names = ["start"] + [f"s{j}" for j in range(rng.randint(1, 5))] + ["end"]
+    lines = ["from metaflow import FlowSpec, step", "", "", f"class Random{index}Flow(FlowSpec):"]
+    for pos, name in enumerate(names):
+        args = "self, inputs" if name not in ("start", "end") and rng.random() < 0.3 else "self"
+        body, nxt = [], None
+        if name != "end":
+            later = names[pos + 1:] if rng.random() < 0.97 else names[1:]
+            pick2 = lambda: rng.sample(later, 2) if len(set(later)) > 1 else [later[0], later[0]]
+            kind = rng.choices(["linear", "split", "foreach", "switch"], [5, 2, 2, 1])[0]
+            if kind == "linear":
+                nxt = f"self.next(self.{rng.choice(later)})"
+            elif kind == "split":
+                a, b = pick2()
+                nxt = f"self.next(self.{a}, self.{b})"
+            elif kind == "foreach":
+                body.append("self.items = [1, 2]")
+                nxt = f"self.next(self.{rng.choice(later)}, foreach=\"items\")"
+            else:
+                body.append("self.k = \"a\"")
+                a, b = pick2()
+                nxt = f"self.next({{\"a\": self.{a}, \"b\": self.{b}}}, condition=\"k\")"
+        lines += ["    @step", f"    def {name}({args}):", *[f"        {x}" for x in body],
+                  f"        {nxt or 'pass'}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def differential(count: int, seed: int, mf_python: str) -> None:
+    """Metaflow stops at its first problem: is that problem among ours, at the same line?"""
+    import random
+    from collections import Counter
+
+    from sfncompile.pipeline import parse
+
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(count):
+            Path(tmp, f"flow{i:05d}.py").write_text(random_flow(rng, i))
+        out = subprocess.run([mf_python, "-c", METAFLOW_LINT_SNIPPET, tmp], capture_output=True, text=True,
+                             timeout=3600, env=_mf_env())
+        verdicts = json.loads(out.stdout.strip().splitlines()[-1])
+        tally: Counter = Counter()
+        for path, verdict in sorted(verdicts.items()):
+            _, diagnostics = parse(path)
+            ours = {(d.rule, d.span.line) for d in diagnostics if d.severity == "error"}
+            if verdict is None:
+                tally["both clean" if not ours else "metaflow clean, sfncompile errors"] += 1
+                continue
+            message, line = verdict
+            rule = next((r for fragment, r in METAFLOW_MESSAGES if fragment in message), None)
+            if rule is None:
+                tally["metaflow crashed, sfncompile reports" if ours else "metaflow crashed, sfncompile clean"] += 1
+            elif (rule, line) in ours or (not line and rule in {r for r, _ in ours}):
+                tally["same rule, same line"] += 1
+            elif rule in {r for r, _ in ours}:
+                tally[f"same rule, other line ({rule})"] += 1
+            elif ours:
+                tally[f"other rules ({rule} -> {', '.join(sorted({r for r, _ in ours}))})"] += 1
+            else:
+                tally[f"metaflow {rule}, sfncompile clean"] += 1
+    print(f"\nagreement with Metaflow's linter on {count} random flows (seed {seed}):")
+    for key, n in tally.most_common():
+        print(f"  {n:>6}  {key}")
+
+
 def median_ms(values) -> float:
     return 1000 * statistics.median(values)
 
@@ -171,7 +278,14 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--mf-python", default="/work/mfvenv/bin/python")
     parser.add_argument("--no-cold", action="store_true", help="skip the command-line (cold) timings")
+    parser.add_argument("--differential", type=int, metavar="N", default=0,
+                        help="also lint N random flows with both linters and compare their findings")
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--only-differential", action="store_true")
     args = parser.parse_args(argv)
+    if args.only_differential:
+        differential(args.differential or 1000, args.seed, args.mf_python)
+        return
     runs = max(5, args.runs)
     ours_env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'runtime'}")
 
@@ -215,6 +329,8 @@ def main(argv=None):
         print("\nratio = mf src / sfncompile (>1: sfncompile faster). "
               "retrain_until_good loops through a switch to an earlier step, which Metaflow's lint "
               "rejects, so its cold check is n/a.")
+    if args.differential:
+        differential(args.differential, args.seed, args.mf_python)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ class SplitAnalysis:
     reentered: dict[str, str] = field(default_factory=dict)  # split -> step looping back into it
     # steps reached under two different nestings (not the undeclared-join case)
     mixed_nesting: dict[str, tuple] = field(default_factory=dict)
+    # (parent, child) -> stacks the edge delivers to the child
+    edge_stacks: dict[tuple, set] = field(default_factory=dict)
 
 
 def analyze(view: FlowView) -> SplitAnalysis:
@@ -106,6 +108,7 @@ def _undeclared_join(a: Stack, b: Stack):
 
 
 def _follow(view, result, parent, child, stack, parent_kind, push):
+    result.edge_stacks.setdefault((parent, child), set()).add(stack)
     if view.is_join(child):
         if not stack:
             result.joins_without_split.setdefault(child, parent)

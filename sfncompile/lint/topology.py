@@ -233,19 +233,23 @@ def split_nesting_crossed(view: FlowView):
     for name in view.steps:
         if view.transition_shape(name) != T_SWITCH:
             continue
-        own = result.stacks.get(name) or set()
         for key, target in (view.steps[name].transition.switch_cases or {}).items():
             if target not in view.steps or view.is_join(target):
                 continue
-            theirs = result.stacks.get(target) or set()
-            if own and len(theirs) > 1 or target in result.reentered.values():
-                inside = [f[0] for s in own for f in s]
-                where = f"inside '{inside[-1]}'" if inside else "outside any split"
-                reported.add(target)
-                yield diag("SFN161", f"switch case {key!r} of step '{name}' goes to '{target}', which runs "
-                                     f"at a different split/foreach level than '{name}' ({where}); a switch, "
-                                     "and a loop through it, must stay inside one branch: go to a step of the "
-                                     "same branch, or join first", view.next_span(name))
+            delivered = result.edge_stacks.get((name, target), set())
+            others = set()
+            for pred in view.predecessors.get(target, []):
+                if pred != name:
+                    others |= result.edge_stacks.get((pred, target), set())
+            if not delivered or not others or delivered <= others:
+                continue
+            inside = [f[0] for stack in delivered for f in stack]
+            where = f"inside '{inside[-1]}'" if inside else "outside any split"
+            reported.add(target)
+            yield diag("SFN161", f"switch case {key!r} of step '{name}' ({where}) goes to '{target}', which "
+                                 "runs at a different split/foreach level; a switch, and a loop through it, "
+                                 "must stay inside one branch: go to a step of the same branch, or join first",
+                       view.next_span(name))
     others = (result.end_open or result.joins_without_split or result.undeclared_joins
               or result.arrivals and any(True for _ in join_branch_mismatch(view))
               or any(True for _ in join_unrelated_splits(view)))
