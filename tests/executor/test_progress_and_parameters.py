@@ -1,0 +1,98 @@
+"""The progress view (live and plain) and --param parsing, without running a flow."""
+
+from __future__ import annotations
+
+import io
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from sfncompile.diagnostics import UserError
+from sfncompile.executor.parameters import parse_parameters
+from sfncompile.executor.progress import Progress
+
+
+def _event(progress, kind, step, index=""):
+    record = SimpleNamespace(started_at=1.0, stopped_at=1.5)
+    progress.on_job_event(kind, {"parameters": {"step": step}, "environment": {"SFNCOMPILE_INDEX_PATH": index},
+                                 "record": record})
+
+
+def test_plain_progress_prints_one_line_per_finished_task():
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start", "work", "end"], stream=out, live=False)
+    progress.start()
+    _event(progress, "started", "start")
+    _event(progress, "succeeded", "start")
+    _event(progress, "started", "work", "3")
+    _event(progress, "failed", "work", "3")
+    progress.stop()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "F run r1"
+    assert lines[1].endswith("ok     F/r1/start/0 (0.5s)")
+    assert lines[2].endswith("FAILED F/r1/work/3 (0.5s)")
+    assert "\x1b" not in out.getvalue()
+
+
+def test_live_progress_counts_tasks_per_foreach_step():
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start", "work", "join"], foreach_steps={"work"}, stream=out, live=True,
+                        interval=3600)
+    _event(progress, "started", "start")
+    _event(progress, "succeeded", "start")
+    for i in range(4):
+        _event(progress, "started", "work", str(i))
+    _event(progress, "succeeded", "work", "0")
+    _event(progress, "failed", "work", "1")
+    lines = progress.lines()
+    assert lines[0].split() == ["start", "done"]
+    assert lines[1].split() == ["work", "failed", "1/4", "tasks", "2", "running,", "1", "failed"]
+    assert lines[2].split() == ["join", "waiting"]
+    progress._draw()
+    progress._draw()
+    assert "\x1b[4F" in out.getvalue()  # the second frame redraws over the first
+
+
+def graph(*params):
+    return SimpleNamespace(name="G", parameters=list(params))
+
+
+def param(name, type_, default=None, required=False, separator=None):
+    return SimpleNamespace(name=name, attr=name, type=type_, default=default, has_default=default is not None,
+                           required=required, separator=separator)
+
+
+def test_parameters_are_typed():
+    g = graph(param("n", "int", 1), param("rate", "float", 0.1), param("flag", "bool", True),
+              param("cfg", "json", "{}"), param("name", "str", "x"), param("ids", "int", "1", separator=","))
+    values = parse_parameters(g, ["n=3", "rate=2", "flag=no", 'cfg={"a": [1]}', "name=a=b", "ids=1, 2"])
+    assert values == {"n": 3, "rate": 2.0, "flag": False, "cfg": {"a": [1]}, "name": "a=b", "ids": "1, 2"}
+    assert json.dumps(values)  # the execution input is JSON
+
+
+@pytest.mark.parametrize("given, message", [
+    (["n=x"], "parameter 'n' expects an integer, got 'x'"),
+    (["flag=maybe"], "parameter 'flag' expects true or false, got 'maybe'"),
+    (["cfg={"], "parameter 'cfg' expects JSON"),
+    (["nope=1"], "flow G has no parameter 'nope' (parameters: cfg, flag, n, need)"),
+    (["n"], "--param expects NAME=VALUE, got 'n'"),
+    (["n=1", "n=2"], "parameter 'n' is given twice"),
+    ([], "missing required parameter(s): need"),
+])
+def test_bad_parameters_are_one_clear_line(given, message):
+    g = graph(param("n", "int", 1), param("flag", "bool", True), param("cfg", "json", "{}"),
+              param("need", "str", required=True))
+    if given != [] and "need" not in " ".join(given):
+        given = given + ["need=1"] if not given[0].startswith("n=1") else given
+    with pytest.raises(UserError) as caught:
+        parse_parameters(g, given)
+    assert caught.value.message.startswith(message)
+
+
+def test_include_file_sends_the_text(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b\n1,2\n")
+    assert parse_parameters(graph(param("data", "file")), [f"data={path}"]) == {"data": "a,b\n1,2\n"}
+    with pytest.raises(UserError, match="cannot be read"):
+        parse_parameters(graph(param("data", "file")), [f"data={tmp_path / 'missing'}"])
