@@ -243,6 +243,12 @@ def split_nesting_crossed(view: FlowView):
                     others |= result.edge_stacks.get((pred, target), set())
             if not delivered or not others or delivered <= others:
                 continue
+            # Blame the switch only when it carries a deeper nesting than every
+            # other way in (escaping a branch, looping back before its split);
+            # a shallower one means the other path left something unjoined,
+            # which the balance rules report.
+            if min(map(len, delivered)) <= max(map(len, others)):
+                continue
             inside = [f[0] for stack in delivered for f in stack]
             where = f"inside '{inside[-1]}'" if inside else "outside any split"
             reported.add(target)
