@@ -140,6 +140,33 @@ def mutated(draw) -> bytes | str:
     return "".join(lines)
 
 
+# Fragments that keep the source parseable more often than random edits do, so
+# the mutants reach the flow reader, the graph passes and the lint.
+FRAGMENTS = [
+    "self.next(self.end)", "self.next(self.a, self.b)", "self.next(self.x, foreach='items')",
+    "self.next({'a': self.start, 'b': self.end}, condition='c')", "self.next(self.j, num_parallel=n)",
+    "@step", "@step(start=True)", "@step(end=True)", "@retry(times=X)", "@batch(cpu=1+1)", "return",
+    "raise ValueError()", "if x:", "else:", "try:", "except E:", "for i in y:", "while True:", "break",
+    "self.name = 1", "self.x += 1", "p = Parameter('p', default=lambda c: 1)", "f = IncludeFile('f')", "X = 3",
+    "import metaflow as mf", "from metaflow import *", "class G(FlowSpec):", "def s(self, inputs):",
+    "match v:", "case _:", "pass", "self.next()", "self.next(other)", "with a as self.y:", "f'{X}'",
+]
+
+
+@st.composite
+def with_fragments(draw) -> str:
+    lines = draw(st.sampled_from(SEEDS)).splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 5))):
+        i = draw(st.integers(0, len(lines) - 1))
+        fragment = draw(st.sampled_from(FRAGMENTS))
+        indent = draw(st.sampled_from(["", "    ", "        ", "            "]))
+        if draw(st.booleans()):
+            lines.insert(i, indent + fragment + "\n")
+        else:
+            lines[i] = indent + fragment + "\n"
+    return "".join(lines)
+
+
 def _check(source) -> None:
     graph, diagnostics = parse_text(source, "mutant.py")
     assert isinstance(diagnostics, list)
@@ -161,6 +188,12 @@ def test_seeds_parse_cleanly_enough():
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_flows_only_produce_diagnostics(source):
+    _check(source)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(with_fragments())
+def test_flows_with_inserted_fragments_only_produce_diagnostics(source):
     _check(source)
 
 
