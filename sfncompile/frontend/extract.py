@@ -648,15 +648,33 @@ class Extractor:
                 spec.default_is_function = True
                 spec.has_default = True
             else:
-                default = self._static(default_node, f"{kind}(default=...)",
-                                       hint="; a value computed at run time must be a function: default=lambda ctx: ...")
-                if default is not _NOT_STATIC:
+                try:
+                    default = self.evaluate(default_node)
+                except NotStatic:
+                    # e.g. default=script_path("movies.csv") (Metaflow's tutorial):
+                    # the runtime imports the flow module and evaluates it there,
+                    # exactly when Metaflow would; the compiler only cannot see it.
+                    spec.default_is_function = True
+                    spec.has_default = True
+                    if kind == "Parameter" and "type" not in given:
+                        self.error(rules.RUNTIME_DEFAULT,
+                                   f"the default `{self._code(default_node)}` of parameter '{spec.name}' is computed "
+                                   "when the flow module is imported at run time, so its type is taken as str; "
+                                   "add type=int/float/bool/JSONType if it is not a string",
+                                   default_node, severity=WARNING)
+                else:
                     spec.default = default
                     spec.has_default = default is not None
         for key, target in (("help", "help"), ("separator", "separator")):
             if key in given:
-                value_ = self._static(given[key].value, f"{kind}({key}=...)")
-                if value_ is not _NOT_STATIC and value_ is not None:
+                try:
+                    value_ = self.evaluate(given[key].value)
+                except NotStatic as exc:
+                    # Only shown in help texts: not worth failing the build for.
+                    self.error(rules.PARAMETER_KEYWORD, f"{kind}({key}=...) is ignored: {exc.reason}", exc.node,
+                               severity=WARNING)
+                    continue
+                if value_ is not None:
                     setattr(spec, target, str(value_))
         if "required" in given:
             required = self._static(given["required"].value, f"{kind}(required=...)")

@@ -17,9 +17,12 @@ SFN007   a decorator that is neither a name nor a call (``@a[0]``, ``@f()()``)
 SFN008   the file cannot be decoded (not UTF-8 / bad coding cookie)
 SFN009   a Metaflow/sfncompile step decorator placed below ``@step`` (Metaflow refuses
          it too; the user's own function decorators may go anywhere)
-SFN010   warning: unknown ``Parameter`` keyword, ignored
+SFN010   warning: unknown ``Parameter`` keyword, or a ``help=`` that cannot be read statically;
+         ignored
 SFN011   warning: a method (step) defined twice in one class; the later wins
 SFN012   the source nests too deeply for the parser (Python accepted it)
+SFN013   warning: a ``Parameter`` default computed at import time (``default=f(x)``) and no
+         ``type=``: the runtime evaluates it, the compiler takes the type as str
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -40,6 +43,7 @@ DECORATOR_BELOW_STEP = "SFN009"
 PARAMETER_KEYWORD = "SFN010"
 DUPLICATE_DEFINITION = "SFN011"
 TOO_DEEP = "SFN012"
+RUNTIME_DEFAULT = "SFN013"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -55,5 +59,6 @@ ALL = {
     PARAMETER_KEYWORD: "unknown Parameter keyword",
     DUPLICATE_DEFINITION: "method defined twice",
     TOO_DEEP: "source nested too deeply",
+    RUNTIME_DEFAULT: "parameter default computed at run time, type unknown",
     INTERNAL: "internal front-end error",
 }

@@ -231,9 +231,13 @@ def test_parameter_errors():
     """
     graph, diagnostics = parse(source)
     by_line = {d.span.line: d for d in diagnostics}
-    assert rules_of(diagnostics) == ["SFN006"] * 4 + ["SFN010"]
+    assert rules_of(diagnostics) == ["SFN006", "SFN013", "SFN006", "SFN006", "SFN010"]
     assert "needs a name" in by_line[4].message
-    assert "lambda ctx" in by_line[5].message and by_line[5].span.col == col_of(source, "os.getcwd()")
+    # A computed default is the runtime's to evaluate (as Metaflow does at import); a warning, not an error.
+    assert by_line[5].severity == "warning" and "type=" in by_line[5].message
+    assert by_line[5].span.col == col_of(source, "os.getcwd()")
+    b = next(p for p in graph.parameters if p.name == "b")
+    assert b.default_is_function and b.has_default and b.type == "str"
     assert "str, int, float, bool or JSONType" in by_line[6].message
     assert "NAME_VAR" in by_line[7].message
     assert by_line[8].severity == "warning"
@@ -256,3 +260,40 @@ def test_own_function_decorator_below_step_is_fine():
     """)
     assert diagnostics == []
     assert [d.name for d in graph["start"].decorators] == ["timed"]
+
+
+def test_computed_default_with_a_type_is_silent():
+    graph = parse_ok("""
+        import os
+        from sfncompile import FlowSpec, Parameter, step
+        def script_path(name):
+            return os.path.join(os.path.dirname(__file__), name)
+        class F(FlowSpec):
+            n = Parameter("n", default=int(os.environ.get("N", "3")), type=int)
+            data = Parameter("data", default=script_path("movies.csv"), type=str, help="a" + str(1))
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """.replace(', help="a" + str(1)', ""))
+    params = {p.name: p for p in graph.parameters}
+    assert params["n"].default_is_function and params["n"].type == "int"
+    assert params["data"].default_is_function and params["data"].type == "str"
+
+
+def test_help_that_is_not_static_is_ignored_with_a_warning():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, Parameter, step
+        class F(FlowSpec):
+            n = Parameter("n", default=1, help="rows: " + str(10))
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert rules_of(diagnostics) == ["SFN010"] and diagnostics[0].severity == "warning"
+    assert graph.parameters[0].help is None
