@@ -10,7 +10,7 @@ from __future__ import annotations
 from sfncompile_runtime import decorator_specs as specs
 
 from .registry import diag, rule
-from .view import FlowView
+from .view import T_PARALLEL, FlowView
 
 # Decorators Metaflow users may carry over that have no meaning on Step
 # Functions + Batch: refused with the reason rather than silently ignored.
@@ -117,7 +117,6 @@ def decorator_invalid_argument(view: FlowView):
 
 @rule("SFN160", "unsupported-on-step-functions")
 def unsupported(view: FlowView):
-    from .view import T_PARALLEL
     for level, owner, deco in _all_decorators(view):
         if deco.name in UNSUPPORTED:
             yield diag("SFN160", f"{UNSUPPORTED[deco.name]} ({_owner(level, owner)})",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .view import N_END, N_FOREACH, N_JOIN, N_SPLIT, N_SWITCH, FlowView
+from .view import N_END, N_FOREACH, N_SPLIT, FlowView
 
 Frame = tuple  # (split step, branch step)
 Stack = tuple  # of Frame
@@ -70,12 +70,12 @@ def analyze(view: FlowView) -> SplitAnalysis:
                     # Treat the step as the join it should be, so one mistake
                     # is reported once, not again at every step after it.
                     earlier.add(stack)
-                    push_stack = stack[:-1]
-                    for child in view.successors(name):
-                        _follow(view, result, name, child, push_stack, kind, push)
-                    continue
-                result.mixed_nesting.setdefault(name, (other, stack))
-            earlier.add(stack)
+                    stack = merged
+                else:
+                    result.mixed_nesting.setdefault(name, (other, stack))
+                    earlier.add(stack)
+            else:
+                earlier.add(stack)
         if kind == N_END:
             if stack and not view.is_join(name):
                 end_stacks.append(stack)
@@ -85,9 +85,9 @@ def analyze(view: FlowView) -> SplitAnalysis:
                 if any(frame[0] == name for frame in stack):
                     result.reentered.setdefault(name, child)
                     continue
-                _follow(view, result, name, child, stack + ((name, child),), kind, push)
+                _follow(view, result, name, child, stack + ((name, child),), push)
             else:
-                _follow(view, result, name, child, stack, kind, push)
+                _follow(view, result, name, child, stack, push)
     for stack in end_stacks:
         if not _closed_by_undeclared(result, stack):
             result.end_open.setdefault(stack[-1][0], stack)
@@ -107,7 +107,7 @@ def _undeclared_join(a: Stack, b: Stack):
     return a[:-1]
 
 
-def _follow(view, result, parent, child, stack, parent_kind, push):
+def _follow(view, result, parent, child, stack, push):
     result.edge_stacks.setdefault((parent, child), set()).add(stack)
     if view.is_join(child):
         if not stack:
@@ -121,4 +121,4 @@ def _follow(view, result, parent, child, stack, parent_kind, push):
         push(child, stack)
 
 
-__all__ = ["SplitAnalysis", "analyze", "N_SWITCH"]
+__all__ = ["SplitAnalysis", "analyze"]

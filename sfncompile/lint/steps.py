@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .registry import diag, rule
-from .view import FlowView
+from .view import T_FOREACH, T_PARALLEL, T_SPLIT, T_SWITCH, FlowView
 
 # Names a step cannot take: they are FlowSpec's own attributes and methods,
 # which a step of that name would replace (Metaflow reserves the first five).
@@ -123,7 +123,6 @@ def too_many_args(view: FlowView):
 
 @rule("SFN110", "join-and-split")
 def join_and_split(view: FlowView):
-    from .view import T_FOREACH, T_PARALLEL, T_SPLIT, T_SWITCH
     for name, step in view.steps.items():
         if step.num_args == 2 and name != view.end and view.transition_shape(name) in (
                 T_SPLIT, T_FOREACH, T_PARALLEL, T_SWITCH):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from .registry import diag, rule
 from .splits import analyze
-from .view import N_JOIN, N_SPLIT, N_FOREACH, T_PARALLEL, T_SWITCH, FlowView
+from .transitions import condition_not_literal
+from .view import N_FOREACH, N_SPLIT, T_PARALLEL, T_SWITCH, FlowView
 
 
 def _non_switch_edges(view: FlowView) -> dict[str, list[str]]:
@@ -261,7 +262,7 @@ def split_nesting_crossed(view: FlowView):
               or any(True for _ in join_unrelated_splits(view)))
     if reported or others:
         return
-    for name, (first, second) in result.mixed_nesting.items():
+    for name in result.mixed_nesting:
         preds = view.predecessors.get(name, [])
         if any(p in result.mixed_nesting for p in preds):
             continue  # report where the mix starts, not at every step after it
@@ -285,7 +286,6 @@ def switch_no_condition(view: FlowView):
         t = step.transition
         if t is None or t.switch_cases is None or t.condition is not None:
             continue
-        from .transitions import condition_not_literal
         if not condition_not_literal(t):
             yield diag("SFN122", f"switch in step '{name}' has no condition=: name the artifact holding the "
                                  "case key, e.g. self.next({...}, condition='route')", view.next_span(name))
