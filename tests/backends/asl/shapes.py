@@ -141,3 +141,54 @@ SHAPES = {
             "score": [deco("resources", memory=8192), deco("catch", var="failure"), deco("retry", times=1)],
         }, flow_decorators=[deco("schedule", cron="0 3 * * ? *"), deco("project", name="demo")]),
 }
+
+
+def random_flow(seed: int, depth: int = 3, width: int = 3) -> FlowGraph:
+    """A random well-formed flow: nested splits, foreaches and switches (merging
+    at a common step), ``depth`` levels deep. Deterministic for a seed."""
+    import random
+
+    rng = random.Random(seed)
+    spec: dict[str, tuple] = {}
+    counter = [0]
+
+    def fresh(kind: str) -> str:
+        counter[0] += 1
+        return f"{kind}{counter[0]}"
+
+    def block(level: int, after: str) -> str:
+        """Steps that run in sequence and then go to ``after``; returns the first."""
+        target = after
+        for _ in range(rng.randint(1, width)):
+            target = item(level, target)
+        return target
+
+    def item(level: int, after: str) -> str:
+        kind = rng.choice(["linear", "linear", "split", "foreach", "switch"] if level > 0 else ["linear"])
+        if kind == "linear":
+            name = fresh("s")
+            spec[name] = ("linear", [after])
+        elif kind == "split":
+            join = fresh("join")
+            spec[join] = ("linear", [after])
+            name = fresh("split")
+            spec[name] = ("split", [block(level - 1, join) for _ in range(rng.randint(2, 3))], join)
+        elif kind == "foreach":
+            join = fresh("gather")
+            spec[join] = ("linear", [after])
+            name = fresh("fan")
+            spec[name] = ("foreach", [block(level - 1, join)], join)
+        else:
+            merge = fresh("merge")
+            spec[merge] = ("linear", [after])
+            name = fresh("choose")
+            cases = {f"c{i}": block(level - 1, merge) for i in range(rng.randint(2, 3))}
+            spec[name] = ("switch", cases)
+        return name
+
+    spec["end"] = ("end",)
+    first = block(depth, "end")
+    ordered = {"start": ("linear", [first])}
+    ordered.update((k, v) for k, v in reversed(list(spec.items())) if k != "end")
+    ordered["end"] = ("end",)
+    return make_flow(f"Random{seed}Flow", ordered)
