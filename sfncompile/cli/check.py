@@ -40,7 +40,7 @@ def check(flow_file: str, flow_name: str | None, fmt: str) -> None:
     else:
         lines = data.decode("utf-8", errors="replace").splitlines()
         for diagnostic in errors + warnings:
-            click.echo(with_source(diagnostic, lines))
+            click.echo(with_source(diagnostic, lines, flow_file))
         click.echo(summary(flow_file, graph, errors, warnings))
     sys.exit(1 if errors else 0)
 
@@ -59,11 +59,13 @@ def as_json(diagnostic: Diagnostic, file: str) -> dict:
     }
 
 
-def with_source(diagnostic: Diagnostic, lines: list[str]) -> str:
+def with_source(diagnostic: Diagnostic, lines: list[str], file: str = "") -> str:
     """The diagnostic's line, then the source line and a caret under the column."""
-    text = diagnostic.format()
     span = diagnostic.span
-    if span is None or not (1 <= span.line <= len(lines)):
+    if span is None:  # about the file as a whole
+        return f"{file or '<flow>'}: {diagnostic.severity}[{diagnostic.rule}]: {diagnostic.message}"
+    text = diagnostic.format()
+    if not (1 <= span.line <= len(lines)):
         return text
     source = lines[span.line - 1].rstrip("\r\n")
     col = max(1, min(span.col, len(source) + 1))

@@ -159,3 +159,16 @@ def test_cli_import_does_not_load_libcst():
     code = "import sys, sfncompile.cli.main; print('libcst' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_diagnostic_without_a_span_names_the_file():
+    from sfncompile.cli.check import with_source
+    from sfncompile.diagnostics import Diagnostic
+    from sfncompile.ir import Span
+
+    assert with_source(Diagnostic("SFN123", "about the whole flow"), [], "f.py") == \
+        "f.py: error[SFN123]: about the whole flow"
+    beyond = Diagnostic("SFN123", "past the end", Span("f.py", 9, 1))
+    assert with_source(beyond, ["x = 1"], "f.py") == "f.py:9:1: error[SFN123]: past the end"
+    tabbed = Diagnostic("SFN123", "m", Span("f.py", 1, 3, 1, 6))
+    assert with_source(tabbed, ["\t\tabc"], "f.py").splitlines()[1:] == ["    \t\tabc", "    \t\t^~~"]
