@@ -25,7 +25,7 @@ from ..jobdefs import batch_timeout, job_definition_keys, timeout_seconds
 from . import cost
 from .options import CompileOptions
 from .states import (
-    INFRA_RETRIER, Branch, ChoiceState, FailState, MapState, ParallelState, SideChannelRead, SucceedState,
+    INFRA_RETRIER, Branch, batch_job_name, ChoiceState, FailState, MapState, ParallelState, SideChannelRead, SucceedState,
     TaskState, emit_choice_state, emit_fail_state, emit_map_state, emit_parallel_state,
     emit_side_channel_read, emit_succeed_state, emit_task_state, is_present, string_equals, user_retrier,
 )
@@ -193,7 +193,8 @@ class Builder:
         catch = step.decorator("catch")
         fallback = self.state_name(step.name, scope, "fallback") if catch is not None else None
         common = dict(
-            step=step.name, job_definition="JobDefinition" + self.job_keys[step.name],
+            step=step.name, job_name=batch_job_name(self.graph.name, step.name),
+            job_definition="JobDefinition" + self.job_keys[step.name],
             timeout_seconds=batch_timeout(timeout) if timeout else None,
             task_timeout_seconds=(batch_timeout(timeout) + self.options.timeout_slack_seconds) if timeout else None,
             next_state=next_state, end_output=end_output)

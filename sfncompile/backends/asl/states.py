@@ -62,11 +62,18 @@ def _end_or_next(state: dict[str, Any], next_state: str | None, end_output: str 
     return state
 
 
+def batch_job_name(flow: str, step: str) -> str:
+    """``<Flow>-<step>``: what the Batch console lists (queues are shared by flows).
+    Batch wants 1-128 letters, digits, ``-`` and ``_``, starting with a letter or digit."""
+    return f"{flow}-{step}".lstrip("_-")[:128] or "sfncompile"
+
+
 @dataclass
 class TaskState:
     """One step execution: a Batch job through ``submitJob.sync``."""
 
     step: str
+    job_name: str
     job_definition: str  # placeholder name, e.g. "JobDefinitionDefault"
     environment: list[dict[str, str]]  # [{"Name":..., "Value" or "Value.$":...}]
     mode: str | None = None  # "fallback" on a @catch path; None = job definition default ("step")
@@ -83,7 +90,7 @@ def emit_task_state(task: TaskState) -> dict[str, Any]:
     if task.mode:
         parameters["mode"] = task.mode
     request: dict[str, Any] = {
-        "JobName": task.step,
+        "JobName": task.job_name,
         "JobQueue": "${JobQueue}",
         "JobDefinition": "${" + task.job_definition + "}",
         "Parameters": parameters,
