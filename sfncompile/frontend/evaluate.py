@@ -6,7 +6,8 @@ placeholders), ``True``/``False``/``None``, lists/tuples/sets/dicts of
 evaluable values, unary ``-``/``+``/``not``/``~``, binary arithmetic
 (``+ - * / // % **``) on numbers, string/list concatenation and repetition,
 and *module-level constants*: names assigned exactly once at module level to
-an evaluable expression. Tuples and sets become JSON lists.
+an evaluable expression; also ``json.dumps(<static value>)``, the usual
+``JSONType`` default. Tuples and sets become JSON lists.
 
 Anything else (calls, attribute access, subscripts, comprehensions, names
 bound elsewhere) raises ``NotStatic`` carrying the offending node, so the
@@ -47,9 +48,11 @@ class Evaluator:
     may refer to earlier ones).
     """
 
-    def __init__(self, constant: Callable[[cst.Name], Any], code_for: Callable[[cst.CSTNode], str]):
+    def __init__(self, constant: Callable[[cst.Name], Any], code_for: Callable[[cst.CSTNode], str],
+                 call: Callable[[cst.Call], Any] | None = None):
         self._constant = constant
         self._code_for = code_for
+        self._call = call
 
     def code(self, node: cst.CSTNode) -> str:
         return self._code_for(node)
@@ -215,6 +218,13 @@ class Evaluator:
             f"`{self._short(node)}` cannot be evaluated statically: only arithmetic on numbers "
             f"and concatenation/repetition of strings and lists are allowed",
         )
+
+    def _eval_Call(self, node: cst.Call):
+        # The few pure calls the caller recognises (``json.dumps`` of a static
+        # value, the usual JSONType default); any other call is not static.
+        if self._call is not None:
+            return self._call(node)
+        raise NotStatic(node, f"`{self._short(node)}` cannot be evaluated statically; allowed: {ALLOWED}")
 
     def _eval_BooleanOperation(self, node):
         raise NotStatic(node, f"`and`/`or` cannot be evaluated statically; allowed: {ALLOWED}")

@@ -13,6 +13,7 @@ nothing here raises on bad input.
 from __future__ import annotations
 
 import io
+import json
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class Extractor:
         self._positions = {}
         self._evaluating: set[str] = set()
         self._module_node: cst.Module | None = None
-        self.evaluate = Evaluator(self._constant, self._code)
+        self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
 
     # -- positions ---------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -171,12 +172,15 @@ class Extractor:
                     if root in API_ROOTS:
                         # ``import metaflow.plugins as p`` still names the package for our purposes.
                         info.modules[local] = root
+                    elif dotted == "json":
+                        info.modules[local] = "json"
             elif isinstance(statement, cst.ImportFrom):
                 if statement.module is None or statement.relative:
                     self._bind_import_names(statement, None)
                     continue
                 root = self._code(statement.module).split(".")[0]
-                self._bind_import_names(statement, root if root in API_ROOTS else None)
+                dotted = self._code(statement.module)
+                self._bind_import_names(statement, root if root in API_ROOTS else ("json" if dotted == "json" else None))
             elif isinstance(statement, cst.Assign):
                 for target in statement.targets:
                     for name in _target_names(target.target):
@@ -255,6 +259,22 @@ class Extractor:
             self._evaluating.discard(name)
         info.constants[name] = value
         return value
+
+    def _pure_call(self, node: cst.Call) -> Any:
+        """``json.dumps(<static value>)`` (optionally sort_keys=/indent=); nothing else."""
+        ref = self.resolve(node.func)
+        if ref == ("json", "dumps"):
+            positional = [a for a in node.args if a.keyword is None]
+            keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
+            if len(positional) == 1 and not any(a.star for a in node.args) and set(keywords) <= {"sort_keys", "indent"}:
+                value = self.evaluate(positional[0].value)
+                options = {k: self.evaluate(a.value) for k, a in keywords.items()}
+                try:
+                    return json.dumps(value, **options)
+                except (TypeError, ValueError) as exc:
+                    raise NotStatic(node, f"json.dumps fails here: {exc}") from None
+        raise NotStatic(node, f"`{self.evaluate._short(node)}` is a call, which cannot be evaluated statically; "
+                              f"allowed: {ALLOWED}")
 
     # -- references to the API ------------------------------------------------
     def resolve(self, expr: cst.BaseExpression) -> tuple[str | None, str] | None:

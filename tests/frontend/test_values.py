@@ -297,3 +297,27 @@ def test_help_that_is_not_static_is_ignored_with_a_warning():
     """)
     assert rules_of(diagnostics) == ["SFN010"] and diagnostics[0].severity == "warning"
     assert graph.parameters[0].help is None
+
+
+def test_json_dumps_of_a_static_value_is_static():
+    graph, diagnostics = parse("""
+        import json as j
+        from json import dumps
+        from sfncompile import FlowSpec, JSONType, Parameter, step
+        BASE = {"b": 2, "a": [1, 2]}
+        class F(FlowSpec):
+            one = Parameter("one", type=JSONType, default=j.dumps(BASE, sort_keys=True))
+            two = Parameter("two", type=JSONType, default=dumps([1, "x"]))
+            three = Parameter("three", type=JSONType, default=j.dumps(BASE, default=str))
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    params = {p.name: p for p in graph.parameters}
+    assert params["one"].default == '{"a": [1, 2], "b": 2}'
+    assert params["two"].default == '[1, "x"]'
+    assert params["three"].default_is_function  # an option we do not evaluate: left to the runtime
+    assert diagnostics == []
