@@ -123,7 +123,10 @@ def emit_side_channel_read(read: SideChannelRead) -> dict[str, Any]:
     return {
         "Type": "Task",
         "Resource": DYNAMODB_GET_ITEM,
-        "Parameters": {"TableName": "${SideChannelTable}", "Key": {"pk": {"S.$": read.key_expression}}},
+        # Strongly consistent: the item was written moments before the job
+        # ended, and an eventually consistent read could still miss it.
+        "Parameters": {"TableName": "${SideChannelTable}", "Key": {"pk": {"S.$": read.key_expression}},
+                       "ConsistentRead": True},
         "ResultSelector": read.selector,
         "ResultPath": "$." + read.result_key,
         "Retry": [SIDE_CHANNEL_RETRIER.render()],

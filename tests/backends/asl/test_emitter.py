@@ -133,7 +133,7 @@ def test_foreach_auto_has_both_maps():
     read = states["start.read"]
     assert read["Resource"] == DYNAMODB_GET_ITEM
     assert read["Parameters"]["Key"]["pk"]["S.$"] == "States.Format('ForeachFlow/{}/start/0', $$.Execution.Name)"
-    assert read["Parameters"]["TableName"] == "${SideChannelTable}"
+    assert read["Parameters"]["TableName"] == "${SideChannelTable}" and read["Parameters"]["ConsistentRead"] is True
     choice = states["start.choice"]
     assert choice["Choices"] == [{"Variable": "$.foreach.item.items", "IsPresent": True, "Next": "start.map"}]
     assert choice["Default"] == "start.dmap"
