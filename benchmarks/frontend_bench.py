@@ -10,9 +10,14 @@ For each example flow and for generated 500-step flows, measures
 * both cold, as a user runs them: ``sfncompile check FLOW`` and
   ``python flow.py --no-pylint check`` (interpreter start and imports included).
 
-Medians of ``--runs`` runs (default 7, at least 5). Run on demand:
+Medians of ``--runs`` runs (default 7, at least 5); in-process numbers are
+CPU time (``time.process_time``) on both sides, because wall time on a shared
+machine measures the neighbours; the cold command-line numbers are wall time.
+``--differential N`` also lints N random flows with both linters and reports
+how often Metaflow's (first) finding is among ours, at the same line. Run on demand:
 
-    PYTHONPATH=.:runtime /work/venv/bin/python benchmarks/frontend_bench.py [--runs 7] [--mf-python /work/mfvenv/bin/python]
+    PYTHONPATH=.:runtime /work/venv/bin/python benchmarks/frontend_bench.py [--runs 7] [--differential 1000]
+        [--mf-python /work/mfvenv/bin/python] [--no-cold] [--only-differential]
 """
 
 from __future__ import annotations
@@ -46,17 +51,17 @@ flow = next(v for v in vars(module).values()
             if isinstance(v, type) and issubclass(v, FlowSpec) and v is not FlowSpec)
 times = []
 for _ in range(runs):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     graph = FlowGraph(flow)
     linter.run_checks(graph)
-    times.append(time.perf_counter() - t0)
+    times.append(time.process_time() - t0)
 # From source text, like sfncompile: compile + execute the module (class
 # creation, decorators) + graph + lint.
 import types
 source = open(path).read()
 from_source = []
 for i in range(runs):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     code = compile(source, path, "exec")
     mod = types.ModuleType(f"bench_flow_{i}")
     mod.__file__ = path
@@ -65,7 +70,7 @@ for i in range(runs):
     cls = next(v for v in vars(mod).values()
                if isinstance(v, type) and issubclass(v, FlowSpec) and v is not FlowSpec)
     linter.run_checks(FlowGraph(cls))
-    from_source.append(time.perf_counter() - t0)
+    from_source.append(time.process_time() - t0)
 print(json.dumps([times, from_source]))
 """
 
@@ -229,14 +234,14 @@ def time_ours(source: str, name: str, runs: int) -> tuple[float, float, int]:
     total, lint_only = [], []
     graph = None
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         graph, diagnostics = parse_text(source, name)
-        total.append(time.perf_counter() - t0)
+        total.append(time.process_time() - t0)
         errors = [d for d in diagnostics if d.severity == "error"]
         assert not errors, [d.format() for d in errors][:5]
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         run_lint(graph)
-        lint_only.append(time.perf_counter() - t0)
+        lint_only.append(time.process_time() - t0)
     return median_ms(total), median_ms(lint_only), len(graph.steps)
 
 
@@ -306,7 +311,8 @@ def main(argv=None):
 
         header = (f"{'flow':<24}{'steps':>6}  {'sfncompile':>11}{'(lint)':>9}  {'mf graph':>9}  "
                   f"{'mf src':>8}  {'ratio':>6}  {'sfn check':>10}  {'mf check':>9}")
-        print(f"medians of {runs} runs, milliseconds. In process: sfncompile = source text -> libcst -> IR -> "
+        print(f"medians of {runs} runs, milliseconds; in-process columns are CPU time (process_time: the "
+              "machine is shared, wall time swings with load), cold columns wall time.\nIn process: sfncompile = source text -> libcst -> IR -> "
               "lint (lint alone in brackets);\nmf graph = FlowGraph(cls) + linter.run_checks on an imported "
               "class; mf src = compile + exec the module + graph + lint.\n"
               "Cold = the whole command: `sfncompile check F` vs `python F --no-pylint check`.\n")

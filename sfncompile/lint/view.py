@@ -35,6 +35,9 @@ class FlowView:
     def __init__(self, graph: FlowGraph):
         self.graph = graph
         self.steps: dict[str, StepNode] = dict(graph.steps or {})
+        # Rules ask the same questions about every step many times over.
+        self._shapes: dict[str, str] = {}
+        self._successors: dict[str, list[str]] = {}
 
     # -- positions ---------------------------------------------------------
     def flow_span(self) -> Span | None:
@@ -57,6 +60,12 @@ class FlowView:
 
     # -- transitions -------------------------------------------------------
     def transition_shape(self, name: str) -> str:
+        shape = self._shapes.get(name)
+        if shape is None:
+            shape = self._shapes[name] = self._transition_shape(name)
+        return shape
+
+    def _transition_shape(self, name: str) -> str:
         step = self.steps[name]
         t = step.transition
         if t is None:
@@ -87,10 +96,14 @@ class FlowView:
 
     def successors(self, name: str) -> list[str]:
         """Known successor steps, without duplicates, in order."""
+        cached = self._successors.get(name)
+        if cached is not None:
+            return cached
         seen: list[str] = []
         for target in self.targets(name):
             if target in self.steps and target not in seen:
                 seen.append(target)
+        self._successors[name] = seen
         return seen
 
     @cached_property
