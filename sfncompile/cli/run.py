@@ -118,7 +118,10 @@ def _max_workers(value):
 @click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="stop the run (running tasks too) after this many seconds")
-def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout):
+@click.option("--warm-start/--no-warm-start", default=None,
+              help="fork tasks from a process that already ran the bootstrap (faster; default: "
+                   "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)")
+def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
     """Run FLOW locally by executing its compiled state machine; prints the run id."""
     from ..executor.local_run import prepare
     from ..executor.parameters import parse_parameters
@@ -127,7 +130,8 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout)
     prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
     parameters = parse_parameters(prepared.graph, params)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
-                                              max_workers=max_workers, tags=list(tags), timeout=timeout)
+                                              max_workers=max_workers, tags=list(tags), timeout=timeout,
+                                              warm_start=warm_start)
     _report(outcome, flow, interrupted)
 
 
@@ -141,7 +145,10 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout)
 @click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="stop the run (running tasks too) after this many seconds")
-def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout):
+@click.option("--warm-start/--no-warm-start", default=None,
+              help="fork tasks from a process that already ran the bootstrap (faster; default: "
+                   "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)")
+def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
     """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
     from ..executor.local_run import plan_resume, prepare
 
@@ -151,5 +158,6 @@ def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table,
     click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
                                               max_workers=max_workers, tags=list(tags),
-                                              origin_run_id=origin, rerun_steps=rerun, timeout=timeout)
+                                              origin_run_id=origin, rerun_steps=rerun, timeout=timeout,
+                                              warm_start=warm_start)
     _report(outcome, flow, interrupted)

@@ -111,8 +111,16 @@ class LocalBatch:
         log_dir: str | os.PathLike | None = None,
         base_environment: Mapping[str, str] | None = None,
         on_event: Callable[[str, dict], None] | None = None,
+        warm_start: bool = False,
     ):
         self.job_definitions = dict(job_definitions)
+        self.warm = None
+        if warm_start:
+            from .warm import ZygotePool, supported
+
+            if not supported():
+                raise RuntimeError("warm start needs Linux (os.pidfd_open, socket.send_fds)")
+            self.warm = ZygotePool()
         self.log_dir = Path(log_dir) if log_dir else None
         self.base_environment = dict(os.environ if base_environment is None else base_environment)
         self.on_event = on_event or (lambda kind, info: None)
@@ -148,7 +156,8 @@ class LocalBatch:
         while True:
             log_path = self._log_path(job_name, job_id, len(attempts))
             started = time.time()
-            exit_code, reason, tail = self._run_attempt(command, env, timeout, call, log_path)
+            exit_code, reason, tail = self._run_attempt(command, env, timeout, call, log_path,
+                                                        definition.environment)
             stopped = time.time()
             status_reason = reason
             attempts.append({
@@ -216,18 +225,15 @@ class LocalBatch:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in job_name)
         return self.log_dir / f"{safe}-{job_id[:8]}-{attempt}.log"
 
-    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path):
+    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path, static_env=None):
         """Run one attempt; returns (exit code or None, status reason, last log lines)."""
         full_env = dict(self.base_environment)
         full_env.update(env)
         tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
         log_file = open(log_path, "wb") if log_path else None
         try:
-            process = subprocess.Popen(
-                command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        except OSError as exc:
+            process = self._start(command, static_env or {}, full_env)
+        except (OSError, RuntimeError) as exc:
             if log_file:
                 log_file.close()
             return None, f"CannotStartContainerError: {exc}", [str(exc)]
@@ -274,17 +280,41 @@ class LocalBatch:
             return None, reason, list(tail)
         return code, reason, list(tail)
 
+    def _start(self, command, static_env, full_env):
+        """The job's process: the command itself, or (warm start) a fork of its zygote."""
+        if self.warm is not None and len(command) > 3 and command[1] == "-c":
+            static = dict(self.base_environment)
+            static.update(static_env)
+            zygote = self.warm.get(command, static)
+            read_fd, write_fd = os.pipe()
+            try:
+                child = zygote.spawn(command[3:], full_env, write_fd)
+            finally:
+                os.close(write_fd)
+            child.stdout = os.fdopen(read_fd, "rb")
+            return child
+        return subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def close(self):
+        if self.warm is not None:
+            self.warm.close()
+
     @staticmethod
-    def _terminate(process: subprocess.Popen):
+    def _terminate(process):
         """SIGTERM the job's process group, SIGKILL it after a grace period (docker stop's way)."""
         try:
             os.killpg(process.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             return
-        try:
-            process.wait(timeout=KILL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + KILL_GRACE_SECONDS
+        while time.monotonic() < deadline:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                os.killpg(process.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.05)
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

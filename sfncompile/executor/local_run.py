@@ -179,7 +179,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             max_workers: int | None = None, tags: list[str] | None = None,
             origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
             cancel: CancelToken | None = None, timeout: float | None = None,
-            on_job_event: Callable[[str, dict], None] | None = None,
+            on_job_event: Callable[[str, dict], None] | None = None, warm_start: bool | None = None,
             on_started: Callable[[str], None] | None = None) -> RunOutcome:
     """Write the run record and run the state machine here; returns when the run ends."""
     from sfncompile_runtime.datastore import write_run_record
@@ -188,8 +188,13 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     from ..deploy.runids import new_run_id
 
     run_id = run_id or new_run_id()
-    batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
-                       on_event=on_job_event)
+    if warm_start is None:
+        warm_start = os.environ.get("SFNCOMPILE_WARM_START", "") not in ("", "0")
+    try:
+        batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
+                           on_event=on_job_event, warm_start=warm_start)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
     channel = open_side_channel(prepared.side_channel)
     resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
     resources.update(SideChannelService(channel).handlers())
@@ -210,6 +215,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     try:
         result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel, timeout=timeout)
     finally:
+        batch.close()
         close = getattr(channel, "close", None)
         if close:
             close()

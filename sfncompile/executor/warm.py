@@ -1,0 +1,208 @@
+"""Warm start (opt-in): tasks forked from a process that has already run the bootstrap.
+
+By default every task is a new process running the job definition's command
+(``python3 -c BOOTSTRAP <mode> <step>``): a Python start and the runtime's
+imports per task. With ``--warm-start`` (or ``SFNCOMPILE_WARM_START=1``) the
+local executor starts, per job definition, one *zygote*: a process that runs
+that same bootstrap with the same static environment — the code package is
+fetched, its sha256 verified and extracted exactly as a task would — but stops
+before running a step, imports the runtime, and then forks one child per task.
+The child gets the task's full environment, its own session (so it can be
+killed as a group) and its output on a pipe the executor reads, then calls
+``sfncompile_runtime.main.main([mode, step])`` as the bootstrap would. The
+flow's own module is imported in the child, never in the zygote.
+
+The difference from production is that the runtime's modules were imported
+before the task's environment was set; the default mode stays the exact
+command. Linux only (``os.pidfd_open``, ``socket.send_fds``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# The zygote. argv: [bootstrap source, socket path]. One request per connection:
+# a JSON line {"argv": [...], "env": {...}} plus one fd (the task's stdout/stderr);
+# answers {"pid": n} at once and {"exit": code} when the child ends.
+ZYGOTE_SOURCE = r'''
+import io, json, os, selectors, signal, socket, sys
+boot, path = sys.argv[1], sys.argv[2]
+sys.argv = ["-c", "__warm_start__"]
+saved = sys.stderr
+sys.stderr = io.StringIO()  # main() prints its usage for the dummy argv
+try:
+    exec(compile(boot, "<bootstrap>", "exec"), {"__name__": "__main__"})
+except SystemExit as done:
+    if done.code != 2:
+        saved.write(sys.stderr.getvalue()); saved.flush()
+        raise
+finally:
+    sys.stderr = saved
+import sfncompile_runtime.main as runtime_main
+for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec", "decorators", "current",
+             "logcapture", "parameters", "graphinfo", "exceptions"):
+    try:
+        __import__("sfncompile_runtime." + name)
+    except ImportError:
+        pass
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(path)
+server.listen(64)
+print("ready", flush=True)
+sel = selectors.DefaultSelector()
+sel.register(server, selectors.EVENT_READ, "accept")
+while True:
+    for key, _ in sel.select():
+        if key.data == "accept":
+            conn, _ = server.accept()
+            msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 1)
+            while not msg.endswith(b"\n"):
+                more = conn.recv(1 << 20)
+                if not more:
+                    break
+                msg += more
+            if not msg:
+                for fd in fds:
+                    os.close(fd)
+                if not fds:
+                    sys.exit(0)  # an empty request: shut down
+                conn.close()
+                continue
+            request = json.loads(msg)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.setsid()
+                    os.dup2(fds[0], 1)
+                    os.dup2(fds[0], 2)
+                    os.close(fds[0])
+                    os.closerange(3, 1 << 16)
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
+                    os.environ.clear()
+                    os.environ.update(request["env"])
+                    sys.argv = ["-c"] + request["argv"]
+                    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+                    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
+                    code = runtime_main.main(request["argv"])
+                except SystemExit as exit_:
+                    code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+                except BaseException:
+                    import traceback
+                    traceback.print_exc()
+                    code = 1
+                try:
+                    sys.stdout.flush(); sys.stderr.flush()
+                finally:
+                    os._exit(code if isinstance(code, int) else 1)
+            os.close(fds[0])
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            sel.register(os.pidfd_open(pid), selectors.EVENT_READ, (pid, conn))
+        else:
+            pid, conn = key.data
+            sel.unregister(key.fileobj)
+            os.close(key.fileobj if isinstance(key.fileobj, int) else key.fd)
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            try:
+                conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+            except OSError:
+                pass
+            conn.close()
+'''
+
+
+def supported() -> bool:
+    return hasattr(os, "pidfd_open") and hasattr(socket, "send_fds") and sys.platform.startswith("linux")
+
+
+class Zygote:
+    """One warm process for one job definition (command + static environment)."""
+
+    def __init__(self, command: list[str], environment: dict[str, str]):
+        if len(command) < 3 or command[1] != "-c":
+            raise ValueError("warm start needs a `python -c SOURCE ...` command")
+        self.directory = tempfile.mkdtemp(prefix="sfncompile-warm-")
+        self.path = os.path.join(self.directory, "zygote.sock")
+        self.process = subprocess.Popen(
+            [command[0], "-c", ZYGOTE_SOURCE, command[2], self.path], env=environment,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            err = self.process.stderr.read()
+            self.process.kill()
+            raise RuntimeError(f"the warm-start process did not start: {err.strip()[-2000:]}")
+
+    def spawn(self, argv: list[str], env: dict[str, str], output_fd: int) -> "WarmChild":
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(self.path)
+        socket.send_fds(conn, [json.dumps({"argv": argv, "env": env}).encode() + b"\n"], [output_fd])
+        reader = conn.makefile("rb")
+        pid = json.loads(reader.readline())["pid"]
+        return WarmChild(pid, conn, reader)
+
+    def close(self):
+        try:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(self.path)
+            conn.sendall(b"")
+            conn.close()
+        except OSError:
+            pass
+        try:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+        try:
+            os.unlink(self.path)
+            os.rmdir(self.directory)
+        except OSError:
+            pass
+
+
+class WarmChild:
+    """A forked task: ``pid`` leads its own process group; ``wait()`` gives the exit code."""
+
+    def __init__(self, pid: int, conn: socket.socket, reader):
+        self.pid = pid
+        self._conn = conn
+        self._reader = reader
+        self.returncode: int | None = None
+
+    def wait(self, timeout=None) -> int:
+        if self.returncode is None:
+            line = self._reader.readline()
+            self.returncode = json.loads(line)["exit"] if line else -9
+            self._conn.close()
+        return self.returncode
+
+
+class ZygotePool:
+    """Zygotes by job definition, started on first use; thread-safe."""
+
+    def __init__(self):
+        self._zygotes: dict[tuple, Zygote] = {}
+        self._lock = threading.Lock()
+
+    def get(self, command: list[str], environment: dict[str, str]) -> Zygote:
+        key = (tuple(command[:3]), tuple(sorted(environment.items())))
+        with self._lock:
+            zygote = self._zygotes.get(key)
+            if zygote is None:
+                zygote = self._zygotes[key] = Zygote(command, environment)
+            return zygote
+
+    def close(self):
+        with self._lock:
+            for zygote in self._zygotes.values():
+                zygote.close()
+            self._zygotes.clear()
