@@ -8,7 +8,7 @@ and where sfncompile's time goes: CLI start and preparation, and per task
 (process start + runtime imports, the step, the commit) from the task
 records and the local executor's job records.
 
-    python benchmarks/local_run_bench.py [--rounds 5] [--metaflow /work/mfvenv/bin/python]
+    python benchmarks/local_run_bench.py [--rounds 5] [--metaflow /work/mfvenv/bin/python] [--only linear5]
 
 Needs a Metaflow venv (default /work/mfvenv). Not run in CI.
 """
@@ -109,13 +109,16 @@ def run_metaflow(python: str, flow_file: Path, workdir: Path) -> float:
     return elapsed
 
 
-def run_sfncompile(flow_file: Path, workdir: Path, max_workers: int | None) -> tuple[float, str, Path]:
+def run_sfncompile(flow_file: Path, workdir: Path, max_workers: int | None, warm: bool = False
+                   ) -> tuple[float, str, Path]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "runtime")])
-    datastore = workdir / "sfnds"
+    datastore = workdir / ("sfnds-warm" if warm else "sfnds")
     cmd = [sys.executable, "-m", "sfncompile.cli.main", "run", str(flow_file), "--datastore", str(datastore)]
     if max_workers:
         cmd += ["--max-workers", str(max_workers)]
+    if warm:
+        cmd += ["--warm-start"]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -180,7 +183,7 @@ def main(argv=None):
     report = {"cpus": os.cpu_count(), "rounds": args.rounds, "flows": {}}
     for name in args.only or sorted(FLOWS):
         flow, source, reference = FLOWS[name]
-        mf, ours = [], []
+        mf, ours, warm = [], [], []
         last = None
         for _ in range(args.rounds):
             work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -193,12 +196,14 @@ def main(argv=None):
                 mf.append(run_metaflow(args.metaflow, flow_file, work))
             elapsed, run_id, datastore = run_sfncompile(flow_file, work, args.max_workers)
             ours.append(elapsed)
+            warm.append(run_sfncompile(flow_file, work, args.max_workers, warm=True)[0])
             if last:
-                shutil.rmtree(last[0], ignore_errors=True)
+                shutil.rmtree(last[0], ignore_errors=True)  # (Metaflow's datastore is large: slow)
             last = (work, run_id, datastore)
         work, run_id, datastore = last
         entry = {
             "sfncompile_median_s": statistics.median(ours), "sfncompile_runs_s": ours,
+            "warm_start_median_s": statistics.median(warm), "warm_start_runs_s": warm,
             "metaflow_median_s": statistics.median(mf) if mf else None, "metaflow_runs_s": mf,
             "metaflow_reference_s": reference,
             "breakdown": task_breakdown(datastore, flow, run_id),
@@ -206,16 +211,18 @@ def main(argv=None):
         }
         base = entry["metaflow_median_s"] or reference
         entry["speedup"] = base / entry["sfncompile_median_s"]
+        entry["speedup_warm_start"] = base / entry["warm_start_median_s"]
         entry["goal"] = GOALS[name]
         report["flows"][name] = entry
         shutil.rmtree(work, ignore_errors=True)
         print(f"{name:<11} metaflow {base:6.2f} s   sfncompile {entry['sfncompile_median_s']:6.2f} s   "
-              f"x{entry['speedup']:.1f} (goal x{GOALS[name]:.0f})")
+              f"x{entry['speedup']:.1f} (goal x{GOALS[name]:.0f})   --warm-start "
+              f"{entry['warm_start_median_s']:6.2f} s x{entry['speedup_warm_start']:.1f}", flush=True)
         print(f"            per task: runtime inside {entry['breakdown']['runtime_inside_ms']:.0f} ms; standalone "
               f"task {entry['task_startup']['whole_task_ms']:.0f} ms = python start "
               f"{entry['task_startup']['python_start_ms']:.0f} ms + runtime imports "
               f"{entry['task_startup']['python_plus_runtime_imports_ms'] - entry['task_startup']['python_start_ms']:.0f}"
-              f" ms + the rest")
+              f" ms + the rest", flush=True)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2))
     return report
