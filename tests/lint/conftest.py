@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from sfncompile.diagnostics import ERROR
-from sfncompile.pipeline import parse, parse_text
+from sfncompile.pipeline import parse, parse_text  # noqa: F401  (re-exported for the tests)
 
 HERE = Path(__file__).parent
 EXPECT = re.compile(r"#\s*expect:\s*((?:SFN\d{3}\s*)+)")
@@ -26,14 +24,6 @@ def expected_markers(source: str) -> set[tuple[str, int]]:
 
 def errors_of(diagnostics) -> set[tuple[str, int]]:
     return {(d.rule, d.span.line if d.span else 0) for d in diagnostics if d.severity == ERROR}
-
-
-@pytest.fixture
-def lint_text():
-    def run(source: str, name: str = "flow.py"):
-        graph, diagnostics = parse_text(source, name)
-        return graph, diagnostics
-    return run
 
 
 __all__ = ["HERE", "expected_markers", "errors_of", "parse", "parse_text"]
