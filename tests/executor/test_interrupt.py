@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.executor.conftest import FLOWS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,16 +23,27 @@ def _env(tmp_path):
     return env
 
 
-def _pids_running(pattern: str) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+def _pids_with_env(entry: str) -> list[int]:
+    """Processes whose environment holds ``entry`` (tasks of this test carry its code-cache path)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry.encode() in environ:
+            found.append(int(proc.name))
+    return found
 
 
-def test_ctrl_c_terminates_tasks_and_the_run_resumes(tmp_path, local_runs):
+@pytest.mark.parametrize("mode", [[], ["--warm-start"]], ids=["exact", "warm-start"])
+def test_ctrl_c_terminates_tasks_and_the_run_resumes(tmp_path, local_runs, mode):
     marker = tmp_path / "marker"
     datastore = tmp_path / "datastore"
     cmd = [sys.executable, "-m", "sfncompile.cli.main", "run", str(FLOWS / "sleepy_flow.py"),
-           "--param", f"marker={marker}", "--datastore", str(datastore)]
+           "--param", f"marker={marker}", "--datastore", str(datastore)] + mode
     proc = subprocess.Popen(cmd, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     runs = datastore / "SleepyFlow" / "runs"
@@ -47,7 +60,8 @@ def test_ctrl_c_terminates_tasks_and_the_run_resumes(tmp_path, local_runs):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     run_id = out.strip().splitlines()[-1]
-    assert not _pids_running(str(tmp_path / "code-cache")), "a task process survived the interrupt"
+    leftover = _pids_with_env(f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}")
+    assert not leftover, "a task process survived the interrupt"
 
     marker.write_text("")
     local_runs.root = datastore
