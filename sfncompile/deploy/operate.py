@@ -219,19 +219,35 @@ def _owning_state(event, by_id, entered_state) -> str | None:
 
 
 def _add_datastore_counts(steps: dict[str, StepStatus], dep: Deployment, flow: str, run_id: str) -> None:
-    """Committed tasks per step, read from the datastore (best effort: the history is authoritative)."""
+    """Committed tasks per step, from the datastore the deployment writes.
+
+    Steps inside a Distributed Map run in child executions whose events are not
+    in the parent's history; the datastore still has every task, so such steps
+    are added from it. Best effort: the history alone still answers.
+    """
     if not dep.datastore_root:
         return
+    saved = os.environ.get("SFNCOMPILE_DATASTORE")
+    os.environ["SFNCOMPILE_DATASTORE"] = dep.datastore_root
     try:
-        from sfncompile_runtime.datastore import Datastore
+        from sfncompile_runtime.client import Run, namespace
 
-        store = Datastore(dep.datastore_root, flow)
-        for name, record in steps.items():
-            step = name.split(".")[-1]
-            tasks = store.tasks(run_id, step)
-            record.tasks_done = sum(1 for t in tasks if store.latest_record(run_id, step, t) is not None)
-    except Exception:  # the datastore may be unreachable from here; the history still answers
+        namespace(None)
+        for step in Run(f"{flow}/{run_id}").steps():
+            tasks = step.tasks()
+            done = sum(1 for t in tasks if t.successful)
+            failed = sum(1 for t in tasks if t.finished and not t.successful)
+            record = steps.get(step.id)
+            if record is None:
+                record = steps[step.id] = StepStatus(step.id, entered=len(tasks), succeeded=done, failed=failed)
+            record.tasks_done = done
+    except Exception:  # the datastore may be unreachable from here
         return
+    finally:
+        if saved is None:
+            os.environ.pop("SFNCOMPILE_DATASTORE", None)
+        else:
+            os.environ["SFNCOMPILE_DATASTORE"] = saved
 
 
 def logs(config: Config, pathspec: str, deployment: str | None = None, stream: str = "stdout") -> str:
@@ -249,18 +265,25 @@ def logs(config: Config, pathspec: str, deployment: str | None = None, stream: s
 
 
 def _datastore_logs(dep, flow, run_id, step, task_id, stream) -> str | None:
+    """The task's captured output from the datastore the deployment writes."""
+    saved = os.environ.get("SFNCOMPILE_DATASTORE")
+    os.environ["SFNCOMPILE_DATASTORE"] = dep.datastore_root
     try:
-        from sfncompile_runtime.api import Task, Step, namespace
+        from sfncompile_runtime.client import Step, Task, namespace
 
         namespace(None)
-        os.environ.setdefault("SFNCOMPILE_DATASTORE", dep.datastore_root)
         if task_id is None:
             task = Step(f"{flow}/{run_id}/{step}").task
         else:
             task = Task(f"{flow}/{run_id}/{step}/{task_id}")
-        return getattr(task, stream)
+        return None if task is None else getattr(task, stream)
     except Exception:  # not committed yet, or unreadable: fall back to CloudWatch
         return None
+    finally:
+        if saved is None:
+            os.environ.pop("SFNCOMPILE_DATASTORE", None)
+        else:
+            os.environ["SFNCOMPILE_DATASTORE"] = saved
 
 
 def _cloudwatch_logs(clients, dep: Deployment, run_id: str, step: str) -> str:

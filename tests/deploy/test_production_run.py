@@ -1,0 +1,108 @@
+"""A full production run without AWS.
+
+moto executes our deployed state machine (opt-in), our test-support Batch
+runner runs every submitted job's command (the runtime bootstrap) as a local
+process against moto's S3 and DynamoDB, and the client API reads the results
+from the deployed datastore.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sfncompile.deploy import operate
+
+from .conftest import example, flow_file
+
+
+def _execution_arn(result, run_id: str) -> str:
+    return result.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run_id
+
+
+@pytest.fixture
+def client_on(monkeypatch):
+    def use(result):
+        monkeypatch.setenv("SFNCOMPILE_DATASTORE", result.datastore_root)
+        from sfncompile_runtime.client import namespace
+
+        namespace(None)
+    return use
+
+
+def test_foreach_flow_runs_in_production(executing, client_on):
+    cloud = executing
+    result = cloud.deploy(example("hyperparameter_sweep"))
+    run_id = operate.trigger(cloud.config, str(example("hyperparameter_sweep")), '{"alphas": "0.0,1.0,10.0"}')
+    execution = cloud.wait(_execution_arn(result, run_id))
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+
+    status = operate.status(cloud.config, f"HyperparameterSweepFlow/{run_id}")
+    steps = {s.name: s for s in status["steps"]}
+    assert status["status"] == "SUCCEEDED"
+    assert set(steps) == {"start", "fit", "pick_best", "end"}
+    # fit runs in a Distributed Map (child executions): counted from the datastore.
+    assert steps["fit"].succeeded == 3 and steps["fit"].tasks_done == 3
+    assert all(s.state == "succeeded" for s in steps.values())
+
+    client_on(result)
+    from sfncompile_runtime.client import Flow
+
+    run = Flow("HyperparameterSweepFlow").latest_run
+    assert run.id == run_id and run.successful
+    assert sorted(t.data.alpha for t in run["fit"].tasks()) == [0.0, 1.0, 10.0]
+    assert run.data.best_alpha in (0.0, 1.0, 10.0)
+    assert f"production:{result.production_token}" in run.system_tags
+
+    rows = operate.runs(cloud.config, "HyperparameterSweepFlow")
+    assert rows == [{**rows[0], "run_id": run_id, "status": "SUCCEEDED"}]
+    # Logs: the datastore first, CloudWatch (the Batch job's stream) as the fallback.
+    stdout = operate.logs(cloud.config, f"HyperparameterSweepFlow/{run_id}/pick_best")
+    assert stdout == run["pick_best"].task.stdout
+    from sfncompile.deploy.operate import _cloudwatch_logs, find_deployment
+    from sfncompile.deploy.aws import Clients
+
+    clients = Clients.from_config(cloud.config)
+    text = _cloudwatch_logs(clients, find_deployment(clients, "HyperparameterSweepFlow"), run_id, "end")
+    assert "best alpha=" in text and "best alpha=" in run["end"].task.stdout
+
+
+def test_switch_flow_runs_in_production(executing, client_on):
+    cloud = executing
+    result = cloud.deploy(example("route_by_size"))
+    run_id = operate.trigger(cloud.config, str(example("route_by_size")), None)
+    execution = cloud.wait(_execution_arn(result, run_id))
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    client_on(result)
+    from sfncompile_runtime.client import Run
+
+    run = Run(f"RouteBySizeFlow/{run_id}")
+    assert run.successful
+    taken = {s.id for s in run.steps()}
+    assert "start" in taken and "end" in taken
+    assert len({"process_small", "process_large"} & taken) == 1
+
+
+def test_failed_production_run_is_resumed(executing, client_on, monkeypatch):
+    cloud = executing
+    flow = str(flow_file("flaky_flow"))
+    result = cloud.deploy(flow)
+    monkeypatch.setenv("SFNCOMPILE_TEST_FAIL_MIDDLE", "1")  # the jobs inherit it (local processes)
+    failed_id = operate.trigger(cloud.config, flow, '{"size": 5}')
+    assert cloud.wait(_execution_arn(result, failed_id))["status"] == "FAILED"
+    status = operate.status(cloud.config, f"FlakyFlow/{failed_id}")
+    states = {s.name: s.state for s in status["steps"]}
+    assert states == {"start": "succeeded", "middle": "failed"}
+
+    monkeypatch.delenv("SFNCOMPILE_TEST_FAIL_MIDDLE")
+    resumed_id = operate.resume(cloud.config, flow, failed_id)
+    assert cloud.wait(_execution_arn(result, resumed_id))["status"] == "SUCCEEDED"
+    client_on(result)
+    from sfncompile_runtime.client import Run
+
+    run = Run(f"FlakyFlow/{resumed_id}")
+    assert run.successful and run.origin_run_id == failed_id
+    assert run.data.total == 10  # the origin's parameters (size=5) were reused
+    # start was not run again: its task is cloned from the failed run.
+    assert run["start"].task.origin_pathspec == f"FlakyFlow/{failed_id}/start/0"
