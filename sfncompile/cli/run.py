@@ -72,10 +72,12 @@ def _run_in_background(prepared, parameters, progress_factory, **kwargs):
 
 def _report(outcome, flow_path: str, interrupted: bool):
     result = outcome.result
-    executions = len(result.history.executions())
-    click.echo(f"state transitions: {outcome.transitions()} (billable), history events: "
-               f"{outcome.history_events()}" + (f" (+ {executions - 1} child executions)" if executions > 1 else ""),
-               err=True)
+    children = result.history.executions()[1:]
+    line = f"state transitions: {outcome.transitions()} (billable), history events: {outcome.history_events()}"
+    if children:
+        line += (f" (+ {len(children)} child executions, the largest with "
+                 f"{max(c.event_count() for c in children)} events)")
+    click.echo(line, err=True)
     if outcome.succeeded:
         click.echo(f"run {outcome.flow}/{outcome.run_id} succeeded in {outcome.seconds:.1f}s", err=True)
         click.echo(outcome.run_id)

@@ -77,6 +77,13 @@ def test_example_runs_and_costs_what_cost_predicts(local_runs, example):
         assert transitions >= report.transitions
     else:
         assert (transitions, events) == (report.transitions, report.parent_events)
+        children = 0
+        largest = 0
+        if "child executions" in result.stderr:
+            tail = result.stderr.split("history events: ")[1]
+            children = int(tail.split("(+ ")[1].split()[0])
+            largest = int(tail.split("the largest with ")[1].split()[0])
+        assert (children, largest) == (report.child_executions, report.child_events_max)
 
 
 def test_foreach_with_split_inside(local_runs):
