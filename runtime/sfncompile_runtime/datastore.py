@@ -31,6 +31,7 @@ from .storage import Storage, open_storage
 PICKLE_PROTOCOL = 5
 SMALL = 1 << 20  # below this a pickle stays in memory and is written in one request
 SAMPLE = 1 << 20
+CHUNK = 8 << 20
 COMPRESS_MIN = 4096
 COMPRESS_GAIN = 0.8  # compress when sample shrinks to ≤ 80 %
 RAW, ZLIB = "raw", "zlib"
@@ -85,27 +86,37 @@ class _BlobWriter:
         self._hash.update(data)
         self.size += n
         if self._file is None:
-            self._buffer += data
-            if len(self._buffer) > SMALL:
-                self._spill()
+            if len(self._buffer) + n <= SMALL:
+                self._buffer += data
+                return n
+            self._spill(data)  # never copy a large payload into the buffer
         else:
             self._emit(data)
         return n
 
-    def _spill(self) -> None:
+    def _spill(self, first) -> None:
         self.scratch_path = self._scratch_path_factory()
         self._file = open(self.scratch_path, "wb")
-        if _compressible(bytes(self._buffer[:SAMPLE])):
+        head = bytes(self._buffer[:SAMPLE])
+        sample = head + bytes(memoryview(first).cast("B")[:max(0, SAMPLE - len(head))])
+        if _compressible(sample):
             self.encoding = ZLIB
             self._compressor = zlib.compressobj(1)
         pending, self._buffer = self._buffer, bytearray()
-        self._emit(pending)
+        if pending:
+            self._emit(pending)
+        self._emit(first)
 
     def _emit(self, data) -> None:
-        if self._compressor is not None:
-            data = self._compressor.compress(data)
-        self.stored_size += len(data)
-        self._file.write(data)
+        if self._compressor is None:
+            self.stored_size += len(data)
+            self._file.write(data)
+            return
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), CHUNK):  # bounded output buffers, whatever the input
+            packed = self._compressor.compress(view[start:start + CHUNK])
+            self.stored_size += len(packed)
+            self._file.write(packed)
 
     def finish(self) -> tuple[str, bytes | None]:
         """(sha256, in-memory stored bytes or None when spilled to ``scratch_path``)."""

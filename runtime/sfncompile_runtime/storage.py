@@ -142,7 +142,7 @@ class S3Storage(Storage):
     def tmp_path(self, key: str) -> str:
         import tempfile
 
-        fd, path = tempfile.mkstemp(prefix="sfncompile-")
+        fd, path = tempfile.mkstemp(prefix="sfncompile-tmp-")
         os.close(fd)
         return path
 

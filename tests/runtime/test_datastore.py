@@ -1,0 +1,91 @@
+"""The blob store: content addressing, compression only where it pays, streaming."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from sfncompile_runtime.datastore import SMALL, Datastore, blob_key
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return Datastore(str(tmp_path / "root"), "F")
+    request.getfixturevalue("aws")
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="blobs")
+    return Datastore("s3://blobs/some/prefix", "F")
+
+
+@pytest.mark.parametrize("value", [
+    0, "text", {"a": [1, 2.5, None]}, b"x" * 10, os.urandom(3 << 20), b"abc" * (2 << 20), list(range(300000)),
+], ids=["int", "str", "dict", "small-bytes", "random-3MiB", "compressible-6MiB", "big-list"])
+def test_round_trip(store, value):
+    ref = store.put_artifact(value)
+    assert store.load_artifact(ref) == value
+    assert ref["sha"] == __import__("hashlib").sha256(pickle.dumps(value, protocol=5)).hexdigest() or ref["size"] > SMALL
+
+
+def test_compression_only_where_it_pays(store):
+    random_ref = store.put_artifact(os.urandom(4 << 20))
+    assert random_ref["enc"] == "raw" and random_ref["stored"] == random_ref["size"]
+    text_ref = store.put_artifact("the same sentence again and again. " * 200000)
+    assert text_ref["enc"] == "zlib" and text_ref["stored"] < text_ref["size"] / 10
+    small = store.put_artifact("tiny")
+    assert small["enc"] == "raw"
+
+
+def test_same_value_is_one_blob_written_once(store, tmp_path):
+    value = os.urandom(2 << 20)
+    first = store.put_artifact(value)
+    key = blob_key("F", first["sha"])
+    assert store.storage.exists(key)
+    fresh = Datastore(store.storage, "F")  # another process: no in-memory memo
+    calls = []
+    original = fresh.storage.put_file
+    fresh.storage.put_file = lambda *a, **k: calls.append(a) or original(*a, **k)
+    again = fresh.put_artifact(bytes(value))
+    assert again["sha"] == first["sha"] and calls == []
+
+
+def test_large_object_is_streamed_not_copied(tmp_path):
+    """Peak memory while storing a 256 MiB bytes object stays near one copy."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, resource, sys
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).resolve().parents[2] / 'runtime')!r})
+        from sfncompile_runtime.datastore import Datastore
+        value = os.urandom(256 << 20)
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        store = Datastore({str(tmp_path / 'root')!r}, "F")
+        ref = store.put_artifact(value)
+        del value
+        after_store = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        loaded = store.load_artifact(ref)
+        after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(base, after_store, after_load, len(loaded))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    base, after_store, after_load, size = map(int, out.split())
+    assert size == 256 << 20
+    assert after_store - base < 32 << 10  # KiB: storing added < 32 MiB over the artifact itself
+    assert after_load < base + (64 << 10)  # loading (after the original was freed) ~ one copy
+
+
+def test_attempt_records_and_latest(tmp_path):
+    store = Datastore(str(tmp_path / "root"), "F")
+    assert store.latest_record("r", "s", "0") is None
+    store.write_json("F/runs/r/s/0/0/record.json", {"status": "failed", "attempt": 0})
+    store.write_json("F/runs/r/s/0/1/started.json", {"attempt": 1})  # crashed: never committed
+    assert store.latest_record("r", "s", "0") is None
+    assert store.latest_record("r", "s", "0", ok_only=False)["attempt"] == 0
+    store.write_json("F/runs/r/s/0/2/record.json", {"status": "ok", "attempt": 2})
+    assert store.latest_record("r", "s", "0")["attempt"] == 2
+    assert store.attempts("r", "s", "0") == [0, 1, 2]

@@ -1,0 +1,42 @@
+"""@pypi builds a cached environment per spec; @conda without conda fails clearly."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .harness import new_run_id
+
+
+def test_pypi_step_gets_its_package_and_reuses_the_cache(local_backend, client_root):
+    import importlib.util
+
+    assert importlib.util.find_spec("humanize") is None  # absent from the base environment
+    driver = local_backend.driver("pypi_flow.py")
+    first = new_run_id()
+    assert driver.run_step("start", first).returncode == 0
+    proc = driver.run_step("fmt", first, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "building the @pypi environment of step 'fmt'" in proc.stderr
+    client = client_root(local_backend)
+    data = client.Task(f"PypiFlow/{first}/fmt/0").data
+    assert data.text == "1,234,567"
+    assert "/.cache/pypi/" in data.where  # from the cached environment, not the base one
+    second = new_run_id()
+    assert driver.run_step("start", second).returncode == 0
+    proc = driver.run_step("fmt", second)
+    assert proc.returncode == 0, proc.stderr
+    assert "building the @pypi environment" not in proc.stderr  # reused
+    assert client.Task(f"PypiFlow/{second}/fmt/0").data.where == data.where
+    # a step without @pypi does not see the package
+    assert driver.run_step("end", second).returncode == 0
+
+
+@pytest.mark.skipif(any(shutil.which(n) for n in ("micromamba", "mamba", "conda")),
+                    reason="this check is about images without conda")
+def test_conda_without_conda_is_a_clear_error(local_backend):
+    driver = local_backend.driver("conda_flow.py")
+    proc = driver.run_step("start", new_run_id())
+    assert proc.returncode == 1
+    assert "step 'start' uses @conda, but no conda, mamba or micromamba executable exists" in proc.stderr
