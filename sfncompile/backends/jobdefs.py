@@ -187,6 +187,18 @@ def resource_spec(step: StepNode) -> ResourceSpec:
                         timeout_seconds=timeout_seconds(step))
 
 
+def job_queue(step: StepNode) -> str:
+    """The SubmitJob ``JobQueue`` for a step: ``@batch(queue=...)`` as written,
+    ``${JobQueueGpu}`` for a step that asks for GPUs (a GPU compute
+    environment), ``${JobQueue}`` otherwise."""
+    batch = step.decorator("batch")
+    if batch is not None and batch.args.get("queue"):
+        return str(batch.args["queue"])
+    if resource_spec(step).gpu:
+        return "${JobQueueGpu}"
+    return "${JobQueue}"
+
+
 def job_definition_keys(graph: FlowGraph) -> dict[str, str]:
     """step name → job definition key (``${JobDefinition<key>}`` in the ASL)."""
     return {step.name: resource_spec(step).key() for step in graph}

@@ -21,7 +21,7 @@ from typing import Any
 
 from ...diagnostics import UserError
 from ...ir import END, FOREACH, SPLIT, SWITCH, FlowGraph, StepNode
-from ..jobdefs import batch_timeout, job_definition_keys, timeout_seconds
+from ..jobdefs import batch_timeout, job_definition_keys, job_queue, timeout_seconds
 from . import cost
 from .options import CompileOptions
 from .states import (
@@ -193,7 +193,7 @@ class Builder:
         catch = step.decorator("catch")
         fallback = self.state_name(step.name, scope, "fallback") if catch is not None else None
         common = dict(
-            step=step.name, job_name=batch_job_name(self.graph.name, step.name),
+            step=step.name, job_name=batch_job_name(self.graph.name, step.name), job_queue=job_queue(step),
             job_definition="JobDefinition" + self.job_keys[step.name],
             timeout_seconds=batch_timeout(timeout) if timeout else None,
             task_timeout_seconds=(batch_timeout(timeout) + self.options.timeout_slack_seconds) if timeout else None,

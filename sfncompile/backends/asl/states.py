@@ -74,6 +74,7 @@ class TaskState:
 
     step: str
     job_name: str
+    job_queue: str  # "${JobQueue}", "${JobQueueGpu}" or the @batch(queue=...) literal
     job_definition: str  # placeholder name, e.g. "JobDefinitionDefault"
     environment: list[dict[str, str]]  # [{"Name":..., "Value" or "Value.$":...}]
     mode: str | None = None  # "fallback" on a @catch path; None = job definition default ("step")
@@ -91,7 +92,7 @@ def emit_task_state(task: TaskState) -> dict[str, Any]:
         parameters["mode"] = task.mode
     request: dict[str, Any] = {
         "JobName": task.job_name,
-        "JobQueue": "${JobQueue}",
+        "JobQueue": task.job_queue,
         "JobDefinition": "${" + task.job_definition + "}",
         "Parameters": parameters,
         "ContainerOverrides": {"Environment": task.environment},

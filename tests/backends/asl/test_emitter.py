@@ -215,6 +215,8 @@ def test_decorators():
     states = compile_definition(SHAPES["decorated"]())["States"]
     train = states["train"]
     assert train["Parameters"]["JobDefinition"] == "${JobDefinitionC4M16384G1T7200}"
+    assert train["Parameters"]["JobQueue"] == "${JobQueueGpu}"  # a GPU step needs a GPU compute environment
+    assert states["score"]["Parameters"]["JobQueue"] == "${JobQueue}"
     assert train["Parameters"]["Timeout"] == {"AttemptDurationSeconds": 7200}
     assert train["TimeoutSeconds"] == 7200 + 900
     infra, user = train["Retry"]
@@ -232,6 +234,16 @@ def test_decorators():
     assert {"Name": "SFNCOMPILE_CAUGHT_ERROR", "Value.$": "$.caught.Error"} in \
         fallback["Parameters"]["ContainerOverrides"]["Environment"]
     assert len(fallback["Retry"]) == 1  # infrastructure only
+
+
+def test_batch_queue_is_used_as_written():
+    from .shapes import deco, make_flow
+
+    graph = make_flow("QueueFlow", {"start": ("linear", ["end"]), "end": ("end",)},
+                      decorators={"start": [deco("batch", queue="special-queue", gpu=1)]})
+    states = compile_definition(graph)["States"]
+    assert states["start"]["Parameters"]["JobQueue"] == "special-queue"
+    assert states["end"]["Parameters"]["JobQueue"] == "${JobQueue}"
 
 
 def test_zero_minute_retry_uses_the_smallest_interval():
