@@ -1,0 +1,72 @@
+"""The commands as a user types them: synth, deploy, trigger, runs, status, terminate, delete."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from sfncompile.cli.main import cli
+from sfncompile.deploy.runids import RUN_ID
+
+from .conftest import example, flow_file
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_synth_writes_the_cloud_assembly(tmp_path):
+    code, out, err = run("synth", str(example("train_evaluate")), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "sfncompile-platform: 21 resources" in out
+    assert "sfncompile-train-evaluate-flow: 10 resources" in out
+    template = json.loads((tmp_path / "out" / "FlowTrainEvaluateFlow.template.json").read_text())
+    assert template["Resources"]["StateMachine"]["Type"] == "AWS::StepFunctions::StateMachine"
+
+
+def test_deploy_trigger_runs_status_terminate_delete(cloud):
+    flow = str(flow_file("required_param_flow"))
+    code, out, err = run("deploy", flow, "--dry-run")
+    assert code == 0, err
+    assert "  + AWS::StepFunctions::StateMachine StateMachine" in out and "dry run: nothing was changed" in out
+
+    code, out, err = run("deploy", flow)
+    assert code == 0, err
+    assert "state machine: arn:aws:states:us-east-1:123456789012:stateMachine:sfncompile-required-param-flow" in out
+
+    code, out, err = run("trigger", flow, "--params", '{"count": "x"}')
+    assert (code, out) == (1, "")
+    assert err == "error: parameter 'count' must be an integer, got \"x\"\n"
+
+    code, out, err = run("trigger", flow, "--params", '{"count": 3}')
+    assert code == 0, err
+    run_id = out.strip()
+    assert RUN_ID.match(run_id)
+
+    code, out, err = run("runs", "RequiredParamFlow")
+    assert code == 0 and out.split()[:2] == [run_id, "RUNNING"]
+
+    code, out, err = run("status", f"RequiredParamFlow/{run_id}", "--json")
+    assert code == 0 and json.loads(out)["status"] == "RUNNING"
+
+    code, out, err = run("terminate", f"RequiredParamFlow/{run_id}")
+    assert code == 0 and out == f"terminated RequiredParamFlow/{run_id}\n"
+
+    code, out, err = run("delete", flow)
+    assert code == 0 and "deleted sfncompile-required-param-flow" in out
+    code, out, err = run("runs", "RequiredParamFlow")
+    assert code == 1 and err == "error: RequiredParamFlow is not deployed (run 'sfncompile deploy' first)\n"
+
+
+def test_unreachable_endpoint_is_one_line(tmp_path):
+    code, out, err = run("runs", "AnyFlow", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1")
+    assert code == 1
+    assert err.startswith("error: finding the deployment: cannot reach the AWS endpoint http://127.0.0.1:9")
+    assert err.count("\n") == 1
+
+
+def test_bad_networking_flag_is_one_line():
+    code, out, err = run("deploy", str(example("train_evaluate")), "--subnet", "subnet-nope", "--dry-run")
+    assert code == 1 and err == "error: 'subnet-nope' is not a subnet id (like subnet-0123456789abcdef0)\n"
