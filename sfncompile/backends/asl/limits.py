@@ -6,7 +6,9 @@ Rule ids (shown as ``error[SFN9xx]``):
 * SFN902 a Task's Batch container overrides can exceed 8,192 characters;
 * SFN903 a state or state machine name breaks the 80-character / character rules;
 * SFN904 an inline Map can exceed 25,000 history events (warning);
-* SFN905 a foreach inside a switch loop multiplies history events (warning).
+* SFN905 a foreach inside a switch loop multiplies history events (warning);
+* SFN906 an ``@environment`` value holds ``${``, which CloudFormation's
+  DefinitionSubstitutions would take for a placeholder.
 """
 
 from __future__ import annotations
@@ -85,6 +87,14 @@ def check_limits(graph: FlowGraph, definition: Mapping[str, Any], state_machine_
                     f"the {OVERRIDES_LIMIT:,} AWS Batch allows; move large @environment values into the image "
                     "or an artifact" + (" (flow parameters travel here too: keep their values small)"
                                         if step == graph.start else ""), _span(graph, step)))
+    for node in graph:
+        deco = node.decorator("environment")
+        for name, value in sorted(((deco.args.get("vars") or {}) if deco else {}).items()):
+            if "${" in str(value):
+                found.append(Diagnostic(
+                    "SFN906", f"step {node.name!r}: @environment value of {name} contains '${{', which the "
+                    "deployment would read as a placeholder of the state machine; build the value at run time "
+                    "instead (e.g. os.path.expandvars in the step)", deco.span or node.span))
     found.extend(history_warnings(graph, definition))
     return found
 

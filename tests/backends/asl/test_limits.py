@@ -41,6 +41,15 @@ def test_container_overrides_over_8k():
     assert diag.span == graph["big"].span
 
 
+def test_environment_value_that_looks_like_a_placeholder():
+    graph = make_flow("EnvFlow", {"start": ("linear", ["end"]), "end": ("end",)},
+                      decorators={"start": [deco("environment", vars={"P": "${HOME}/x"})]})
+    with pytest.raises(UserError) as caught:
+        compile_definition(graph)
+    (diag,) = caught.value.diagnostics
+    assert diag.rule == "SFN906" and "'start'" in diag.message
+
+
 def test_overrides_just_under_the_limit_pass():
     graph = make_flow("EnvFlow", {"start": ("linear", ["big"]), "big": ("linear", ["end"]), "end": ("end",)},
                       decorators={"big": [deco("environment", vars={"BLOB": "x" * 7000})]})
