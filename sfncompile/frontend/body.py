@@ -18,8 +18,8 @@
   It is ``False`` when the step has no ``self.next`` at all (the "missing
   transition" rule covers that, and the end step needs none);
 * ``assigned_attrs``: ``self.x = ...``, ``self.x += ...``, annotated, tuple
-  and starred targets, ``for self.x in``, ``with ... as self.x``; the first
-  assignment's span.
+  and starred targets, ``for self.x in``, ``with ... as self.x`` and
+  ``setattr(self, "x", ...)`` with a literal name; the first assignment's span.
 """
 
 from __future__ import annotations
@@ -122,6 +122,9 @@ def analyse_body(func: cst.FunctionDef, receiver: str, span_of: Callable[[cst.CS
             for target in _assign_targets(node):
                 for attr_node in _self_attributes(target, receiver):
                     facts.assigned_attrs.setdefault(attr_node.attr.value, span_of(attr_node))
+            name_node = _setattr_name(node, receiver)
+            if name_node is not None:
+                facts.assigned_attrs.setdefault(name_node.evaluated_value, span_of(name_node))
 
     tail_call = None
     if body:
@@ -174,6 +177,19 @@ def _assign_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(node, cst.WithItem) and node.asname is not None:
         return [node.asname.name]
     return []
+
+
+def _setattr_name(node: cst.CSTNode, receiver: str) -> cst.SimpleString | None:
+    """The literal name in ``setattr(self, "x", value)``, if that is what ``node`` is."""
+    if type(node) is not cst.Call or type(node.func) is not cst.Name or node.func.value != "setattr":
+        return None
+    args = node.args
+    if len(args) != 3 or type(args[0].value) is not cst.Name or args[0].value.value != receiver:
+        return None
+    name = args[1].value
+    if type(name) is cst.SimpleString and "b" not in name.prefix.lower():
+        return name
+    return None
 
 
 def _self_attributes(target: cst.CSTNode, receiver: str) -> Iterator[cst.Attribute]:

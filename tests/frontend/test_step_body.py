@@ -98,9 +98,11 @@ def test_assigned_attributes():
         self.a1 = 2
         other.not_me = 1
         self.d["key"] = 1
+        setattr(self, "a9", 1)
+        setattr(self, name, 1)
         self.next(self.a)
     """)
-    assert list(step.assigned_attrs) == ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"]
+    assert list(step.assigned_attrs) == ["a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"]
     assert step.assigned_attrs["a1"].line == 5 and step.assigned_attrs["a1"].col == 9
     assert step.assigned_attrs["a6"].line == 8
 
