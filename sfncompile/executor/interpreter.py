@@ -16,7 +16,6 @@ import copy
 import json
 import random
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -569,7 +568,7 @@ class Interpreter:
 
         return self._with_retry_catch(name, "Parallel", state, raw, frame, context, attempt)
 
-    def _run_all(self, jobs, limit, scope: CancelToken, outer: CancelToken, on_failure=None):
+    def _run_all(self, jobs, limit, scope: CancelToken, outer: CancelToken):
         """Run ``jobs`` (callables) with at most ``limit`` at once; fail fast.
 
         Returns the results in order, or raises the first StatesError after
@@ -601,24 +600,28 @@ class Interpreter:
                 gate.release()
 
         for i, job in enumerate(jobs):
-            while not gate.acquire(timeout=0.1):
-                if scope.cancelled():
-                    break
-            else:
-                if scope.cancelled():
-                    gate.release()
-                    break
-                thread = threading.Thread(target=runner, args=(i, job), daemon=True)
-                thread.start()
-                threads.append(thread)
-                continue
-            break
+            if not self._acquire_unless(gate, scope):
+                break  # a sibling failed (or the execution stopped): start nothing more
+            thread = threading.Thread(target=runner, args=(i, job), daemon=True)
+            thread.start()
+            threads.append(thread)
         for thread in threads:
             thread.join()
         outer.check()
         if failure:
             raise failure[0]
         return results
+
+    @staticmethod
+    def _acquire_unless(gate: threading.BoundedSemaphore, scope: CancelToken) -> bool:
+        """Take a slot of ``gate``; False (and no slot) once ``scope`` is cancelled."""
+        while not gate.acquire(timeout=0.1):
+            if scope.cancelled():
+                return False
+        if scope.cancelled():
+            gate.release()
+            return False
+        return True
 
     # ------------------------------------------------------------ Map
 

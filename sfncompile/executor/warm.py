@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 # The zygote. argv: [bootstrap source, socket path]. One request per connection:
 # a JSON line {"argv": [...], "env": {...}} plus one fd (the task's stdout/stderr);
