@@ -8,7 +8,8 @@ diagnostics come with a graph so the lint can still report everything else.
 
 Modules: ``extract`` (source → facts), ``evaluate`` (static values),
 ``body`` (per-step facts: self.next calls, paths, assigned attributes),
-``graph_passes`` (kinds, joins, nesting, loops), ``rules`` (rule ids).
+``positions`` (node → line/col in one codegen pass), ``graph_passes``
+(kinds, joins, nesting, loops), ``rules`` (rule ids).
 """
 
 from __future__ import annotations
