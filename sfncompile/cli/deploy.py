@@ -78,6 +78,12 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
     result = run_synth([(build, settings)], platform, outdir=outdir, nag=nag)
     for stack, template in sorted(result.templates.items()):
         click.echo(f"{stack}: {len(template.get('Resources', {}))} resources")
+    from ..deploy.render import dockerfile
+
+    pypi = build.graph.decorator("pypi_base") or build.graph.decorator("pypi")
+    (Path(outdir) / "Dockerfile").write_text(dockerfile(
+        build.graph.name, (pypi.args.get("python") if pypi else None) or "3.11",
+        (pypi.args.get("packages") if pypi else None) or {}))
     click.echo(f"wrote {Path(outdir)} in {result.seconds:.1f}s")
 
 
@@ -87,9 +93,10 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
 @click.option("--authorize", default=None, metavar="TOKEN", help="production token of a deployment to take over")
 @click.option("--flow", "flow_name", default=None, help="flow class, when the file has several")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--report", type=click.Path(dir_okay=False), default=None, help="write a Markdown deployment report")
 @aws_options
 @deploy_options
-def deploy(flow_file, dry_run, authorize, flow_name, as_json, **kwargs):
+def deploy(flow_file, dry_run, authorize, flow_name, as_json, report, **kwargs):
     """Package, synth and create/update the stacks of FLOW_FILE through change sets."""
     from ..deploy.deployment import deploy as run_deploy
 
@@ -97,6 +104,10 @@ def deploy(flow_file, dry_run, authorize, flow_name, as_json, **kwargs):
     options = _options({**kwargs, "dry_run": dry_run, "authorize": authorize})
     echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
     result = run_deploy(flow_file, config, options, echo=echo, flow=flow_name)
+    if report:
+        from ..deploy.render import deploy_report
+
+        Path(report).write_text(deploy_report(Path(flow_file).stem, result))
     if as_json:
         click.echo(json.dumps({"deployment": result.deployment, "state_machine_arn": result.state_machine_arn,
                                "datastore_root": result.datastore_root, "code_url": result.code_url,

@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Callable
 
 from ..backends.cdk.settings import FlowSettings, PlatformSettings, deployment_name
-from ..config import Config
+from ..config import DEFAULTS, Config
 from ..diagnostics import UserError
 from .aws import Clients, aws_errors
 from .production import DEPLOYER_TAG, TOKEN_TAG, namespace, remember, resolve_token
 from .settings import flow_settings, platform_settings
 from .stacks import StackResult, apply_template, describe_stack, stack_outputs, stack_tags
+
+
+DEFAULT_IMAGE = DEFAULTS["image"]
 
 
 @dataclass
@@ -83,6 +86,9 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
         existing = describe_stack(cfn, name)
     token, is_new = resolve_token(name, build.graph.name, stack_tags(existing), options.authorize)
 
+    if settings.image == DEFAULT_IMAGE:
+        echo(f"note: the default image {DEFAULT_IMAGE} has no boto3, which the job bootstrap needs on AWS; "
+             "build one from the Dockerfile 'sfncompile synth' writes and pass --image")
     t0 = time.perf_counter()
     package = build_code_package(build.graph, flow_path)
     timings["package"] = time.perf_counter() - t0

@@ -70,3 +70,21 @@ def test_unreachable_endpoint_is_one_line(tmp_path):
 def test_bad_networking_flag_is_one_line():
     code, out, err = run("deploy", str(example("train_evaluate")), "--subnet", "subnet-nope", "--dry-run")
     assert code == 1 and err == "error: 'subnet-nope' is not a subnet id (like subnet-0123456789abcdef0)\n"
+
+
+def test_synth_writes_a_dockerfile_with_boto3(tmp_path):
+    code, out, err = run("synth", str(flow_file("triggered_flow")), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    dockerfile = (tmp_path / "out" / "Dockerfile").read_text()
+    assert dockerfile.startswith("# Container image for sfncompile Batch jobs (TriggeredFlow)")
+    assert 'pip install --no-cache-dir "boto3>=1.34"' in dockerfile
+
+
+def test_deploy_report(cloud, tmp_path):
+    report = tmp_path / "report.md"
+    code, out, err = run("deploy", str(example("train_evaluate")), "--report", str(report))
+    assert code == 0, err
+    text = report.read_text()
+    assert text.startswith("# Deployment of train_evaluate (sfncompile-train-evaluate-flow)")
+    assert "* Add `AWS::StepFunctions::StateMachine` StateMachine" in text
+    assert "note: the default image" in out

@@ -1,0 +1,30 @@
+"""Files users read, rendered from ``templates/`` (jinja2): the job image's
+Dockerfile and the deployment report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _env():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
+                              autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True)
+
+
+def dockerfile(flow_name: str, python_version: str = "3.11", packages: dict[str, str] | None = None) -> str:
+    """A Dockerfile for the Batch job image: Python + boto3 (+ the flow's @pypi packages)."""
+    pins = [(name, version if version[:1] in "=<>!~" else f"=={version}" if version else "")
+            for name, version in sorted((packages or {}).items())]
+    return _env().get_template("Dockerfile.j2").render(flow_name=flow_name, python_version=python_version,
+                                                       packages=pins)
+
+
+def deploy_report(flow: str, result) -> str:
+    return _env().get_template("deploy-report.md.j2").render(
+        flow=flow, deployment=result.deployment, state_machine_arn=result.state_machine_arn,
+        datastore_root=result.datastore_root, code_url=result.code_url, production_token=result.production_token,
+        stacks=result.stacks, timings=result.timings)
