@@ -30,7 +30,7 @@ from .storage import Storage, open_storage
 
 PICKLE_PROTOCOL = 5
 SMALL = 1 << 20  # below this a pickle stays in memory and is written in one request
-SAMPLE = 1 << 20
+SAMPLE = 256 << 10
 CHUNK = 8 << 20
 COMPRESS_MIN = 4096
 COMPRESS_GAIN = 0.8  # compress when sample shrinks to ≤ 80 %
