@@ -127,12 +127,16 @@ class Interpreter:
 
     def validate(self):
         def walk(program, where):
+            if program.get("QueryLanguage", "JSONPath") != "JSONPath":
+                raise DefinitionError(f"{where}: only the JSONPath query language is supported")
             if "StartAt" not in program or "States" not in program:
                 raise DefinitionError(f"{where}: a state machine needs StartAt and States")
             if program["StartAt"] not in program["States"]:
                 raise DefinitionError(f"{where}: StartAt '{program['StartAt']}' is not a state")
             for name, state in program["States"].items():
                 kind = state.get("Type")
+                if state.get("QueryLanguage", "JSONPath") != "JSONPath":
+                    raise DefinitionError(f"state '{name}': only the JSONPath query language is supported")
                 if kind not in STATE_TYPES:
                     raise DefinitionError(f"state '{name}': unknown Type {kind!r}")
                 if kind == "Task":

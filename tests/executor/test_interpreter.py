@@ -273,3 +273,10 @@ def test_execution_timeout_from_the_definition():
     assert result.status == "TIMED_OUT" and result.error == "States.Timeout"
     assert result.history.types()[-1] == "ExecutionTimedOut"
     assert time.monotonic() - started < 60
+
+
+def test_jsonata_is_refused_clearly():
+    definition = machine({"P": {"Type": "Pass", "End": True}})
+    definition["QueryLanguage"] = "JSONata"
+    with pytest.raises(DefinitionError, match="only the JSONPath query language"):
+        Interpreter(definition)
