@@ -118,6 +118,7 @@ class Extractor:
         self._positions = {}
         self._evaluating: set[str] = set()
         self._module_node: cst.Module | None = None
+        self._class_scope: dict[str, cst.BaseExpression] = {}  # constants of the class being read
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
 
     # -- positions ---------------------------------------------------------
@@ -236,6 +237,18 @@ class Extractor:
     def _constant(self, node: cst.Name) -> Any:
         info = self.module_info
         name = node.value
+        class_node = self._class_scope.get(name)
+        if class_node is not None and name not in self._evaluating:
+            # ``CPUS = 4`` in the class body, then ``@resources(cpu=CPUS)``: Python
+            # evaluates a method's decorators in the class namespace.
+            self._evaluating.add(name)
+            try:
+                return self.evaluate(class_node)
+            except NotStatic as exc:
+                raise NotStatic(node, f"the class constant `{name}` cannot be evaluated statically "
+                                      f"({exc.reason})") from None
+            finally:
+                self._evaluating.discard(name)
         if name in info.constants:
             return info.constants[name]
         value_node = info.constant_nodes.get(name)
@@ -400,6 +413,7 @@ class Extractor:
         graph.decorators = [d for d in (self._decorator(dec) for dec in cls.decorators) if d is not None]
         params: dict[str, ParameterSpec] = {}
         for klass in lineage:
+            self._class_scope = _class_constants(klass)
             defined_here: set[str] = set()
             for statement in _class_statements(klass):
                 if isinstance(statement, cst.FunctionDef):
@@ -430,6 +444,7 @@ class Extractor:
                             params.pop(name_node.value, None)
                 elif isinstance(statement, cst.ClassDef):
                     graph.class_attrs.setdefault(statement.name.value, self.span(statement.name))
+        self._class_scope = {}
         graph.parameters = list(params.values())
         graph.constants = dict(self.module_info.constants)
         return graph
@@ -772,6 +787,27 @@ def _class_statements(cls: cst.ClassDef):
             yield from statement.body
         else:
             yield statement
+
+
+def _class_constants(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """Names bound exactly once in the class body by a plain ``NAME = value``."""
+    counts: dict[str, int] = {}
+    values: dict[str, cst.BaseExpression] = {}
+    for statement in _class_statements(cls):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            counts[statement.name.value] = counts.get(statement.name.value, 0) + 1
+        elif isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                for name in _target_names(target.target):
+                    counts[name] = counts.get(name, 0) + 1
+            if len(statement.targets) == 1 and isinstance(statement.targets[0].target, cst.Name):
+                values[statement.targets[0].target.value] = statement.value
+        elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+            for name in _target_names(statement.target):
+                counts[name] = counts.get(name, 0) + (1 if isinstance(statement, cst.AnnAssign) else 2)
+            if isinstance(statement, cst.AnnAssign) and isinstance(statement.target, cst.Name) and statement.value:
+                values[statement.target.value] = statement.value
+    return {name: value for name, value in values.items() if counts.get(name) == 1}
 
 
 def _module_level_statements(body):

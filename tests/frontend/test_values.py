@@ -321,3 +321,27 @@ def test_json_dumps_of_a_static_value_is_static():
     assert params["two"].default == '[1, "x"]'
     assert params["three"].default_is_function  # an option we do not evaluate: left to the runtime
     assert diagnostics == []
+
+
+def test_class_level_constants_in_step_decorators():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, Parameter, resources, step
+        CPUS = 1
+        class F(FlowSpec):
+            CPUS = 4
+            MEMORY = CPUS * 1024
+            TWICE = 1
+            TWICE = 2
+            size = Parameter("size", default=MEMORY)
+            @resources(cpu=CPUS, memory=MEMORY)
+            @step
+            def start(self):
+                self.next(self.end)
+            @resources(cpu=TWICE)
+            @step
+            def end(self):
+                pass
+    """)
+    assert graph["start"].decorator("resources").args == {"cpu": 4, "memory": 4096}
+    assert graph.parameters[0].default == 4096
+    assert [d.rule for d in diagnostics] == ["SFN005"] and "TWICE" in diagnostics[0].message
