@@ -228,10 +228,22 @@ class Run(MetaflowObject):
             raise KeyError(f"run {self.pathspec} has no step '{step}' (yet)")
         return Step(f"{self.pathspec}/{step}", _namespace_check=False)
 
+    def _end_step(self) -> str | None:
+        end = self._record.get("end_step")
+        if end:
+            return end
+        if "end" in self:
+            return "end"
+        for step in self.steps():  # @step(end=True) on another name: records carry the step kind
+            task = step.task
+            if task is not None and (task._record or {}).get("kind") == "end":
+                return step.id
+        return None
+
     @property
     def end_task(self) -> "Task | None":
-        end = self._record.get("end_step") or "end"
-        if end not in self:
+        end = self._end_step()
+        if end is None or end not in self:
             return None
         return self[end].task
 

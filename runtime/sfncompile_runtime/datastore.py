@@ -272,7 +272,7 @@ def _type_name(value: Any) -> str:
 def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_run_id: str | None = None,
                    rerun_steps: list[str] | None = None, parameters: dict | None = None,
                    tags: list[str] | None = None, production_token: str | None = None,
-                   started_by: str = "sfncompile") -> dict:
+                   started_by: str = "sfncompile", end_step: str | None = None) -> dict:
     user = user or default_user()
     system_tags = [f"user:{user}", "runtime:sfncompile"]
     if production_token:
@@ -282,7 +282,7 @@ def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_ru
         "origin_run_id": origin_run_id,
         "rerun_steps": sorted(rerun_steps) if rerun_steps is not None else None,
         "parameters": parameters or {}, "system_tags": system_tags, "tags": sorted(tags or []),
-        "production_token": production_token, "started_by": started_by,
+        "production_token": production_token, "started_by": started_by, "end_step": end_step,
     }
 
 

@@ -156,7 +156,7 @@ class Task:
             # A run started outside sfncompile (EventBridge schedule/trigger): the
             # start step writes the run record so the client can find the run.
             params = self._parameters_input()
-            record = new_run_record(self.flow_name, self.run_id, parameters=params,
+            record = new_run_record(self.flow_name, self.run_id, parameters=params, end_step=self.graph.get("end"),
                                     production_token=self.production_token,
                                     user=None if not self.production_token else "production",
                                     started_by="start step")
@@ -200,6 +200,7 @@ class Task:
         from .context import build_flow
 
         record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
+                  "kind": self.node.get("kind"),
                   "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
                   "mode": self.mode, "started_at": self.started_at, "user": self.user}
         flow = None

@@ -40,3 +40,28 @@ def test_conda_without_conda_is_a_clear_error(local_backend):
     proc = driver.run_step("start", new_run_id())
     assert proc.returncode == 1
     assert "step 'start' uses @conda, but no conda, mamba or micromamba executable exists" in proc.stderr
+
+
+def test_pypi_on_s3_is_built_once_and_shared_as_a_tarball(s3_backend, tmp_path, client_root):
+    import boto3
+
+    first_tmp, second_tmp = tmp_path / "host1", tmp_path / "host2"
+    first_tmp.mkdir()
+    second_tmp.mkdir()
+    driver = s3_backend.driver("pypi_flow.py", TMPDIR=str(first_tmp))
+    run_id = new_run_id()
+    assert driver.run_step("start", run_id).returncode == 0
+    proc = driver.run_step("fmt", run_id, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "building the @pypi environment" in proc.stderr
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="sfn-data", Prefix="root/.cache/pypi/")
+            .get("Contents", [])]
+    assert len(keys) == 1 and keys[0].endswith(".tar.gz")
+    # another "host" (empty TMPDIR): unpacks the tarball instead of running pip
+    driver.extra_env["TMPDIR"] = str(second_tmp)
+    proc = driver.run_step("fmt", run_id)
+    assert proc.returncode == 0, proc.stderr
+    assert "building the @pypi environment" not in proc.stderr
+    client = client_root(s3_backend)
+    data = client.Task(f"PypiFlow/{run_id}/fmt/0").data
+    assert data.text == "1,234,567" and data.where.startswith(str(second_tmp))
