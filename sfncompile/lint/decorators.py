@@ -91,6 +91,27 @@ def duplicate_decorator(view: FlowView):
         seen.add(key)
 
 
+# Decorators that cannot be combined on one step (or one flow): they set up
+# the same thing in incompatible ways.
+CONFLICTS = [({"pypi", "conda"}, "a step's environment comes from either @pypi or @conda, not both"),
+             ({"pypi_base", "conda_base"}, "the flow's environment comes from either @pypi_base or @conda_base, "
+                                           "not both")]
+
+
+@rule("SFN146", "conflicting-decorators")
+def conflicting_decorators(view: FlowView):
+    owners: dict = {}
+    for level, owner, deco in _all_decorators(view):
+        owners.setdefault((level, owner), []).append(deco)
+    for (level, owner), decos in owners.items():
+        names = {d.name for d in decos}
+        for pair, why in CONFLICTS:
+            if pair <= names:
+                last = [d for d in decos if d.name in pair][-1]
+                yield diag("SFN146", f"{_owner(level, owner)} has both " + " and ".join(f"@{n}" for n in sorted(pair))
+                           + f": {why}; keep one", _where(view, level, owner, last))
+
+
 @rule("SFN145", "decorator-unknown-argument")
 def decorator_unknown_argument(view: FlowView):
     for level, owner, deco in _all_decorators(view):

@@ -4,6 +4,7 @@ flow already defines."""
 from __future__ import annotations
 
 import json
+import re
 
 from sfncompile_runtime.decorator_specs import RESERVED_ATTRIBUTES
 
@@ -107,6 +108,23 @@ def parameter_default_type(view: FlowView):
         if expected:
             yield diag("SFN153", f"parameter '{param.name}' has type {param.type} but its default "
                                  f"{param.default!r} is not {expected}: fix the default or the type=",
+                       _param_span(view, param))
+
+
+_PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+@rule("SFN158", "parameter-invalid-name")
+def parameter_invalid_name(view: FlowView):
+    for param in view.graph.parameters or []:
+        name = param.name
+        if not isinstance(name, str) or not _PARAMETER_NAME.match(name):
+            yield diag("SFN158", f"parameter name {name!r} is not usable on the command line or in an execution's "
+                                 "input: use letters, digits, '_' and '-', starting with a letter",
+                       _param_span(view, param))
+        elif param.separator is not None and param.type != "str":
+            yield diag("SFN158", f"parameter '{name}' has separator= but type {param.type}: a separator splits a "
+                                 "string parameter into a list; drop separator= or make the parameter a string",
                        _param_span(view, param))
 
 
