@@ -5,7 +5,8 @@ literals (numbers, strings, implicitly concatenated strings, f-strings without
 placeholders), ``True``/``False``/``None``, lists/tuples/sets/dicts of
 evaluable values, unary ``-``/``+``/``not``/``~``, binary arithmetic
 (``+ - * / // % **``) on numbers, string/list concatenation and repetition,
-and *module-level constants*: names assigned exactly once at module level to
+and *constants*: names assigned exactly once at module level (or in the flow
+class body, for step decorators and parameters) to
 an evaluable expression; also ``json.dumps(<static value>)``, the usual
 ``JSONType`` default. Tuples and sets become JSON lists.
 
@@ -24,7 +25,7 @@ import libcst as cst
 ALLOWED = (
     "literals, lists/tuples/dicts of literals, arithmetic (+ - * / // % **), "
     "string concatenation, True/False/None and module-level constants "
-    "(names assigned once at module level)"
+    "(names assigned once at module level or in the flow class body)"
 )
 
 # Guards so that evaluating hostile input stays cheap (``2 ** 10 ** 10``,
