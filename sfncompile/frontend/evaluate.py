@@ -1,13 +1,12 @@
 """Static evaluation of decorator and parameter arguments, without running code.
 
 What is evaluable (and what a ``NotStatic`` message lists as allowed):
-literals (numbers, strings, implicitly concatenated strings, f-strings without
-placeholders), ``True``/``False``/``None``, lists/tuples/sets/dicts of
+literals (numbers, strings, implicitly concatenated strings, f-strings whose
+placeholders are static, without conversions or format specs), ``True``/``False``/``None``, lists/tuples/sets/dicts of
 evaluable values, unary ``-``/``+``/``not``/``~``, binary arithmetic
 (``+ - * / // % **``) on numbers, string/list concatenation and repetition,
 and *constants*: names assigned exactly once at module level (or in the flow
-class body, for step decorators and parameters) to
-an evaluable expression; also ``json.dumps(<static value>)``, the usual
+class body, for step decorators and parameters) to an evaluable expression; also ``json.dumps(<static value>)``, the usual
 ``JSONType`` default. Tuples and sets become JSON lists.
 
 Anything else (calls, attribute access, subscripts, comprehensions, names
