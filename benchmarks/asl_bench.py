@@ -144,6 +144,14 @@ WIDTHS = {
 BATCH_SYNC = "arn:aws:states:::batch:submitJob.sync"
 
 
+def big_linear(count: int) -> str:
+    lines = ["from metaflow import FlowSpec, step", "", "", f"class Linear{count}Flow(FlowSpec):"]
+    names = ["start"] + [f"s{i}" for i in range(count - 2)] + ["end"]
+    for here, after in zip(names, names[1:] + [None]):
+        lines += ["    @step", f"    def {here}(self):", f"        self.next(self.{after})" if after else "        pass", ""]
+    return "\n".join(lines) + "\n"
+
+
 def batch_tasks(definition):
     from sfncompile.backends.asl.cost import iter_states
 
@@ -238,8 +246,13 @@ def main(argv=None):
     parser.add_argument("--mf-python", default="/work/mfvenv/bin/python")
     parser.add_argument("--json", action="store_true", help="print raw results as JSON")
     parser.add_argument("--foreach-mode", default=None, help="passed to our compile (default: distributed)")
+    parser.add_argument("--big", type=int, default=0, metavar="N",
+                        help="also compare a generated linear flow of N steps (definition size vs the 1 MB limit)")
     args = parser.parse_args(argv)
 
+    if args.big:
+        FLOWS[f"linear_{args.big}"] = big_linear(args.big)
+        WIDTHS[f"linear_{args.big}"] = ({}, {})
     server, mf_env = moto_for_metaflow()
     our_env = dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'runtime'}")
     results = {}
