@@ -310,7 +310,7 @@ _add(DecoratorSpec("batch", (STEP,), {
     "use_tmpfs": False, "tmpfs_tempdir": True, "tmpfs_size": None, "tmpfs_path": "/metaflow_temp",
     "inferentia": 0, "trainium": None, "efa": 0, "host_volumes": None, "efs_volumes": None,
     "ephemeral_storage": None, "log_driver": None, "log_options": None, "aws_batch_tags": None,
-    "privileged": False},
+    "privileged": False, "executable": None},
     {"cpu": _positive_number, "gpu": _non_negative_int, "memory": _positive_number,
      "image": _instance(str, "an image name"), "queue": _instance(str, "a job queue name or ARN"),
      "iam_role": _instance(str, "a role ARN"), "execution_role": _instance(str, "a role ARN"),

@@ -28,6 +28,7 @@ UNSUPPORTED = {
     "checkpoint": "@checkpoint is not supported: store progress as artifacts and use resume",
     "model": "@model is not supported: store models as artifacts",
     "argo_events": "Argo Events are not supported: use @trigger (EventBridge)",
+    "pytorch_parallel": "@pytorch_parallel (multi-node) is not supported on Step Functions; use a foreach",
 }
 
 
