@@ -142,10 +142,22 @@ def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterabl
         entries[rel] = path.read_bytes()
     entries["graph.json"] = _graph_json(graph).encode()
     entries[MANIFEST] = json.dumps({"flow": _graph_name(graph), "flow_file": flow_rel,
-                                    "module": flow_rel[:-3] if flow_rel.endswith(".py") else "flow"},
-                                   sort_keys=True).encode()
+                                    "module": flow_module_name(flow_rel)}, sort_keys=True).encode()
     data = _tarball(entries)
     return CodePackage(data=data, sha256=hashlib.sha256(data).hexdigest(), files=tuple(sorted(entries)))
+
+
+def flow_module_name(flow_rel: str) -> str:
+    """The name the runtime imports the flow under (pickles of classes defined in the
+    flow refer to it): the file's stem, unless that would shadow a standard-library
+    module or one of ours (a flow saved as ``random.py`` must not replace ``random``)."""
+    import sys
+
+    stem = flow_rel[:-3] if flow_rel.endswith(".py") else "flow"
+    taken = set(getattr(sys, "stdlib_module_names", ())) | {"sfncompile", "sfncompile_runtime", "metaflow"}
+    if not stem.isidentifier() or stem in taken:
+        return f"sfncompile_flow_{''.join(c if c.isalnum() else '_' for c in stem)}"
+    return stem
 
 
 def _tarball(entries: dict[str, bytes]) -> bytes:

@@ -484,7 +484,13 @@ class _Data:
             refs = task._refs()
             if name not in refs:
                 raise AttributeError(f"task {task.pathspec} has no artifact '{name}'")
-            cache[name] = task._store.load_artifact(refs[name])
+            try:
+                cache[name] = task._store.load_artifact(refs[name])
+            except ModuleNotFoundError as exc:
+                # A class defined in the flow file: import the flow from the run's code package, retry once.
+                if not _import_flow_module(task, exc.name):
+                    raise
+                cache[name] = task._store.load_artifact(refs[name])
         return cache[name]
 
     def __getattr__(self, name: str):
@@ -500,6 +506,54 @@ class _Data:
 
     def __repr__(self) -> str:
         return f"<data of {self.__dict__['_task'].pathspec}: {', '.join(sorted(self.__dict__['_task']._refs()))}>"
+
+
+def _import_flow_module(task: "Task", missing: str | None) -> bool:
+    """Make the flow module importable from the task's code package (for unpickling)."""
+    import io
+    import sys
+    import tarfile
+    import tempfile
+
+    record = task._record or {}
+    sha, module = record.get("code_sha256"), record.get("flow_module")
+    if not sha or not module or missing != module or module in sys.modules:
+        return False
+    data = task._store.storage.get_bytes(f"{task.flow_name}/code/{sha}.tar.gz")
+    if data is None:
+        return False
+    target = os.path.join(tempfile.gettempdir(), "sfncompile-client-code", sha)
+    if not os.path.isdir(target):
+        tmp = f"{target}.tmp{os.getpid()}"
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    import importlib.util
+    import json
+
+    with open(os.path.join(target, "sfncompile_package.json")) as src:
+        manifest = json.load(src)
+    if "metaflow" not in sys.modules:  # a flow written for Metaflow imports its names
+        try:
+            import metaflow  # noqa: F401 - a real Metaflow install is fine too
+        except ImportError:
+            from . import api
+
+            sys.modules["metaflow"] = api
+    spec = importlib.util.spec_from_file_location(module, os.path.join(target, manifest["flow_file"]))
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        del sys.modules[module]
+        raise
+    return True
 
 
 class _Artifacts:

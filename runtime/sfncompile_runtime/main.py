@@ -200,7 +200,8 @@ class Task:
         from .context import build_flow
 
         record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
-                  "kind": self.node.get("kind"),
+                  "kind": self.node.get("kind"), "code_sha256": os.environ.get("SFNCOMPILE_CODE_SHA256"),
+                  "flow_module": self.manifest.get("module"),
                   "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
                   "mode": self.mode, "started_at": self.started_at, "user": self.user}
         flow = None

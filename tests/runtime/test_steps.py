@@ -135,3 +135,13 @@ def test_foreach_modes(local_backend):
     proc = driver.run_step("start", new_run_id(), params={"n": 5}, extra={"SFNCOMPILE_FOREACH": "inline:4"})
     assert proc.returncode == 1
     assert "has 5 items, more than the 4 an inline Map of this step can take" in proc.stderr
+
+
+def test_custom_start_end_names_and_flow_module_name(local_backend, client_root):
+    driver = local_backend.driver("custom/random.py")
+    run_id = driver.run_flow()
+    client = client_root(local_backend)
+    run = client.Run(f"CustomEndsFlow/{run_id}")
+    assert run.successful and run.data.total == 10
+    assert run["begin"].task.data.module == "sfncompile_flow_random"  # never shadows the stdlib's random
+    assert run["begin"].task.data.point.x == 3  # the client imports the flow module from the code package
