@@ -135,9 +135,11 @@ class S3Storage(Storage):
         self.client.put_object(Bucket=self.bucket, Key=self.key(key), Body=data)
 
     def put_file(self, key: str, local_path: str, move: bool = False) -> None:
-        self.client.upload_file(local_path, self.bucket, self.key(key), Config=self._config())
-        if move:
-            os.unlink(local_path)
+        try:
+            self.client.upload_file(local_path, self.bucket, self.key(key), Config=self._config())
+        finally:
+            if move:
+                os.unlink(local_path)  # the scratch file goes whether or not the upload worked
 
     def tmp_path(self, key: str) -> str:
         import tempfile
