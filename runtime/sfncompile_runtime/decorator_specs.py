@@ -60,6 +60,8 @@ def _non_negative_number(value):
 
 def _int_between(lo, hi):
     def check(value):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)  # Metaflow reads these with int(), so "3" is accepted
         if isinstance(value, bool) or not isinstance(value, int):
             return f"must be an integer between {lo} and {hi}, got {value!r}"
         if not lo <= value <= hi:

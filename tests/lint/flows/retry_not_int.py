@@ -7,7 +7,7 @@ class Flow(FlowSpec):
     def start(self):
         self.next(self.train)
 
-    @retry(times="3")  # expect: SFN140
+    @retry(times="three")  # expect: SFN140
     @step
     def train(self):
         self.next(self.end)
