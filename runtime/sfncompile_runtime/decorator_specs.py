@@ -237,8 +237,15 @@ def _schedule_all(args):
 
 
 def _timeout_all(args):
-    total = sum(float(args.get(k) or 0) * m for k, m in (("seconds", 1), ("minutes", 60), ("hours", 3600))
-                if isinstance(args.get(k, 0), (int, float)) and not isinstance(args.get(k), bool))
+    total = 0.0
+    for key, factor in (("seconds", 1), ("minutes", 60), ("hours", 3600)):
+        value = args.get(key)
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            total += float(value) * factor  # Metaflow accepts numbers and numeric strings
+        except (TypeError, ValueError):
+            continue  # reported by the per-argument check
     if total <= 0:
         return [(None, "the timeout must be greater than 0: give seconds=, minutes= or hours=")]
     return []

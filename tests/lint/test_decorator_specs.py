@@ -107,3 +107,9 @@ def test_validate_accepts(name, args, level):
 def test_timeout_seconds_and_defaults():
     assert specs.timeout_seconds({"minutes": 2, "seconds": 5}) == 125
     assert specs.with_defaults("retry", {})["times"] == 3
+
+
+@pytest.mark.parametrize("name, args", [("timeout", {"minutes": "5"}), ("retry", {"times": "2"}),
+                                        ("resources", {"memory": "2048", "cpu": "2"})])
+def test_numeric_strings_are_accepted_as_metaflow_does(name, args):
+    assert specs.validate(name, args) == []
