@@ -51,7 +51,8 @@ def next_missing_on_some_path(view: FlowView):
         if step.next_missing_on_some_path:
             yield diag("SFN133", f"some path through step '{name}' ends without reaching self.next() (an early "
                                  "return?); every run of a step must end at its self.next(): restructure the "
-                                 "body so control always reaches it", view.step_span(name))
+                                 "body so control always reaches it",
+                       getattr(step, "next_missing_at", None) or view.step_span(name))
 
 
 # Problems the front end records in ``Transition.malformed`` that have their
