@@ -91,6 +91,8 @@ def _identifier(value):
 def _non_negative_int(value):
     if value is None:
         return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return None  # Metaflow reads it with int()
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return f"must be a whole number >= 0, got {value!r}"
     return None
