@@ -57,6 +57,7 @@ class ResourceSpec:
     image: str | None = None  # None: the deployment's default image
     shared_memory: int | None = None
     timeout_seconds: int | None = None
+    job_role: str | None = None  # @batch(iam_role=...): the role the container runs as
 
     def key(self) -> str:
         """A short, stable, placeholder-safe name (letters and digits only)."""
@@ -68,7 +69,8 @@ class ResourceSpec:
             key += f"G{self.gpu}"
         if self.timeout_seconds:
             key += f"T{self.timeout_seconds}"
-        extra = {k: v for k, v in (("image", self.image), ("shared_memory", self.shared_memory)) if v}
+        extra = {k: v for k, v in (("image", self.image), ("shared_memory", self.shared_memory),
+                                   ("job_role", self.job_role)) if v}
         if extra:
             digest = hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:8]
             key += f"X{digest}"
@@ -99,6 +101,7 @@ class JobDefinitionSpec:
     retry_strategy: dict[str, Any]
     timeout_seconds: int | None = None
     shared_memory: int | None = None
+    job_role: str | None = None  # None: the deployment's task role
     parameters: dict[str, str] = field(default_factory=lambda: {"mode": "step"})
     steps: list[str] = field(default_factory=list)  # the steps using it, in source order
 
@@ -123,6 +126,8 @@ class JobDefinitionSpec:
         }
         if self.shared_memory:
             container["linuxParameters"] = {"sharedMemorySize": self.shared_memory}
+        if self.job_role:
+            container["jobRoleArn"] = self.job_role
         request: dict[str, Any] = {
             "jobDefinitionName": name,
             "type": "container",
@@ -183,8 +188,9 @@ def resource_spec(step: StepNode) -> ResourceSpec:
             shm = int(_number(deco.args["shared_memory"], 0)) or None
     if float(cpu).is_integer():
         cpu = int(cpu)
+    role = batch.args.get("iam_role") if batch else None
     return ResourceSpec(cpu=cpu, memory=memory, gpu=gpu, image=image, shared_memory=shm,
-                        timeout_seconds=timeout_seconds(step))
+                        timeout_seconds=timeout_seconds(step), job_role=role or None)
 
 
 def job_queue(step: StepNode) -> str:
@@ -255,7 +261,7 @@ def job_definitions(graph: FlowGraph, settings: JobDefinitionSettings | Mapping[
                 key=key, cpu=res.cpu, memory=res.memory, gpu=res.gpu,
                 image=res.image or settings.image, command=list(command), environment=dict(env),
                 retry_strategy=infra_retry_strategy(), timeout_seconds=res.timeout_seconds,
-                shared_memory=res.shared_memory)
+                shared_memory=res.shared_memory, job_role=res.job_role)
         specs[key].steps.append(step.name)
     return {key: specs[key] for key in sorted(specs)}
 

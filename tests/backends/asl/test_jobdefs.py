@@ -36,6 +36,15 @@ def test_image_changes_the_key_not_the_default():
     assert job_definitions(graph, {"image": "default/image"})["Default"].image == "default/image"
 
 
+def test_iam_role_gets_its_own_definition():
+    graph = make_flow("RoleFlow", {"start": ("linear", ["end"]), "end": ("end",)}, decorators={
+        "start": [deco("batch", iam_role="arn:aws:iam::123456789012:role/reader")]})
+    key = job_definition_keys(graph)["start"]
+    assert key != "Default"
+    spec = job_definitions(graph)[key]
+    assert spec.to_batch("x")["containerProperties"]["jobRoleArn"] == "arn:aws:iam::123456789012:role/reader"
+
+
 def test_command_environment_and_retry_strategy():
     from sfncompile_runtime.bootstrap import BOOTSTRAP_SOURCE
 
