@@ -187,6 +187,10 @@ def cost(flow_file, flow_name, foreach_mode, max_workers, width, branch, rounds,
             click.echo("  widths: " + ", ".join(f"{k}={v}" for k, v in report.widths.items())
                        + (f"  (defaulted: {', '.join(report.assumed_widths)}; set with --width STEP=N)"
                           if report.assumed_widths else ""))
+        loops = sorted(s.name for s in graph if s.in_loop and s.transition and s.transition.switch_cases)
+        unset = [s for s in loops if s not in loop_rounds]
+        if unset:
+            click.echo(f"  loops counted once: {', '.join(unset)} (set with --rounds STEP=N)")
         for line in over:
             click.echo(f"  ! {line}")
     sys.exit(1 if over else 0)

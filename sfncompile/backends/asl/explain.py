@@ -43,6 +43,11 @@ def explain(graph: FlowGraph, definition: Mapping[str, Any], diagnostics: list[D
         extra += f", image {spec.image}" if graph_has_image(graph, spec.steps) else ""
         lines.append(f"  ${{{spec.placeholder}}}: cpu {spec.cpu:g}, memory {spec.memory} MiB{extra} → "
                      + ", ".join(spec.steps))
+    queues = [(name, state["Parameters"]["JobQueue"]) for name, state in states
+               if state.get("Resource") == BATCH_SUBMIT_SYNC and state["Parameters"]["JobQueue"] != "${JobQueue}"
+               and "@" not in name]
+    for name, queue in queues:
+        lines.append(f"  {name} runs on job queue {queue}")
     lines.append("")
 
     lines.append("Retries, timeouts, catch:")

@@ -103,6 +103,8 @@ def test_cost_rounds():
     once = json.loads(invoke("cost", loop, "--format", "json").output)
     thrice = json.loads(invoke("cost", loop, "--rounds", "evaluate=3", "--format", "json").output)
     assert thrice["transitions"] == once["transitions"] + 2 * 4
+    assert "loops counted once: evaluate" in invoke("cost", loop).output
+    assert "loops counted once" not in invoke("cost", loop, "--rounds", "evaluate=2").output
 
 
 def test_cost_bad_width():
