@@ -74,4 +74,5 @@ def local_runs(tmp_path, monkeypatch):
     # Keep runs off the developer's ./.sfncompile and its code cache private to the test.
     monkeypatch.setenv("SFNCOMPILE_CODE_CACHE", str(tmp_path / "code-cache"))
     monkeypatch.setenv("SFNCOMPILE_DATASTORE", str(tmp_path / "datastore"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # graph / package caches
     return LocalRuns(tmp_path / "datastore")

@@ -195,3 +195,30 @@ def test_unknown_resource_is_one_line(local_runs, monkeypatch):
         "has no local equivalent (supported: arn:aws:states:::batch:submitJob.sync, "
         "arn:aws:states:::dynamodb:getItem, arn:aws:states:::dynamodb:putItem, "
         "arn:aws:states:::dynamodb:updateItem, arn:aws:states:::s3:getObject)"]
+
+
+def test_second_run_reuses_the_cached_graph_and_package(local_runs, monkeypatch):
+    """An unchanged flow is not parsed, linted or packaged again; a changed one is."""
+    import sfncompile.package
+    import sfncompile.pipeline
+    from sfncompile.executor.local_run import prepare
+
+    calls = []
+    real_load, real_build = sfncompile.pipeline.load_graph, sfncompile.package.build_code_package
+    monkeypatch.setattr(sfncompile.pipeline, "load_graph", lambda *a, **k: calls.append("load") or real_load(*a, **k))
+    monkeypatch.setattr(sfncompile.package, "build_code_package",
+                        lambda *a, **k: calls.append("build") or real_build(*a, **k))
+
+    flow = local_runs.root.parent / "flow" / "linear.py"
+    flow.parent.mkdir()
+    flow.write_text((FLOWS / "retry_flow.py").read_text())
+    first = prepare(flow, datastore=str(local_runs.root))
+    assert calls == ["load", "build"]
+    second = prepare(flow, datastore=str(local_runs.root))
+    assert calls == ["load", "build"]  # nothing parsed or packaged again
+    assert second.code_sha256 == first.code_sha256
+    assert second.definition == first.definition
+    flow.write_text(flow.read_text().replace("self.done = True", "self.done = 'changed'"))
+    third = prepare(flow, datastore=str(local_runs.root))
+    assert calls == ["load", "build"] * 2
+    assert third.code_sha256 != first.code_sha256
