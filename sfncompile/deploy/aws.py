@@ -25,7 +25,8 @@ class Clients:
             import boto3
             from botocore.config import Config as BotoConfig
 
-            kwargs: dict[str, Any] = {"config": BotoConfig(retries={"mode": "standard", "max_attempts": 5},
+            # Few retries: an unreachable endpoint should be one quick clear line, not a minute of backoff.
+            kwargs: dict[str, Any] = {"config": BotoConfig(retries={"mode": "standard", "max_attempts": 2},
                                                            connect_timeout=5, read_timeout=60)}
             if self.region:
                 kwargs["region_name"] = self.region

@@ -60,7 +60,9 @@ def test_deploy_trigger_runs_status_terminate_delete(cloud):
     assert code == 1 and err == "error: RequiredParamFlow is not deployed (run 'sfncompile deploy' first)\n"
 
 
-def test_unreachable_endpoint_is_one_line(tmp_path):
+def test_unreachable_endpoint_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     code, out, err = run("runs", "AnyFlow", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1")
     assert code == 1
     assert err.startswith("error: finding the deployment: cannot reach the AWS endpoint http://127.0.0.1:9")

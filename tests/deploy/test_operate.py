@@ -98,6 +98,8 @@ def test_unreachable_endpoint_is_one_clear_line(tmp_path, monkeypatch):
     from sfncompile.config import Config
 
     monkeypatch.setenv("SFNCOMPILE_HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     config = Config.load(tmp_path, flags={"endpoint_url": "http://127.0.0.1:9", "region": "us-east-1"})
     with pytest.raises(UserError, match="cannot reach the AWS endpoint http://127.0.0.1:9"):
         operate.runs(config, "AnyFlow")
