@@ -108,6 +108,7 @@ class StepNode:
     next_calls: list[Span] = field(default_factory=list)  # every self.next call seen
     next_not_last: bool = False  # a self.next is followed by more statements
     next_missing_on_some_path: bool = False  # some path through the body ends without self.next
+    next_missing_at: Span | None = None  # where the first such path ends (a return, or the last statement)
     assigned_attrs: dict[str, Span] = field(default_factory=dict)  # self.<x> = ... (first assignment)
     step_annotation: dict[str, bool] = field(default_factory=dict)  # @step(start=True/end=True)
     # Structure derived by the front end's graph passes:
@@ -184,6 +185,7 @@ class FlowGraph:
             s["transition"] = transition(s.get("transition"))
             s["next_calls"] = [span(x) for x in s.get("next_calls", [])]
             s["assigned_attrs"] = {k: span(v) for k, v in s.get("assigned_attrs", {}).items()}
+            s["next_missing_at"] = span(s.get("next_missing_at"))
             steps[name] = StepNode(**s)
         params = []
         for p in data.get("parameters", []):
