@@ -33,8 +33,13 @@ SMALL = 1 << 20  # below this a pickle stays in memory and is written in one req
 SAMPLE = 256 << 10
 CHUNK = 8 << 20
 COMPRESS_MIN = 4096
-COMPRESS_GAIN = 0.8  # compress when sample shrinks to ≤ 80 %
+COMPRESS_GAIN = 0.8  # never compress what a sample shrinks by less than 20 %
+# Bytes per second the storage moves (write now + read later), for the "does it pay" rule;
+# SFNCOMPILE_STORAGE_MBPS overrides. zlib level 1 runs at ~150-250 MB/s on one core.
+LOCAL_BANDWIDTH = 400e6
+S3_BANDWIDTH = 100e6
 RAW, ZLIB = "raw", "zlib"
+_ZLIB_MAGIC = b"\x78"  # zlib header byte (deflate, 32 KiB window); pickles start with 0x80
 
 
 def blob_key(flow: str, sha: str) -> str:
@@ -58,17 +63,44 @@ def task_id_for(index_path: str) -> str:
     return index_path or "0"
 
 
-def _compressible(sample: bytes) -> bool:
-    if len(sample) < COMPRESS_MIN:
+def compression_pays(sample, bandwidth: float) -> bool:
+    """Compress (zlib level 1) only when it saves time end to end.
+
+    Compressing a sample gives the ratio r and the compressor's speed C. Storing
+    (and later loading) n bytes raw costs ~n/B each way; compressed, ~n/C + r·n/B
+    (decompression is taken to cost about what compression does). That pays when
+    C > B / (1 - r). Fast local disks rarely pass; S3 transfers of text-like
+    data do. ``SFNCOMPILE_COMPRESSION=always|never`` overrides the rule.
+    """
+    policy = os.environ.get("SFNCOMPILE_COMPRESSION", "auto")
+    sample = bytes(sample[:SAMPLE])
+    if len(sample) < COMPRESS_MIN or policy == "never":
         return False
-    return len(zlib.compress(sample[:SAMPLE], 1)) <= COMPRESS_GAIN * len(sample[:SAMPLE])
+    start = time.perf_counter()
+    packed = len(zlib.compress(sample, 1))
+    elapsed = max(time.perf_counter() - start, 1e-6)
+    ratio = packed / len(sample)
+    if ratio > COMPRESS_GAIN:
+        return False
+    if policy == "always":
+        return True
+    speed = len(sample) / elapsed
+    return speed > bandwidth / (1.0 - ratio)
+
+
+def storage_bandwidth(storage) -> float:
+    override = os.environ.get("SFNCOMPILE_STORAGE_MBPS")
+    if override:
+        return float(override) * 1e6
+    return LOCAL_BANDWIDTH if storage.is_local else S3_BANDWIDTH
 
 
 class _BlobWriter:
     """A file-like sink for ``pickle.dump``: hashes everything, keeps small pickles in
     memory and spills large ones to a scratch file (compressed if the first MiB says so)."""
 
-    def __init__(self, scratch_path_factory):
+    def __init__(self, scratch_path_factory, bandwidth: float = LOCAL_BANDWIDTH):
+        self._bandwidth = bandwidth
         import hashlib  # loads OpenSSL: only tasks that store something pay for it
 
         self._hash = hashlib.sha256()
@@ -99,7 +131,7 @@ class _BlobWriter:
         self._file = open(self.scratch_path, "wb")
         head = bytes(self._buffer[:SAMPLE])
         sample = head + bytes(memoryview(first).cast("B")[:max(0, SAMPLE - len(head))])
-        if _compressible(sample):
+        if compression_pays(sample, self._bandwidth):
             self.encoding = ZLIB
             self._compressor = zlib.compressobj(1)
         pending, self._buffer = self._buffer, bytearray()
@@ -123,7 +155,7 @@ class _BlobWriter:
         sha = self._hash.hexdigest()
         if self._file is None:
             data = bytes(self._buffer)
-            if _compressible(data):
+            if compression_pays(data, self._bandwidth):
                 packed = zlib.compress(data, 1)
                 if len(packed) <= COMPRESS_GAIN * len(data):
                     self.encoding = ZLIB
@@ -190,7 +222,8 @@ class Datastore:
     # -- blobs ---------------------------------------------------------------
     def put_artifact(self, value: Any) -> dict:
         """Store ``value``'s pickle under its sha256 (unless present); returns its ref."""
-        writer = _BlobWriter(lambda: self.storage.tmp_path(blob_key(self.flow, "scratch")))
+        writer = _BlobWriter(lambda: self.storage.tmp_path(blob_key(self.flow, "scratch")),
+                             storage_bandwidth(self.storage))
         try:
             pickle.dump(value, writer, protocol=PICKLE_PROTOCOL)
             sha, data = writer.finish()
@@ -211,19 +244,24 @@ class Datastore:
                 "type": _type_name(value)}
 
     def load_artifact(self, ref: dict) -> Any:
+        """The value of ``ref``. The blob's own first byte says how it is encoded (a
+        pickle starts with 0x80, a zlib stream with 0x78), so a blob another task
+        stored with the other encoding still loads."""
         key = blob_key(self.flow, ref["sha"])
         if (ref.get("stored") or 0) <= SMALL and not self.storage.is_local:
             data = self.storage.get_bytes(key)
             if data is None:
                 raise FileNotFoundError(f"artifact blob {key} is missing from the datastore")
-            if ref.get("enc") == ZLIB:
+            if data[:1] == _ZLIB_MAGIC:
                 data = zlib.decompress(data)
             return pickle.loads(data)
         path, temporary = self.storage.local_copy(key)
         try:
             with open(path, "rb") as raw:
-                if ref.get("enc") == ZLIB:
+                if raw.read(1) == _ZLIB_MAGIC:
+                    raw.seek(0)
                     return pickle.load(io.BufferedReader(_ZlibReader(raw), 1 << 20))
+                raw.seek(0)
                 return pickle.load(raw)
         finally:
             if temporary:

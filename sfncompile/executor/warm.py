@@ -196,6 +196,9 @@ class ZygotePool:
         key = (tuple(command[:3]), tuple(sorted(environment.items())))
         with self._lock:
             zygote = self._zygotes.get(key)
+            if zygote is not None and zygote.process.poll() is not None:
+                zygote.close()  # it died (killed from outside?): start a new one
+                zygote = None
             if zygote is None:
                 zygote = self._zygotes[key] = Zygote(command, environment)
             return zygote

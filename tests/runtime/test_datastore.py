@@ -30,13 +30,39 @@ def test_round_trip(store, value):
     assert ref["sha"] == __import__("hashlib").sha256(pickle.dumps(value, protocol=5)).hexdigest() or ref["size"] > SMALL
 
 
-def test_compression_only_where_it_pays(store):
+def test_compression_only_where_it_pays(store, monkeypatch):
+    monkeypatch.setenv("SFNCOMPILE_COMPRESSION", "always")  # the ratio rule alone, whatever the speed
     random_ref = store.put_artifact(os.urandom(4 << 20))
     assert random_ref["enc"] == "raw" and random_ref["stored"] == random_ref["size"]
-    text_ref = store.put_artifact("the same sentence again and again. " * 200000)
+    text = "the same sentence again and again. " * 200000
+    text_ref = store.put_artifact(text)
     assert text_ref["enc"] == "zlib" and text_ref["stored"] < text_ref["size"] / 10
-    small = store.put_artifact("tiny")
-    assert small["enc"] == "raw"
+    assert store.load_artifact(text_ref) == text
+    assert store.put_artifact("tiny")["enc"] == "raw"
+    monkeypatch.setenv("SFNCOMPILE_COMPRESSION", "never")
+    assert store.put_artifact(text + ".")["enc"] == "raw"
+
+
+def test_compression_pays_rule(monkeypatch):
+    from sfncompile_runtime.datastore import compression_pays
+
+    monkeypatch.delenv("SFNCOMPILE_COMPRESSION", raising=False)
+    text = b"row,1,2,3,abc\n" * 50000
+    assert compression_pays(text, bandwidth=1.0)  # a slow link: compressing always pays
+    assert not compression_pays(text, bandwidth=1e18)  # an infinitely fast disk: never
+    assert not compression_pays(os.urandom(1 << 18), bandwidth=1.0)  # incompressible
+    assert not compression_pays(b"x" * 100, bandwidth=1.0)  # too small to bother
+
+
+def test_blob_encoding_is_read_from_the_blob(store, monkeypatch):
+    """Two tasks may store the same value with different encodings: loads never mind."""
+    text = "abc,def,123\n" * 300000
+    monkeypatch.setenv("SFNCOMPILE_COMPRESSION", "always")
+    compressed = store.put_artifact(text)
+    monkeypatch.setenv("SFNCOMPILE_COMPRESSION", "never")
+    other = Datastore(store.storage, "F").put_artifact(text)  # blob exists: not rewritten
+    assert other["sha"] == compressed["sha"] and other["enc"] == "raw"
+    assert store.load_artifact(other) == text
 
 
 def test_same_value_is_one_blob_written_once(store, tmp_path):
