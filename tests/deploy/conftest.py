@@ -1,7 +1,8 @@
 """Deploy tests: the shared moto server with infra's test-support patches.
 
 ``tests.support.moto_cfn`` fills moto's CloudFormation gaps and
-``tests.support.moto_batch`` runs Batch jobs as local processes; both patch
+``tests.support.moto_batch`` runs Batch jobs as local processes and
+``tests.support.moto_events`` lets rules start executions; they patch
 the in-process moto server once per worker. Every test gets a reset moto and
 its own token home (``SFNCOMPILE_HOME``).
 """
@@ -22,10 +23,11 @@ TEST_FLOWS = HERE.parent / "backends" / "cdk" / "flows"
 
 @pytest.fixture(scope="session")
 def patched_moto(moto):
-    from tests.support import moto_batch, moto_cfn
+    from tests.support import moto_batch, moto_cfn, moto_events
 
     moto_cfn.install()
     moto_batch.install()
+    moto_events.install()
     return moto
 
 

@@ -106,3 +106,26 @@ def test_failed_production_run_is_resumed(executing, client_on, monkeypatch):
     assert run.data.total == 10  # the origin's parameters (size=5) were reused
     # start was not run again: its task is cloned from the failed run.
     assert run["start"].task.origin_pathspec == f"FlakyFlow/{failed_id}/start/0"
+
+
+def test_event_starts_a_run_with_parameters_from_the_event(executing, client_on):
+    import json
+
+    cloud = executing
+    result = cloud.deploy(flow_file("triggered_flow"))
+    cloud.client("events").put_events(Entries=[{
+        "Source": "sfncompile", "DetailType": "data_ready",
+        "Detail": json.dumps({"value": 0.25, "source": "nightly-export", "ignored": 1})}])
+    sfn = cloud.client("stepfunctions")
+    (execution,) = sfn.list_executions(stateMachineArn=result.state_machine_arn)["executions"]
+    assert json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"]) == \
+        {"parameters": {"alpha": 0.25, "label": "nightly-export"}}
+    assert cloud.wait(execution["executionArn"])["status"] == "SUCCEEDED"
+    client_on(result)
+    from sfncompile_runtime.client import Run
+
+    run = Run(f"TriggeredFlow/{execution['name']}")
+    assert run.successful and run.data.result == 0.5
+    # An event of another type starts nothing.
+    cloud.client("events").put_events(Entries=[{"Source": "sfncompile", "DetailType": "other", "Detail": "{}"}])
+    assert len(sfn.list_executions(stateMachineArn=result.state_machine_arn)["executions"]) == 1
