@@ -37,6 +37,21 @@ INLINE_EVENT_BUDGET = 20_000
 DISTRIBUTED_SUFFIX = "@d"
 END_OUTPUT = "$.path"  # what a branch / iteration hands back (dropped by the parent)
 
+# What a foreach's side-channel read keeps (ResultPath $.foreach), per mode:
+# only what that mode's Map reads, so the default payload stays O(1); `auto`
+# keeps the whole item because which fields exist decides the branch.
+FOREACH_SELECTORS = {
+    "distributed": {"manifest_bucket.$": "$.Item.manifest_bucket.S", "manifest_key.$": "$.Item.manifest_key.S"},
+    "inline": {"items.$": "$.Item.items.L"},
+    "auto": {"item.$": "$.Item"},
+}
+FOREACH_PATHS = {
+    "distributed": {"bucket": "$.foreach.manifest_bucket", "key": "$.foreach.manifest_key"},
+    "inline": {"items": "$.foreach.items"},
+    "auto": {"items": "$.foreach.item.items.L", "bucket": "$.foreach.item.manifest_bucket.S",
+             "key": "$.foreach.item.manifest_key.S"},
+}
+
 
 def shape(step: StepNode) -> str:
     """How control leaves the step: linear, split, foreach, switch or end."""
@@ -250,7 +265,7 @@ class Builder:
                       extra_env=[{"Name": "SFNCOMPILE_FOREACH", "Value": foreach_env}])
         states[read] = emit_side_channel_read(SideChannelRead(
             key_expression=self.key_expression(step), result_key="foreach",
-            selector={"item.$": "$.Item"}, next_state=after))
+            selector=FOREACH_SELECTORS[mode], next_state=after))
         next_state = goto(join)
         if mode == "auto":
             states[choice] = emit_choice_state(ChoiceState(
@@ -258,15 +273,15 @@ class Builder:
         common = dict(next_state=next_state, end_output=end_output, max_concurrency=self.options.max_workers)
         if mode in ("inline", "auto"):
             states[inline_map] = emit_map_state(MapState(
-                body=inline_body, distributed=False, items_path="$.foreach.item.items.L",
+                body=inline_body, distributed=False, items_path=FOREACH_PATHS[mode]["items"],
                 item_selector=self.item_selector(step, "$$.Map.Item.Value.N"), **common))
         if mode in ("distributed", "auto"):
             dist_suffix = scope.suffix + f"{DISTRIBUTED_SUFFIX}{len(step.foreach_stack)}" if mode == "auto" else scope.suffix
             body = (self.scope(body_step, Scope(stop=join, suffix=dist_suffix, nested=True, parents=parents))
                     if mode == "auto" else inline_body)
             states[dist_map] = emit_map_state(MapState(
-                body=body, distributed=True, manifest_bucket_path="$.foreach.item.manifest_bucket.S",
-                manifest_key_path="$.foreach.item.manifest_key.S",
+                body=body, distributed=True, manifest_bucket_path=FOREACH_PATHS[mode]["bucket"],
+                manifest_key_path=FOREACH_PATHS[mode]["key"],
                 result_prefix=f"sfncompile-map-results/{self.graph.name}",
                 item_selector=self.item_selector(step, "$$.Map.Item.Value"), **common))
 
