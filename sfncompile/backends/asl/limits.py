@@ -129,7 +129,9 @@ def _inline_history_limit(definition: Mapping[str, Any], step: str) -> int | Non
         if state["Type"] == "Map" and step_of(name) == step and state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "INLINE":
             ctx = cost.CostContext(foreach_modes=cost.foreach_modes(definition), default_width=1)
             per_item = cost.branch_tally(state["ItemProcessor"], ctx).events + cost.EVENTS_MAP_ITERATION
-            return (HISTORY_LIMIT - 1000) // per_item
+            from .builder import INLINE_EVENT_BUDGET  # the same budget auto mode uses
+
+            return INLINE_EVENT_BUDGET // per_item
     return None
 
 
