@@ -3,8 +3,9 @@
 ``compile_definition(graph, options)`` is a pure function of the IR and the
 compile options: no network, no credentials, no settings. Account-specific
 values stay ``${Name}`` placeholders (CloudFormation DefinitionSubstitutions):
-``JobQueue``, ``JobDefinition<Key>`` (see ``sfncompile.backends.jobdefs``) and
-``SideChannelTable``. The contract with the runtime is docs/state-machine.md.
+``JobQueue`` (``JobQueueGpu``), ``JobDefinition<Key>`` (see
+``sfncompile.backends.jobdefs``), ``SideChannelTable`` and ``MapResultBucket``.
+The contract with the runtime is docs/state-machine.md.
 """
 
 from __future__ import annotations
