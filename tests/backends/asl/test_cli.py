@@ -110,3 +110,18 @@ def test_cost_rounds():
 def test_cost_bad_width():
     result = CliRunner().invoke(cli, ["cost", SWEEP, "--width", "start=many"])
     assert result.exit_code == 1 and "whole number" in result.output
+
+
+def test_byte_identical_across_processes_and_hash_seeds():
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        proc = subprocess.run([sys.executable, "-m", "sfncompile.cli.main", "compile", NESTED], env=env,
+                              capture_output=True, timeout=120, cwd=str(ROOT))
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
