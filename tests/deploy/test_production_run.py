@@ -129,3 +129,63 @@ def test_event_starts_a_run_with_parameters_from_the_event(executing, client_on)
     # An event of another type starts nothing.
     cloud.client("events").put_events(Entries=[{"Source": "sfncompile", "DetailType": "other", "Detail": "{}"}])
     assert len(sfn.list_executions(stateMachineArn=result.state_machine_arn)["executions"]) == 1
+
+
+def test_trigger_on_finish_runs_the_downstream_flow(executing, client_on):
+    import json
+
+    cloud = executing
+    upstream = cloud.deploy(flow_file("triggered_flow"))
+    downstream = cloud.deploy(flow_file("downstream_flow"))
+    # Terminal-state notifications: subscribe a queue to the exit-hook topic.
+    sqs, sns = cloud.client("sqs"), cloud.client("sns")
+    queue_url = sqs.create_queue(QueueName="hooks")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if "downstream-flow-notifications" in t["TopicArn"]]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    cloud.client("events").put_events(Entries=[{"Source": "sfncompile", "DetailType": "data_ready",
+                                               "Detail": json.dumps({"value": 1.5, "source": "x"})}])
+    sfn = cloud.client("stepfunctions")
+    (first,) = sfn.list_executions(stateMachineArn=upstream.state_machine_arn)["executions"]
+    assert cloud.wait(first["executionArn"])["status"] == "SUCCEEDED"
+    # Upstream's SUCCEEDED status-change event started the downstream flow on the same project branch.
+    (second,) = sfn.list_executions(stateMachineArn=downstream.state_machine_arn)["executions"]
+    assert cloud.wait(second["executionArn"])["status"] == "SUCCEEDED"
+    client_on(downstream)
+    from sfncompile_runtime.client import Run
+
+    assert Run(f"DownstreamFlow/{second['name']}").successful
+    # A successful run is not a failure notification (on_error only).
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)
+    sfn.stop_execution(executionArn=sfn.start_execution(stateMachineArn=downstream.state_machine_arn,
+                                                        name="aborted-run", input='{"parameters": {}}')
+                       ["executionArn"])
+    bodies = []
+    for _ in range(50):  # the stop is reflected by the execution's worker thread
+        bodies += [json.loads(m["Body"])["Message"]
+                   for m in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", [])]
+        if bodies:
+            break
+        import time
+
+        time.sleep(0.2)
+    assert len(bodies) == 1 and json.loads(bodies[0])["detail"]["status"] == "ABORTED"
+
+
+def test_scheduled_flow_runs_with_its_schedule_input(executing, client_on):
+    """moto's scheduler never fires; start the schedule's target with its input as EventBridge Scheduler does."""
+    cloud = executing
+    result = cloud.deploy(example("nightly_report"))
+    schedule = cloud.client("scheduler").get_schedule(Name=result.deployment)
+    assert (schedule["ScheduleExpression"], schedule["ScheduleExpressionTimezone"]) == \
+        ("cron(30 3 * * ? *)", "Europe/Paris")
+    sfn = cloud.client("stepfunctions")
+    started = sfn.start_execution(stateMachineArn=schedule["Target"]["Arn"], name="scheduled-1",
+                                  input=schedule["Target"]["Input"])
+    assert cloud.wait(started["executionArn"])["status"] == "SUCCEEDED"
+    client_on(result)
+    from sfncompile_runtime.client import Run
+
+    run = Run("NightlyReportFlow/scheduled-1")
+    assert run.successful and run["start"].task.data.currency == "EUR"

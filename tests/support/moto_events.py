@@ -6,7 +6,11 @@ transformer also pastes string values into a JSON template without quotes,
 where EventBridge inserts them as JSON strings. This patch starts the
 execution for ``states`` targets, with the input built the EventBridge way
 (each ``<name>`` outside quotes becomes the JSON value, a missing path
-``null``), and leaves every other target to moto. Never imported by the product.
+``null``), publishes to SNS topic targets, and leaves every other target to
+moto. moto's Step Functions also never emits "Step Functions Execution Status
+Change" events; ``install()`` makes a finished execution put one on the
+default bus, so ``@trigger_on_finish`` and terminal-state rules fire.
+Never imported by the product.
 """
 
 from __future__ import annotations
@@ -44,7 +48,13 @@ def install() -> None:
         if not self.event_pattern.matches_event(original_event):
             return
         states = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
-        others = [t for t in self.targets if t not in states]
+        topics = [t for t in self.targets if parse_arn(t["Arn"]).service == "sns"]
+        others = [t for t in self.targets if t not in states and t not in topics]
+        for target in topics:
+            from moto.sns.models import sns_backends
+
+            sns_backends[self.account_id][self.region_name].publish(
+                render_input(target, original_event), arn=target["Arn"])
         for target in states:
             from moto.stepfunctions.responses import get_backend
 
@@ -60,3 +70,19 @@ def install() -> None:
                 self.targets = saved
 
     events_models.Rule.send_to_targets = send_to_targets
+
+    from moto.stepfunctions.parser.backend import execution as parser_execution
+
+    original_terminated = parser_execution.BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self) -> None:
+        original_terminated(self)
+        execution = self.execution
+        detail = {"executionArn": execution.exec_arn, "stateMachineArn": execution.state_machine_arn,
+                  "name": execution.name, "status": execution.exec_status.value,
+                  "input": json.dumps(execution.input_data)}
+        backend = events_models.events_backends[execution.account_id][execution.region_name]
+        backend.put_events([{"Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
+                             "Detail": json.dumps(detail), "Resources": [execution.exec_arn]}])
+
+    parser_execution.BaseExecutionWorkerCommunication.terminated = terminated
