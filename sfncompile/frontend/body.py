@@ -17,6 +17,12 @@
   needing a transition, ``match`` without a catch-all case may match nothing.
   It is ``False`` when the step has no ``self.next`` at all (the "missing
   transition" rule covers that, and the end step needs none);
+* ``next_missing_at``: where the first such path ends, so the lint can point
+  there: the first ``return`` reached before any ``self.next``; when no
+  return does it, the statement a path falls through without calling it (the
+  ``if`` without ``else`` / whose other branch lacks the call, the loop that
+  may run zero times, the ``try`` whose handler skips it), the innermost one
+  when they nest;
 * ``assigned_attrs``: ``self.x = ...``, ``self.x += ...``, annotated, tuple
   and starred targets, ``for self.x in``, ``with ... as self.x`` and
   ``setattr(self, "x", ...)`` with a literal name; the first assignment's span.
@@ -39,6 +45,7 @@ class BodyFacts:
     transition_call: cst.Call | None = None
     next_not_last: bool = False
     next_missing_on_some_path: bool = False
+    next_missing_at: cst.CSTNode | None = None
     assigned_attrs: dict[str, Span] = field(default_factory=dict)
 
 
@@ -141,6 +148,10 @@ def analyse_body(func: cst.FunctionDef, receiver: str, span_of: Callable[[cst.CS
         paths = _Paths(receiver)
         end_states = paths.block(body, frozenset([False]), None)
         facts.next_missing_on_some_path = paths.missing or (False in end_states)
+        if paths.missing:
+            facts.next_missing_at = paths.missing_at
+        elif False in end_states:
+            facts.next_missing_at = _Paths(receiver).fall_through(body) or body[-1]
     return facts
 
 
@@ -211,6 +222,7 @@ class _Paths:
     def __init__(self, receiver: str):
         self.receiver = receiver
         self.missing = False  # a path returned without a transition
+        self.missing_at = None  # the first such return
 
     def _calls_next(self, node) -> bool:
         return any(is_next_call(n, self.receiver) for n in walk(node))
@@ -228,6 +240,8 @@ class _Paths:
             if node.value is not None and self._calls_next(node.value):
                 return empty
             if False in states:
+                if not self.missing:
+                    self.missing_at = node
                 self.missing = True
             return empty
         if isinstance(node, cst.Raise):
@@ -262,6 +276,9 @@ class _Paths:
                 out = out | s
             return out
         if isinstance(node, (cst.Try, cst.TryStar)):
+            finally_calls = node.finalbody is not None and self._calls_next(node.finalbody)
+            # A return inside the try still runs a finally that calls self.next().
+            missing_before = (self.missing, self.missing_at)
             after_body = self.block(_statements(node.body), states, breaks)
             handler_in = states | after_body
             out = frozenset()
@@ -271,8 +288,10 @@ class _Paths:
                 out = out | self.block(_statements(node.orelse.body), after_body, breaks)
             else:
                 out = out | after_body
+            if finally_calls:
+                self.missing, self.missing_at = missing_before
             if node.finalbody is not None:
-                if self._calls_next(node.finalbody):
+                if finally_calls:
                     out = frozenset([True]) if out else out
                 else:
                     out = self.block(_statements(node.finalbody.body), out, breaks) if out else out
@@ -291,6 +310,42 @@ class _Paths:
         if self._calls_next(node):
             return frozenset([True])
         return states
+
+
+    def fall_through(self, statements) -> cst.CSTNode | None:
+        """The innermost statement through which a path without self.next leaves ``statements``.
+
+        Called when such a path (the "not called yet" state) reaches the end
+        of the block; since that state is never re-created, it went through
+        every statement, and the first statement containing a call that lets
+        it through is where a branch fell past the call.
+        """
+        states = frozenset([False])
+        for statement in statements:
+            out = self.statement(statement, states, None)
+            if False in out and self._calls_next(statement):
+                return self._fall_through_in(statement) or statement
+            states = out
+        return None
+
+    def _fall_through_in(self, node) -> cst.CSTNode | None:
+        """Inside an ``if``/``with`` that lets the state through: the branch that does, if it is more precise."""
+        start = frozenset([False])
+        if isinstance(node, cst.With):
+            return self.fall_through(_statements(node.body))
+        if not isinstance(node, cst.If):
+            return None  # a loop that may not run, a try whose handler skips the call: the statement itself
+        body = _statements(node.body)
+        if False in self.block(body, start, None) and self._calls_next(node.body):
+            return self.fall_through(body)
+        if isinstance(node.orelse, cst.If):
+            if False in self.statement(node.orelse, start, None) and self._calls_next(node.orelse):
+                return self._fall_through_in(node.orelse) or node.orelse
+        elif node.orelse is not None:
+            orelse = _statements(node.orelse.body)
+            if False in self.block(orelse, start, None) and self._calls_next(node.orelse):
+                return self.fall_through(orelse)
+        return None
 
 
 def _always_true(test) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -479,10 +480,23 @@ class Extractor:
         node.next_calls = [self.span(call) for call in facts.next_calls]
         node.next_not_last = facts.next_not_last
         node.next_missing_on_some_path = facts.next_missing_on_some_path
+        if facts.next_missing_at is not None:
+            node.next_missing_at = self._statement_span(facts.next_missing_at)
         node.assigned_attrs = facts.assigned_attrs
         if facts.transition_call is not None:
             node.transition = self._transition(facts.transition_call, receiver)
         return node
+
+    def _statement_span(self, node: cst.CSTNode) -> Span:
+        """A statement's span starting at its first token: a compound statement's
+        own range starts with the comments and blank lines above it and its indentation."""
+        span = self.span(node)
+        if not hasattr(node, "leading_lines"):
+            return span  # a small statement (``return``) starts where its range does
+        line = span.line + len(node.leading_lines)
+        lines = re.split(r"\r\n?|\n", self.text)  # as libcst counts lines (not str.splitlines)
+        text = lines[line - 1] if line <= len(lines) else ""
+        return Span(self.file, line, len(text) - len(text.lstrip()) + 1, span.end_line, span.end_col)
 
     def _is_step_decorator(self, expr: cst.BaseExpression) -> bool:
         """One of Metaflow's/our step decorators (not the user's own function decorator)."""

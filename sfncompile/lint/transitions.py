@@ -52,7 +52,7 @@ def next_missing_on_some_path(view: FlowView):
             yield diag("SFN133", f"some path through step '{name}' ends without reaching self.next() (an early "
                                  "return?); every run of a step must end at its self.next(): restructure the "
                                  "body so control always reaches it",
-                       getattr(step, "next_missing_at", None) or view.step_span(name))
+                       step.next_missing_at or view.step_span(name))
 
 
 # Problems the front end records in ``Transition.malformed`` that have their

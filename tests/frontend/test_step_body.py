@@ -48,6 +48,7 @@ CASES = {
     "try with handler missing": ("try:\n    self.next(self.a)\nexcept Exception:\n    pass", True, True),
     "try with handler next": ("try:\n    x = 1\nexcept Exception:\n    x = 2\nself.next(self.a)", False, False),
     "try finally next": ("try:\n    x = 1\nfinally:\n    self.next(self.a)", True, False),
+    "return in try, finally next": ("try:\n    if c:\n        return\nfinally:\n    self.next(self.a)", True, False),
     "with block": ("with open('f') as fh:\n    self.next(self.a)", True, False),
     "match with catch-all": ("match c:\n    case 1:\n        self.next(self.a)\n    case _:\n        self.next(self.b)",
                              True, False),
@@ -64,6 +65,34 @@ def test_next_placement_and_paths(name):
     step = step_facts(body)
     assert step.next_not_last is not_last
     assert step.next_missing_on_some_path is missing
+
+
+# body -> (line, col) of next_missing_at; the body's first line is line 5, indented 8.
+MISSING_AT = {
+    "return": ("x = 1\nif c:\n    return\nself.next(self.a)", (7, 13)),
+    "first of two returns": ("if c:\n    return\nif d:\n    return\nself.next(self.a)", (6, 13)),
+    "if without else": ("if c:\n    self.next(self.a)", (5, 9)),
+    "comment above the if": ("x = 1\n\n# why\nif c:\n    self.next(self.a)", (8, 9)),
+    "innermost if": ("if c:\n    if d:\n        self.next(self.a)\nelse:\n    self.next(self.b)", (6, 13)),
+    "inner if completed later": ("if c:\n    if d:\n        self.next(self.a)\n    self.next(self.b)\ny = 1", (5, 9)),
+    "elif without else": ("if c:\n    self.next(self.a)\nelif d:\n    self.next(self.b)", (7, 9)),
+    "loop": ("for i in range(3):\n    self.next(self.a)", (5, 9)),
+    "try": ("try:\n    self.next(self.a)\nexcept Exception:\n    pass", (5, 9)),
+    "inside with": ("with open('f'):\n    if c:\n        self.next(self.a)", (6, 13)),
+}
+
+
+@pytest.mark.parametrize("name", list(MISSING_AT))
+def test_next_missing_at_is_where_the_path_ends(name):
+    body, where = MISSING_AT[name]
+    step = step_facts(body)
+    assert step.next_missing_on_some_path
+    assert (step.next_missing_at.line, step.next_missing_at.col) == where
+
+
+def test_next_missing_at_is_none_when_every_path_calls_next():
+    assert step_facts("if c:\n    x = 1\nself.next(self.a)").next_missing_at is None
+    assert step_facts("x = 1").next_missing_at is None
 
 
 def test_next_calls_are_all_recorded_and_transition_is_the_tail():

@@ -3,10 +3,10 @@ from sfncompile import FlowSpec, Parameter, step, retry, resources, timeout, cat
 
 class Flow(FlowSpec):
     @step
-    def start(self):  # expect: SFN133
+    def start(self):
         self.x = 1
         if self.x > 5:
-            return
+            return  # expect: SFN133
         self.next(self.end)
 
     @step
