@@ -112,10 +112,21 @@ class _BlobWriter:
         self.size = 0
         self.stored_size = 0
         self.encoding = RAW
+        self._hasher = None  # a one-thread pool: hashing overlaps writing for large payloads
+
+    def _update_hash(self, data) -> None:
+        if self._hasher is None and len(data) < CHUNK:
+            self._hash.update(data)
+            return
+        if self._hasher is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._hasher = ThreadPoolExecutor(max_workers=1)  # one worker: updates stay in order
+        self._hasher.submit(self._hash.update, data)
 
     def write(self, data) -> int:
         n = len(data)
-        self._hash.update(data)
+        self._update_hash(data)  # sha256 and file writes both release the GIL
         self.size += n
         if self._file is None:
             if len(self._buffer) + n <= SMALL:
@@ -152,6 +163,9 @@ class _BlobWriter:
 
     def finish(self) -> tuple[str, bytes | None]:
         """(sha256, in-memory stored bytes or None when spilled to ``scratch_path``)."""
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
         sha = self._hash.hexdigest()
         if self._file is None:
             data = bytes(self._buffer)
@@ -170,6 +184,8 @@ class _BlobWriter:
         return sha, None
 
     def abort(self) -> None:
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
         if self._file is not None:
             self._file.close()
         if self.scratch_path and os.path.exists(self.scratch_path):
