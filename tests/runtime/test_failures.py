@@ -235,3 +235,20 @@ def test_start_step_writes_the_run_record_when_absent(local_backend):
     ref = info.latest_record(run_id, "start", "0")["artifacts"]["info"]
     values = info.load_artifact(ref)
     assert values["production"] is True and values["namespace"] == "production:tok-1"
+
+
+def test_resume_clones_a_foreach_and_republishes_its_width(local_backend, client_root):
+    from sfncompile_runtime.datastore import write_run_record
+
+    driver = local_backend.driver("foreach_flow.py")
+    origin = driver.run_flow(params={"n": 3})
+    resumed = new_run_id()
+    write_run_record(local_backend.datastore, "ForeachFlow", resumed, origin_run_id=origin,
+                     rerun_steps=["join", "end"])
+    driver.run_flow(resumed, params={"n": 3})
+    assert driver.side(resumed, "start", "0")["width"] == 3  # the state machine of the new run needs it
+    client = client_root(local_backend)
+    run = client.Run(f"ForeachFlow/{resumed}")
+    assert run.successful and run["join"].task.data.results == ["aa", "bb", "cc"]
+    assert all(t.origin_pathspec == f"ForeachFlow/{origin}/body/{t.id}" for t in run["body"].tasks())
+    assert run["join"].task.origin_pathspec is None  # re-run, not cloned
