@@ -103,6 +103,12 @@ class StepNode:
     num_args: int = 1  # positional args including self
     docstring: str | None = None
     decorators: list[Decorator] = field(default_factory=list)
+    # The user's own decorators (a function defined in the flow file or imported from a
+    # module other than metaflow/sfncompile), as written (``timed``, ``mylib.timed``).
+    # They run inside the step's process when the runtime imports the flow; the compiler
+    # never interprets them, so they are kept apart from ``decorators`` (a user's
+    # ``@tenacity.retry`` must not read as our ``@retry``).
+    user_decorators: list[str] = field(default_factory=list)
     transition: Transition | None = None  # the tail self.next(...), if any
     # Facts gathered for lint (source-level, not structure):
     next_calls: list[Span] = field(default_factory=list)  # every self.next call seen
@@ -136,6 +142,7 @@ class FlowGraph:
     end: str | None = None
     parameters: list[ParameterSpec] = field(default_factory=list)
     decorators: list[Decorator] = field(default_factory=list)  # flow-level
+    user_decorators: list[str] = field(default_factory=list)  # flow-level; see StepNode.user_decorators
     docstring: str | None = None
     imported_from: str = "sfncompile"  # "sfncompile" | "metaflow"
     class_attrs: dict[str, Span] = field(default_factory=dict)  # non-step, non-parameter class attributes

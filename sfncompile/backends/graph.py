@@ -46,8 +46,9 @@ def render_text(graph: FlowGraph) -> str:
     lines = [f"{graph.name} ({len(graph.steps)} steps)"]
     if graph.parameters:
         lines.append("parameters: " + ", ".join(f"{p.name}:{p.type}" for p in graph.parameters))
-    if graph.decorators:
-        lines.append("flow decorators: " + ", ".join("@" + d.name for d in graph.decorators))
+    flow_decorators = [d.name for d in graph.decorators] + graph.user_decorators
+    if flow_decorators:
+        lines.append("flow decorators: " + ", ".join("@" + name for name in flow_decorators))
     width = max((len(name) for name in graph.steps), default=0)
     kind_width = max((len(_describe(s)) for s in graph.steps.values()), default=0)
     for step in graph.steps.values():
@@ -62,8 +63,9 @@ def render_text(graph: FlowGraph) -> str:
             extras.append(f"on {step.transition.condition}")
         if step.in_loop:
             extras.append("in loop")
-        if step.decorators:
-            extras.append(" ".join("@" + d.name for d in step.decorators))
+        step_decorators = [d.name for d in step.decorators] + step.user_decorators
+        if step_decorators:
+            extras.append(" ".join("@" + name for name in step_decorators))
         suffix = f"  ({'; '.join(extras)})" if extras else ""
         lines.append(f"  {step.name:<{width}}  {_describe(step):<{kind_width}}{arrow}{suffix}".rstrip())
     return "\n".join(lines) + "\n"

@@ -120,6 +120,7 @@ class Extractor:
         self._evaluating: set[str] = set()
         self._module_node: cst.Module | None = None
         self._class_scope: dict[str, cst.BaseExpression] = {}  # constants of the class being read
+        self._class_names: set[str] = set()  # names the class body being read has bound so far
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
 
     # -- positions ---------------------------------------------------------
@@ -411,12 +412,20 @@ class Extractor:
         graph = FlowGraph(name=cls.name.value, file=self.file, span=self.span(cls.name),
                           imported_from=self._imported_from)
         graph.docstring = _docstring(cls)
-        graph.decorators = [d for d in (self._decorator(dec) for dec in cls.decorators) if d is not None]
+        for dec in cls.decorators:
+            if self._is_user_code(dec.decorator):
+                graph.user_decorators.append(self._code(_decorator_target(dec.decorator)))
+            else:
+                deco = self._decorator(dec)
+                if deco is not None:
+                    graph.decorators.append(deco)
         params: dict[str, ParameterSpec] = {}
         for klass in lineage:
             self._class_scope = _class_constants(klass)
+            self._class_names = set()
             defined_here: set[str] = set()
             for statement in _class_statements(klass):
+                bound = _class_bound_names(statement)
                 if isinstance(statement, cst.FunctionDef):
                     name = statement.name.value
                     if name in defined_here:
@@ -437,6 +446,7 @@ class Extractor:
                     if param is not None:
                         params[param.attr] = param
                         graph.class_attrs.pop(param.attr, None)
+                        self._class_names.update(bound)
                         continue
                     targets = statement.targets if isinstance(statement, cst.Assign) else [statement]
                     for target in targets:
@@ -445,7 +455,9 @@ class Extractor:
                             params.pop(name_node.value, None)
                 elif isinstance(statement, cst.ClassDef):
                     graph.class_attrs.setdefault(statement.name.value, self.span(statement.name))
+                self._class_names.update(bound)
         self._class_scope = {}
+        self._class_names = set()
         graph.parameters = list(params.values())
         graph.constants = dict(self.module_info.constants)
         return graph
@@ -467,6 +479,10 @@ class Extractor:
         node.step_annotation = annotation
         for index, dec in enumerate(func.decorators):
             if index == step_index:
+                continue
+            if self._is_user_code(dec.decorator):
+                # Runs when the runtime imports the flow, as under Metaflow; not ours to read.
+                node.user_decorators.append(self._code(_decorator_target(dec.decorator)))
                 continue
             deco = self._decorator(dec)
             if deco is None:
@@ -497,6 +513,29 @@ class Extractor:
         lines = re.split(r"\r\n?|\n", self.text)  # as libcst counts lines (not str.splitlines)
         text = lines[line - 1] if line <= len(lines) else ""
         return Span(self.file, line, len(text) - len(text.lstrip()) + 1, span.end_line, span.end_col)
+
+    def _is_user_code(self, expr: cst.BaseExpression) -> bool:
+        """The decorator is the user's own: its root name is bound in the flow file
+        (a def, an assignment, an import from a module other than metaflow/sfncompile)
+        or earlier in the class body. Names imported from metaflow/sfncompile, and
+        names bound nowhere, are not: the lint judges those by name."""
+        root = _decorator_target(expr)
+        while True:
+            if isinstance(root, (cst.Attribute, cst.Subscript)):
+                root = root.value
+            elif isinstance(root, cst.Call):
+                root = root.func
+            else:
+                break
+        if not isinstance(root, cst.Name):
+            return False
+        name = root.value
+        info = self.module_info
+        if name in self._class_names:
+            return True
+        if name in info.names or name in info.modules:
+            return False
+        return info.binding_counts.get(name, 0) > 0
 
     def _is_step_decorator(self, expr: cst.BaseExpression) -> bool:
         """One of Metaflow's/our step decorators (not the user's own function decorator)."""
@@ -801,6 +840,42 @@ def _class_statements(cls: cst.ClassDef):
             yield from statement.body
         else:
             yield statement
+
+
+def _decorator_target(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``timed`` for ``@timed`` and ``@timed(label="x")``."""
+    return expr.func if isinstance(expr, cst.Call) else expr
+
+
+def _class_bound_names(statement) -> list[str]:
+    """Names a class-body statement binds in the class namespace."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return [statement.name.value]
+    if isinstance(statement, cst.Assign):
+        return [name for target in statement.targets for name in _target_names(target.target)]
+    if isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+        return _target_names(statement.target)
+    if isinstance(statement, cst.ImportFrom) and statement.module is not None and not statement.relative:
+        root = statement.module
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value in API_ROOTS:
+            return []  # the API, not the user's code
+    if isinstance(statement, (cst.Import, cst.ImportFrom)) and not isinstance(statement.names, cst.ImportStar):
+        out = []
+        for alias in statement.names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                out.append(alias.asname.name.value)
+            elif isinstance(alias.name, cst.Name):
+                out.append(alias.name.value)
+            elif isinstance(alias.name, cst.Attribute):  # import a.b binds a
+                root = alias.name
+                while isinstance(root, cst.Attribute):
+                    root = root.value
+                if isinstance(root, cst.Name):
+                    out.append(root.value)
+        return out
+    return []
 
 
 def _class_constants(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:

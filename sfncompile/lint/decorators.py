@@ -57,9 +57,14 @@ def unknown_decorator(view: FlowView):
     for level, owner, deco in _all_decorators(view):
         if deco.name in specs.SPECS or deco.name in UNSUPPORTED:
             continue
+        # The user's own decorators never get here (the front end keeps them in
+        # ``user_decorators``): this one is a name from metaflow/sfncompile we do not
+        # have, or a name bound nowhere in the file.
         known = specs.STEP_DECORATORS if level == specs.STEP else specs.FLOW_DECORATORS
-        yield diag("SFN141", f"unknown decorator @{deco.name} on {_owner(level, owner)}; supported here: "
-                             + ", ".join("@" + k for k in known), _where(view, level, owner, deco))
+        yield diag("SFN141", f"unknown decorator @{deco.name} on {_owner(level, owner)}: sfncompile has no such "
+                             "decorator (your own decorators are accepted when defined in this file or imported "
+                             "from your own module); supported here: " + ", ".join("@" + k for k in known),
+                   _where(view, level, owner, deco))
 
 
 @rule("SFN142", "decorator-wrong-level")

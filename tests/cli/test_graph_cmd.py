@@ -48,3 +48,29 @@ def test_unknown_format_is_a_usage_error():
     result = CliRunner().invoke(cli, ["graph", str(EXAMPLES / "train_evaluate.py"), "--format", "png"])
     assert result.exit_code == 2
     assert json.dumps("png") in result.output or "png" in result.output
+
+
+def test_user_decorators_show_in_text_and_survive_json(tmp_path):
+    path = tmp_path / "flow.py"
+    path.write_text(
+        "from sfncompile import FlowSpec, retry, step\n"
+        "from mytools import traced\n"
+        "def timed(f):\n"
+        "    return f\n"
+        "@traced\n"
+        "class F(FlowSpec):\n"
+        "    @retry(times=1)\n"
+        "    @step\n"
+        "    @timed\n"
+        "    def start(self):\n"
+        "        self.next(self.end)\n"
+        "    @step\n"
+        "    def end(self):\n"
+        "        pass\n")
+    text = run("graph", str(path))
+    assert text.exit_code == 0, text.output
+    assert "flow decorators: @traced" in text.output
+    assert "(@retry @timed)" in text.output
+    graph = FlowGraph.from_json(run("graph", str(path), "--format", "json").output)
+    assert graph["start"].user_decorators == ["timed"] and graph.user_decorators == ["traced"]
+    assert [d.name for d in graph["start"].decorators] == ["retry"]

@@ -145,7 +145,7 @@ def test_odd_decorator_expression():
         from sfncompile import FlowSpec, step
         DECOS = []
         class F(FlowSpec):
-            @DECOS[0]
+            @(lambda f: f)
             @step
             def start(self):
                 self.next(self.end)
@@ -259,7 +259,72 @@ def test_own_function_decorator_below_step_is_fine():
                 pass
     """)
     assert diagnostics == []
-    assert [d.name for d in graph["start"].decorators] == ["timed"]
+    assert graph["start"].decorators == []
+    assert graph["start"].user_decorators == ["timed"]
+
+
+def test_user_decorators_are_kept_apart_from_ours():
+    """The user's own decorators (this file, their modules, the class body) are
+    recorded by name and never read as ours, even when named like ours; names
+    from metaflow/sfncompile and names bound nowhere are left to the lint."""
+    graph, diagnostics = parse("""
+        from metaflow import FlowSpec, step, retry as mf_retry, card
+        from tenacity import retry
+        import mylib
+        import metaflow
+        DECOS = {}
+        try:
+            from mylib import timed
+        except ImportError:
+            def timed(f):
+                return f
+        @mylib.register("x")
+        class F(FlowSpec):
+            def audited(f):
+                return f
+            @mf_retry(times=2)
+            @retry(stop=mylib.stop_after(3))
+            @step
+            @timed
+            @DECOS["trace"]
+            @audited
+            def start(self):
+                self.next(self.end)
+            @metaflow.card
+            @card
+            @nowhere
+            @step
+            def end(self):
+                pass
+    """)
+    assert diagnostics == []
+    assert graph.user_decorators == ["mylib.register"] and graph.decorators == []
+    start = graph["start"]
+    assert [(d.name, d.args) for d in start.decorators] == [("retry", {"times": 2})]
+    assert start.user_decorators == ["retry", "timed", 'DECOS["trace"]', "audited"]
+    assert [d.name for d in graph["end"].decorators] == ["card", "card", "nowhere"]
+    assert graph["end"].user_decorators == []
+
+
+def test_class_body_names_count_only_once_bound():
+    # Python evaluates a decorator when the def runs: a class-body function defined
+    # later is not in scope yet (here it would be a NameError), so not the user's.
+    graph, _ = parse("""
+        from sfncompile import FlowSpec, step
+        class F(FlowSpec):
+            @step
+            @audited
+            def start(self):
+                self.next(self.end)
+            def audited(f):
+                return f
+            @step
+            @audited
+            def end(self):
+                pass
+    """)
+    assert [d.name for d in graph["start"].decorators] == ["audited"]
+    assert graph["end"].user_decorators == ["audited"]
 
 
 def test_computed_default_with_a_type_is_silent():

@@ -1,7 +1,7 @@
 from sfncompile import FlowSpec, step
 
 
-def magic(func):
+def helper(func):
     return func
 
 
