@@ -18,6 +18,7 @@ Offline: no lookups, no credentials, no assets (no ``cdk bootstrap``). Context k
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -44,8 +45,6 @@ def main() -> None:
     from sfncompile.backends.cdk.app import quiet_node
 
     quiet_node()
-    import aws_cdk as cdk
-
     from sfncompile.backends.cdk.app import build_app
     from sfncompile.backends.cdk.build import compile_flow
     from sfncompile.backends.cdk.settings import FlowSettings, Networking, PlatformSettings
@@ -53,11 +52,18 @@ def main() -> None:
     from sfncompile.diagnostics import UserError
     from sfncompile.package import build_code_package
 
-    probe = cdk.App()  # reads the CLI's context (-c) and output directory
-    ctx = probe.node.try_get_context
+    # The CDK CLI passes -c context as JSON in the environment; read it before
+    # anything starts the jsii kernel, so a missing flow fails in milliseconds.
+    raw = os.environ.get("CDK_CONTEXT_JSON")
+    if raw is None:
+        import aws_cdk as cdk
+
+        context = cdk.App().node.get_all_context() or {}
+    else:
+        context = json.loads(raw)
 
     def get(key, default=None):
-        value = ctx(key)
+        value = context.get(key)
         return default if value is None else value
 
     flows = _list(get("flow"))
@@ -81,8 +87,7 @@ def main() -> None:
                 deployer=get("deployer", os.environ.get("USER", "pipeline")), branch=get("branch"),
                 production=_bool(get("production", False)))))
         app, _ = build_app(builds, platform if _bool(get("platform", True)) else None,
-                           outdir=probe.outdir, nag=_bool(get("nag", False)),
-                           context={k: v for k, v in (probe.node.get_all_context() or {}).items()})
+                           outdir=os.environ.get("CDK_OUTDIR"), nag=_bool(get("nag", False)), context=context)
         app.synth()
     except UserError as exc:
         sys.stderr.write(f"error: {exc.message}\n")
