@@ -121,6 +121,7 @@ class Extractor:
         self._module_node: cst.Module | None = None
         self._class_scope: dict[str, cst.BaseExpression] = {}  # constants of the class being read
         self._class_names: set[str] = set()  # names the class body being read has bound so far
+        self._class_counts: dict[str, int] = {}  # how often the class body being read binds each name
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
 
     # -- positions ---------------------------------------------------------
@@ -251,6 +252,14 @@ class Extractor:
                                       f"({exc.reason})") from None
             finally:
                 self._evaluating.discard(name)
+        if class_node is None and name in self._class_counts:
+            # Bound in the class body, so that binding (not a module constant) is what
+            # Python would use here; it just is not a single plain constant.
+            if self._class_counts[name] > 1:
+                why = "is assigned more than once in the class body"
+            else:
+                why = "is not assigned a static value in the class body (methods, classes and imports are not constants)"
+            raise NotStatic(node, f"`{name}` {why}; allowed: {ALLOWED}")
         if name in info.constants:
             return info.constants[name]
         value_node = info.constant_nodes.get(name)
@@ -422,6 +431,7 @@ class Extractor:
         params: dict[str, ParameterSpec] = {}
         for klass in lineage:
             self._class_scope = _class_constants(klass)
+            self._class_counts = _class_binding_counts(klass)
             self._class_names = set()
             defined_here: set[str] = set()
             for statement in _class_statements(klass):
@@ -457,6 +467,7 @@ class Extractor:
                     graph.class_attrs.setdefault(statement.name.value, self.span(statement.name))
                 self._class_names.update(bound)
         self._class_scope = {}
+        self._class_counts = {}
         self._class_names = set()
         graph.parameters = list(params.values())
         graph.constants = dict(self.module_info.constants)
@@ -876,6 +887,17 @@ def _class_bound_names(statement) -> list[str]:
                     out.append(root.value)
         return out
     return []
+
+
+def _class_binding_counts(cls: cst.ClassDef) -> dict[str, int]:
+    """How often the class body binds each name (an augmented assignment counts twice:
+    it reads an earlier binding)."""
+    counts: dict[str, int] = {}
+    for statement in _class_statements(cls):
+        weight = 2 if isinstance(statement, cst.AugAssign) else 1
+        for name in _class_bound_names(statement):
+            counts[name] = counts.get(name, 0) + weight
+    return counts
 
 
 def _class_constants(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:

@@ -409,4 +409,24 @@ def test_class_level_constants_in_step_decorators():
     """)
     assert graph["start"].decorator("resources").args == {"cpu": 4, "memory": 4096}
     assert graph.parameters[0].default == 4096
-    assert [d.rule for d in diagnostics] == ["SFN005"] and "TWICE" in diagnostics[0].message
+    assert [d.rule for d in diagnostics] == ["SFN005"]
+    assert "`TWICE` is assigned more than once in the class body" in diagnostics[0].message
+
+
+def test_class_body_binding_that_is_not_a_constant_is_named_as_such():
+    graph, diagnostics = parse("""
+        from sfncompile import FlowSpec, resources, step
+        CPUS = 2
+        class F(FlowSpec):
+            def CPUS(self):
+                return 4
+            @resources(cpu=CPUS)
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert [d.rule for d in diagnostics] == ["SFN005"]
+    assert "`CPUS` is not assigned a static value in the class body" in diagnostics[0].message
