@@ -222,3 +222,20 @@ def test_second_run_reuses_the_cached_graph_and_package(local_runs, monkeypatch)
     third = prepare(flow, datastore=str(local_runs.root))
     assert calls == ["load", "build"] * 2
     assert third.code_sha256 != first.code_sha256
+
+
+def test_resume_from_a_named_step_of_a_successful_run(local_runs, tmp_path):
+    marker = tmp_path / "marker"
+    marker.write_text("")
+    flow = "ResumableFlow"
+    origin, _ = local_runs.run(FLOWS / "resumable_flow.py", f"marker={marker}")
+    result = local_runs.cli("resume", str(FLOWS / "resumable_flow.py"), "--step", "gather")
+    resumed = result.stdout.strip().splitlines()[-1]
+    assert "re-running end, fit, gather" in result.stderr  # the latest run is the default origin
+    for step, task in [("start", "0"), ("square", "1")]:
+        assert local_runs.record(flow, resumed, step, task)["cloned_from"]["run_id"] == origin
+    for step in ("gather", "fit", "end"):
+        assert "cloned_from" not in local_runs.record(flow, resumed, step)
+    assert local_runs.client_run(flow, resumed).origin_run_id == origin
+    result = local_runs.cli("resume", str(FLOWS / "resumable_flow.py"), origin, "--step", "nope", expect_exit=1)
+    assert "has no step 'nope'" in result.stderr
