@@ -130,15 +130,19 @@ def test_unknown_resource_is_a_clear_definition_error():
 
 
 def test_map_respects_max_workers_for_tasks():
-    running, peak, lock = [0], [0], threading.Lock()
+    running, peak = [0], [0]
+    changed = threading.Condition()
 
     def task(params, call):
-        with lock:
+        with changed:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
-        with lock:
+            changed.notify_all()
+            # Hold the slot until three tasks run at once (or a while passes), so the
+            # peak does not depend on how fast threads get scheduled.
+            changed.wait_for(lambda: running[0] >= 3, timeout=5)
             running[0] -= 1
+            changed.notify_all()
         return params
 
     definition = machine({
