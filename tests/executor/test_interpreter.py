@@ -130,17 +130,18 @@ def test_unknown_resource_is_a_clear_definition_error():
 
 
 def test_map_respects_max_workers_for_tasks():
-    running, peak = [0], [0]
+    running, peak, started = [0], [0], [0]
     changed = threading.Condition()
 
     def task(params, call):
         with changed:
+            started[0] += 1
             running[0] += 1
             peak[0] = max(peak[0], running[0])
             changed.notify_all()
             # Hold the slot until three tasks run at once (or a while passes), so the
             # peak does not depend on how fast threads get scheduled.
-            changed.wait_for(lambda: running[0] >= 3, timeout=5)
+            changed.wait_for(lambda: running[0] >= 3 or started[0] > 9, timeout=5)
             running[0] -= 1
             changed.notify_all()
         return params
