@@ -161,6 +161,9 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
         name = f"{graph.name}-{key}"
         local_defs[name] = LocalJobDefinition.from_spec(name, spec)
         values[spec.placeholder] = name
+    for name in substitutions_needed(definition):
+        if name.startswith("JobQueue"):  # ${JobQueue}, ${JobQueueGpu}, ...: one local runner
+            values.setdefault(name, LOCAL_JOB_QUEUE)
     missing = substitutions_needed(definition) - set(values)
     if missing:
         raise UserError(f"the state machine needs values the local executor does not provide: {', '.join(sorted(missing))}")
