@@ -173,3 +173,30 @@ def test_project_branches_are_separate_deployments(cloud):
     rule = next(r for r in rules if "triggered-flow" in r["Arn"] or "TriggeredFlow" in r.get("Description", ""))
     targets = cloud.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert targets[0]["InputTransformer"]["InputPathsMap"] == {"p0": "$.detail.value", "p1": "$.detail.source"}
+
+
+def test_ec2_spot_gpu_compute(cloud):
+    result = cloud.deploy(example("train_evaluate"), compute=("ec2", "spot", "gpu"))
+    batch = cloud.client("batch")
+    kinds = {c["computeEnvironmentName"]: c["computeResources"]["type"]
+             for c in batch.describe_compute_environments()["computeEnvironments"]}
+    assert kinds == {"sfncompile-ec2": "EC2", "sfncompile-spot": "SPOT", "sfncompile-gpu": "EC2"}
+    queues = {q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]}
+    assert queues == {"sfncompile-ec2", "sfncompile-spot", "sfncompile-gpu"}
+    definition = cloud.client("stepfunctions").describe_state_machine(
+        stateMachineArn=result.state_machine_arn)["definition"]
+    assert ":job-queue/sfncompile-ec2" in definition  # the first kind runs the flow
+    for jd in batch.describe_job_definitions(status="ACTIVE")["jobDefinitions"]:
+        assert jd["platformCapabilities"] == ["EC2"]
+
+
+def test_gpu_steps_need_a_gpu_queue(cloud, tmp_path):
+    flow = tmp_path / "gpu_flow.py"
+    flow.write_text(example("train_evaluate").read_text().replace("@resources(", "@resources(gpu=1, ", 1))
+    assert "gpu=1" in flow.read_text()
+    with pytest.raises(UserError, match="ask for GPUs.*--compute gpu"):
+        cloud.deploy(flow, dry_run=True)
+    result = cloud.deploy(flow, compute=("gpu",))
+    gpu_defs = [jd for jd in cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+                if {"type": "GPU", "value": "1"} in jd["containerProperties"]["resourceRequirements"]]
+    assert gpu_defs and result.state_machine_arn

@@ -155,6 +155,12 @@ class FlowStack(cdk.Stack):
             "SFNCOMPILE_PRODUCTION_TOKEN": self.settings.production_token,
         }
         refs = {}
+        gpu_steps = sorted(p[len("JobDefinition"):] for p, spec in self.build.job_specs.items() if spec.gpu)
+        if gpu_steps and self.settings.platform.default_compute != "gpu":
+            # One queue runs the whole flow (${JobQueue}); it must have GPU instances.
+            raise UserError(f"{self.graph.name}: job definition(s) {', '.join(gpu_steps)} ask for GPUs, which the "
+                            f"'{self.settings.platform.default_compute}' queue has none of; deploy with "
+                            "--compute gpu (first)")
         for placeholder, spec in sorted(self.build.job_specs.items()):
             suffix = placeholder[len("JobDefinition"):] or "Default"
             name = f"{self.deployment}-{re.sub(r'[^A-Za-z0-9_-]', '-', suffix)}"[:128]
