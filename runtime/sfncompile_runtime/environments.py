@@ -1,22 +1,31 @@
 """Per-step software environments: ``@environment``, ``@pypi``, ``@conda``.
 
-``@pypi(packages=..., python=...)``: the packages are installed once per
-distinct spec (``pip install --target``) into a directory named by the spec's
-hash and put first on ``sys.path`` before the flow is imported. Cache:
+``@pypi(packages=..., python=...)`` (step level, or flow level through
+``@pypi``/``@pypi_base``; the step's own wins): the task runs in a virtual
+environment holding exactly those packages — plus boto3 when the datastore
+is on S3, which the runtime itself needs, as Metaflow adds its own
+dependencies. One venv per distinct spec (hash of the packages, the Python
+``major.minor``, the platform, and whether boto3 was added), built once and
+cached:
 
 * local datastore: ``<root>/.cache/pypi/<hash>/``;
-* S3 datastore: a tarball ``<root>/.cache/pypi/<hash>.tar.gz`` built at first
-  use (by whichever task gets there first) and unpacked into
-  ``$TMPDIR/sfncompile-pypi/<hash>`` by later tasks.
+* S3 datastore: built under ``$TMPDIR/sfncompile-pypi/<hash>`` by the first
+  task that needs it and uploaded as ``<root>/.cache/pypi/<hash>.tar.gz``
+  (its ``lib/``); later tasks on other hosts create an
+  empty venv at the same place and unpack the tarball into it.
 
-``python=`` must match the running interpreter's ``major.minor`` (the image
-decides the interpreter), else the step fails saying so. ``@conda`` runs only
-where ``micromamba``/``mamba``/``conda`` exists; otherwise a clear error
-naming the step. Nothing is silently ignored.
+The task then re-executes itself (same bootstrap, same argv) with the venv's
+interpreter — before its attempt starts, so the attempt's logs and records
+all come from the process that runs the step. ``SFNCOMPILE_PYPI_ENV`` marks
+the process as already inside. ``python=`` picks ``python<major.minor>``
+from the ``PATH`` when it is not the running interpreter; absent → a clear
+error naming the step.
+
+``@conda`` runs only where ``micromamba``/``mamba``/``conda`` exists;
+otherwise a clear error naming the step. Nothing is silently ignored.
 """
 
 from __future__ import annotations
-
 
 import json
 import os
@@ -24,24 +33,47 @@ import sys
 
 from . import graphinfo
 
-
-class EnvironmentError_(Exception):
-    pass
+INSIDE_VAR = "SFNCOMPILE_PYPI_ENV"
 
 
 def prepare_environment(task) -> None:
+    """In-process parts: ``@environment`` variables and the ``@conda`` check."""
     env_args = graphinfo.decorator_args(task.node, "environment")
     if env_args:
         for key, value in (env_args.get("vars") or {}).items():
             os.environ.setdefault(key, str(value))
-    pypi = graphinfo.effective_environment_spec(task.graph, task.node, "pypi")
-    if pypi is not None and (pypi.get("packages") or pypi.get("python")):
-        path = ensure_pypi(task.store.storage, pypi, task.step)
-        if path:
-            sys.path.insert(0, path)
     conda = graphinfo.effective_environment_spec(task.graph, task.node, "conda")
     if conda is not None and (conda.get("packages") or conda.get("libraries") or conda.get("python")):
         ensure_conda(task.store.storage, conda, task.step)
+
+
+def pypi_spec(task) -> dict | None:
+    pypi = graphinfo.effective_environment_spec(task.graph, task.node, "pypi")
+    if pypi is None or not (pypi.get("packages") or pypi.get("python")):
+        return None
+    return pypi
+
+
+def reexec_in_pypi_environment(task) -> None:
+    """Returns when no venv is needed (or we are in it); otherwise replaces this process."""
+    args = pypi_spec(task)
+    if args is None:
+        return
+    storage = task.store.storage
+    base = base_interpreter(args, task.step)
+    with_boto3 = not storage.is_local
+    digest = spec_hash("pypi", args, base_version(base), with_boto3)
+    if os.environ.get(INSIDE_VAR) == digest:
+        return
+    venv = ensure_pypi_venv(storage, args, task.step, digest, base, with_boto3)
+    python = os.path.join(venv, "bin", "python")
+    from .bootstrap import BOOTSTRAP_SOURCE
+
+    env = dict(os.environ)
+    env[INSIDE_VAR] = digest
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(python, [python, "-c", BOOTSTRAP_SOURCE, task.mode, task.step], env)
 
 
 def requirement(name: str, version: str) -> str:
@@ -53,89 +85,134 @@ def requirement(name: str, version: str) -> str:
     return f"{name}=={version}"
 
 
-def spec_hash(kind: str, args: dict) -> str:
+def spec_hash(kind: str, args: dict, python: str | None = None, with_boto3: bool = False) -> str:
     import hashlib
     import platform
 
     key = {"kind": kind, "packages": dict(sorted((args.get("packages") or {}).items())),
            "libraries": dict(sorted((args.get("libraries") or {}).items())),
-           "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
-           "platform": f"{sys.platform}-{platform.machine()}"}
+           "python": python or f"{sys.version_info[0]}.{sys.version_info[1]}",
+           "platform": f"{sys.platform}-{platform.machine()}", "boto3": with_boto3}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _check_python(args: dict, step: str, kind: str) -> None:
+def base_interpreter(args: dict, step: str, kind: str = "pypi") -> str:
+    """The interpreter the venv is made from: this one, or ``python<X.Y>`` for ``python=``."""
     wanted = args.get("python")
-    if not wanted:
-        return
     have = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if not wanted:
+        return sys.executable
     parts = str(wanted).split(".")
-    if ".".join(parts[:2]) != have and parts[0] != str(wanted):  # "3" matches any 3.x
+    if ".".join(parts[:2]) == have or str(wanted) == str(sys.version_info[0]):
+        return sys.executable
+    import shutil
+
+    found = shutil.which(f"python{'.'.join(parts[:2])}")
+    if found is None:
         raise RuntimeError(f"step '{step}': @{kind}(python='{wanted}') needs Python {wanted}, but this image "
-                           f"runs Python {have}; use an image with Python {wanted} or drop python=")
+                           f"has Python {have} and no python{'.'.join(parts[:2])} on the PATH; use an image "
+                           f"with Python {wanted} or drop python=")
+    return found
 
 
-def ensure_pypi(storage, args: dict, step: str) -> str | None:
-    _check_python(args, step, "pypi")
-    packages = args.get("packages") or {}
-    if not packages:
-        return None
-    digest = spec_hash("pypi", args)
+def base_version(python: str) -> str:
+    if python == sys.executable:
+        return f"{sys.version_info[0]}.{sys.version_info[1]}"
+    import subprocess
+
+    out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip()
+
+
+def ensure_pypi_venv(storage, args: dict, step: str, digest: str, base: str, with_boto3: bool) -> str:
     if storage.is_local:
         target = os.path.join(storage.root, ".cache", "pypi", digest)
-        if not os.path.isdir(target):
-            _pip_install(packages, target, step)
+        if not _ready(target):
+            _build_venv(args, target, step, base, with_boto3)
         return target
     target = os.path.join(os.environ.get("TMPDIR", "/tmp"), "sfncompile-pypi", digest)
-    if os.path.isdir(target):
+    if _ready(target):
         return target
     key = f".cache/pypi/{digest}.tar.gz"
     data = storage.get_bytes(key)
     if data is not None:
-        _unpack(data, target)
+        print(f"sfncompile: unpacking the cached @pypi environment of step '{step}'", file=sys.stderr)
+        _unpack_venv(data, target, base)
         return target
-    _pip_install(packages, target, step)
-    storage.put_bytes(key, _pack(target))
+    _build_venv(args, target, step, base, with_boto3)
+    storage.put_bytes(key, _pack_venv(target))
     return target
 
 
-def _pip_install(packages: dict, target: str, step: str) -> None:
+def _ready(venv: str) -> bool:
+    return os.path.isfile(os.path.join(venv, ".sfncompile-ready"))
+
+
+def _make_venv(base: str, path: str) -> None:
+    import subprocess
+
+    subprocess.run([base, "-m", "venv", "--without-pip", path], check=True, capture_output=True)
+
+
+def _build_venv(args: dict, target: str, step: str, base: str, with_boto3: bool) -> None:
     import shutil
     import subprocess
 
+    packages = args.get("packages") or {}
+    wanted = [requirement(n, v) for n, v in sorted(packages.items())]
+    if with_boto3 and not any(n.lower() == "boto3" for n in packages):
+        wanted.append("boto3")
     tmp = f"{target}.tmp{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-input", "--disable-pip-version-check",
-               "--no-warn-script-location", "--target", tmp, *[requirement(n, v) for n, v in sorted(packages.items())]]
-    print(f"sfncompile: building the @pypi environment of step '{step}': {' '.join(command[8:])}", file=sys.stderr)
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if result.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise RuntimeError(f"step '{step}': pip could not install @pypi packages "
-                           f"{', '.join(requirement(n, v) for n, v in sorted(packages.items()))}:\n{result.stdout[-4000:]}")
+    print(f"sfncompile: building the @pypi environment of step '{step}': {' '.join(wanted) or '(no packages)'}",
+          file=sys.stderr)
     try:
+        _make_venv(base, tmp)
+        if wanted:
+            # the base environment's pip installs into the venv (no pip inside it)
+            command = [sys.executable, "-m", "pip", "--python", os.path.join(tmp, "bin", "python"), "install",
+                       "--quiet", "--no-input", "--disable-pip-version-check", "--no-warn-script-location", *wanted]
+            result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"step '{step}': pip could not install the @pypi packages {', '.join(wanted)}:\n"
+                                   f"{result.stdout[-4000:]}")
+        open(os.path.join(tmp, ".sfncompile-ready"), "w").close()
+        # venvs are not relocatable: rebuild at the final path when someone else won the race
+        if os.path.exists(target):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         os.rename(tmp, target)
-    except OSError:  # another task built it at the same time
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not _ready(target):
+        raise RuntimeError(f"step '{step}': the @pypi environment at {target} is incomplete")
 
 
-def _pack(directory: str) -> bytes:
+def _pack_venv(directory: str) -> bytes:
     import io
     import tarfile
 
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as tar:
-        tar.add(directory, arcname=".")
+        for name in ("lib", ".sfncompile-ready"):  # bin/ and pyvenv.cfg are made on each host
+            path = os.path.join(directory, name)
+            if os.path.exists(path):
+                tar.add(path, arcname=name)
     return out.getvalue()
 
 
-def _unpack(data: bytes, target: str) -> None:
+def _unpack_venv(data: bytes, target: str, base: str) -> None:
     import io
     import shutil
     import tarfile
 
     tmp = f"{target}.tmp{os.getpid()}"
-    os.makedirs(tmp, exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _make_venv(base, tmp)  # bin/ with this host's interpreter links
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tar.extractall(tmp, **kwargs)

@@ -131,6 +131,13 @@ class Task:
         if origin and rerun is not None and self.step not in rerun and self.mode == "step":
             if self._clone_from(origin):
                 return 0
+        environment_error = None
+        try:
+            from .environments import reexec_in_pypi_environment
+
+            reexec_in_pypi_environment(self)  # returns unless this process is replaced by the venv's
+        except Exception as exc:  # recorded as this attempt's failure below
+            environment_error = exc
         self.attempt = self._allocate_attempt()
         prefix = attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)
         self.store.write_json(f"{prefix}/started.json", {
@@ -143,7 +150,7 @@ class Task:
         capture.start()
         exit_code = 1
         try:
-            exit_code = self._execute()
+            exit_code = self._execute(environment_error)
         finally:
             capture.stop()
         return exit_code
@@ -196,7 +203,7 @@ class Task:
         return True
 
     # -- the step itself ---------------------------------------------------------
-    def _execute(self) -> int:
+    def _execute(self, environment_error: Exception | None = None) -> int:
         from .context import build_flow
 
         record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
@@ -206,6 +213,8 @@ class Task:
                   "mode": self.mode, "started_at": self.started_at, "user": self.user}
         flow = None
         try:
+            if environment_error is not None:
+                raise StepFailure(str(environment_error)) from environment_error
             from .environments import prepare_environment
 
             prepare_environment(self)

@@ -23,6 +23,7 @@ def test_pypi_step_gets_its_package_and_reuses_the_cache(local_backend, client_r
     data = client.Task(f"PypiFlow/{first}/fmt/0").data
     assert data.text == "1,234,567"
     assert "/.cache/pypi/" in data.where  # from the cached environment, not the base one
+    assert data.python.startswith(local_backend.datastore) and not data.sees_base_packages  # exactly those
     second = new_run_id()
     assert driver.run_step("start", second).returncode == 0
     proc = driver.run_step("fmt", second)
@@ -62,6 +63,8 @@ def test_pypi_on_s3_is_built_once_and_shared_as_a_tarball(s3_backend, tmp_path, 
     proc = driver.run_step("fmt", run_id)
     assert proc.returncode == 0, proc.stderr
     assert "building the @pypi environment" not in proc.stderr
+    assert "unpacking the cached @pypi environment of step 'fmt'" in proc.stderr
     client = client_root(s3_backend)
     data = client.Task(f"PypiFlow/{run_id}/fmt/0").data
     assert data.text == "1,234,567" and data.where.startswith(str(second_tmp))
+    assert not data.sees_base_packages
