@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..backends.cdk.settings import FlowSettings, PlatformSettings, deployment_name
+from ..backends.cdk.settings import FlowSettings, PlatformSettings, datastore_prefix, deployment_name
 from ..config import DEFAULTS, Config
 from ..diagnostics import UserError
 from .aws import Clients, aws_errors
@@ -105,7 +105,8 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
                                  tags={"sfncompile:component": "platform"}, dry_run=options.dry_run, echo=echo)
         stacks.append(applied)
         bucket = bucket or applied.outputs.get("BucketName")
-    prefix = settings.datastore_prefix.strip("/")
+    project = build.graph.decorator("project")
+    prefix = datastore_prefix(dict(project.args) if project else None, settings)
     root = f"s3://{bucket}/{prefix}" if prefix else (f"s3://{bucket}" if bucket else None)
     code_url = None
     if not options.dry_run:

@@ -168,6 +168,8 @@ def test_project_branches_are_separate_deployments(cloud):
     assert mine.deployment == "sfncompile-demo-user-tester-triggered-flow"
     assert prod.deployment == "sfncompile-demo-prod-triggered-flow"
     assert mine.production_token != prod.production_token
+    assert mine.datastore_root.endswith("/projects/demo/user.tester")
+    assert prod.datastore_root.endswith("/projects/demo/prod")
     rules = cloud.client("events").list_rules()["Rules"]
     assert len([r for r in rules if "TriggerRule" in r["Name"] or "Trigger" in r.get("Description", "")]) == 2
     rule = next(r for r in rules if "triggered-flow" in r["Arn"] or "TriggeredFlow" in r.get("Description", ""))

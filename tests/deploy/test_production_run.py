@@ -158,11 +158,12 @@ def test_trigger_on_finish_runs_the_downstream_flow(executing, client_on):
     assert Run(f"DownstreamFlow/{second['name']}").successful
     # A successful run is not a failure notification (on_error only).
     assert "Messages" not in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)
-    sfn.stop_execution(executionArn=sfn.start_execution(stateMachineArn=downstream.state_machine_arn,
-                                                        name="aborted-run", input='{"parameters": {}}')
-                       ["executionArn"])
+    # A run that fails (the runtime refuses an undeclared parameter) notifies the exit-hook topic.
+    failing = sfn.start_execution(stateMachineArn=downstream.state_machine_arn, name="failing-run",
+                                  input='{"parameters": {"undeclared": 1}}')
+    assert cloud.wait(failing["executionArn"])["status"] == "FAILED"
     bodies = []
-    for _ in range(50):  # the stop is reflected by the execution's worker thread
+    for _ in range(50):  # the event is put by the execution's worker thread as it ends
         bodies += [json.loads(m["Body"])["Message"]
                    for m in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", [])]
         if bodies:
@@ -170,7 +171,10 @@ def test_trigger_on_finish_runs_the_downstream_flow(executing, client_on):
         import time
 
         time.sleep(0.2)
-    assert len(bodies) == 1 and json.loads(bodies[0])["detail"]["status"] == "ABORTED"
+    assert len(bodies) == 1
+    assert json.loads(bodies[0])["detail"] | {"input": None} == {
+        "executionArn": failing["executionArn"], "stateMachineArn": downstream.state_machine_arn,
+        "name": "failing-run", "status": "FAILED", "input": None}
 
 
 def test_scheduled_flow_runs_with_its_schedule_input(executing, client_on):

@@ -26,7 +26,7 @@ from .definition_uses import definition_uses
 from .findings import acknowledge_nag, skip_checkov
 from .jobspec import job_definition_properties
 from .platform import bucket_name, job_queue_arn, table_name
-from .settings import FlowSettings, deployment_name, project_branch
+from .settings import FlowSettings, datastore_prefix, deployment_name, project_branch
 
 TAG_PREFIX = "sfncompile:"
 BATCH_LOG_GROUP = "/aws/batch/job"
@@ -71,7 +71,7 @@ class FlowStack(cdk.Stack):
         self.bucket = bucket_name(self, platform)
         self.table = table_name(platform)
         self.queue_arn = job_queue_arn(self, platform)
-        self.prefix = settings.datastore_prefix.strip("/")
+        self.prefix = datastore_prefix(project_args, settings)
         self.data_prefix = f"{self.prefix}/{graph.name}" if self.prefix else graph.name
         self.datastore_root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self.state_machine_arn = self.format_arn(service="states", resource="stateMachine",

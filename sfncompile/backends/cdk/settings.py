@@ -150,3 +150,16 @@ def deployment_name(flow_name: str, project: dict | None, settings: FlowSettings
         digest = hashlib.sha256(name.encode()).hexdigest()[:8]
         name = name[:71].rstrip("-") + "-" + digest
     return name
+
+
+def datastore_prefix(project: dict | None, settings: FlowSettings) -> str:
+    """The key prefix of a deployment's datastore inside the bucket.
+
+    ``@project`` deployments get their own prefix per branch
+    (``projects/<name>/<branch>``), so a ``user.*`` branch's job role cannot
+    read or overwrite the production branch's artifacts.
+    """
+    parts = [settings.datastore_prefix.strip("/")]
+    if project:
+        parts += ["projects", project["name"], project_branch(project, settings)]
+    return "/".join(p for p in parts if p)

@@ -117,6 +117,16 @@ def test_project_branch_names_and_trigger_on_finish(synthesized):
     assert upstream.endswith(":stateMachine:sfncompile-demo-user-tester-triggered-flow")
 
 
+def test_project_branches_get_their_own_datastore_prefix(synthesized):
+    outputs = synthesized.flow_template("TriggeredFlow")["Outputs"]
+    root = "s3://sfncompile-${AWS::AccountId}-${AWS::Region}/projects/demo/user.tester"
+    assert text(outputs["DatastoreRoot"]["Value"]) == root
+    (jobdef,) = synthesized.resources("TriggeredFlow", "AWS::Batch::JobDefinition").values()
+    env = {e["Name"]: text(e["Value"]) for e in jobdef["Properties"]["ContainerProperties"]["Environment"]}
+    assert env["SFNCOMPILE_DATASTORE"] == root
+    assert env["SFNCOMPILE_CODE_URL"].startswith(root + "/TriggeredFlow/code/")
+
+
 def test_exit_hook_notifies_terminal_states(synthesized):
     rules = synthesized.resources("DownstreamFlow", "AWS::Events::Rule")
     terminal = next(r["Properties"] for r in rules.values()
