@@ -21,7 +21,9 @@ the process as already inside. ``python=`` picks ``python<major.minor>``
 from the ``PATH`` when it is not the running interpreter; absent → a clear
 error naming the step.
 
-``@conda`` runs only where ``micromamba``/``mamba``/``conda`` exists;
+``@conda`` runs only where ``micromamba``/``mamba``/``conda`` exists (one
+environment per spec, boto3 added on S3, the task re-executed with its
+Python the same way);
 otherwise a clear error naming the step. Nothing is silently ignored.
 """
 
@@ -37,14 +39,18 @@ INSIDE_VAR = "SFNCOMPILE_PYPI_ENV"
 
 
 def prepare_environment(task) -> None:
-    """In-process parts: ``@environment`` variables and the ``@conda`` check."""
+    """The in-process part: ``@environment`` variables."""
     env_args = graphinfo.decorator_args(task.node, "environment")
     if env_args:
         for key, value in (env_args.get("vars") or {}).items():
             os.environ.setdefault(key, str(value))
+
+
+def conda_spec(task) -> dict | None:
     conda = graphinfo.effective_environment_spec(task.graph, task.node, "conda")
-    if conda is not None and (conda.get("packages") or conda.get("libraries") or conda.get("python")):
-        ensure_conda(task.store.storage, conda, task.step)
+    if conda is None or not (conda.get("packages") or conda.get("libraries") or conda.get("python")):
+        return None
+    return conda
 
 
 def pypi_spec(task) -> dict | None:
@@ -55,18 +61,29 @@ def pypi_spec(task) -> dict | None:
 
 
 def reexec_in_pypi_environment(task) -> None:
-    """Returns when no venv is needed (or we are in it); otherwise replaces this process."""
+    """Returns when no environment is needed (or we are in it); otherwise replaces this process
+    with the same task run by the environment's interpreter (@conda first, then @pypi)."""
+    storage = task.store.storage
+    with_boto3 = not storage.is_local
+    conda = conda_spec(task)
+    if conda is not None:
+        digest = spec_hash("conda", conda, conda.get("python"), with_boto3)
+        if os.environ.get(INSIDE_VAR) == digest:
+            return
+        prefix = ensure_conda(storage, conda, task.step, digest, with_boto3)
+        _reexec(task, os.path.join(prefix, "bin", "python"), digest)
     args = pypi_spec(task)
     if args is None:
         return
-    storage = task.store.storage
     base = base_interpreter(args, task.step)
-    with_boto3 = not storage.is_local
     digest = spec_hash("pypi", args, base_version(base), with_boto3)
     if os.environ.get(INSIDE_VAR) == digest:
         return
     venv = ensure_pypi_venv(storage, args, task.step, digest, base, with_boto3)
-    python = os.path.join(venv, "bin", "python")
+    _reexec(task, os.path.join(venv, "bin", "python"), digest)
+
+
+def _reexec(task, python: str, digest: str) -> None:
     from .bootstrap import BOOTSTRAP_SOURCE
 
     env = dict(os.environ)
@@ -232,29 +249,34 @@ def find_conda() -> str | None:
     return None
 
 
-def ensure_conda(storage, args: dict, step: str) -> str:
+def ensure_conda(storage, args: dict, step: str, digest: str, with_boto3: bool) -> str:
+    """The conda environment's prefix, created once per spec with micromamba/mamba/conda."""
+    import shutil
     import subprocess
 
     exe = find_conda()
     if exe is None:
         raise RuntimeError(f"step '{step}' uses @conda, but no conda, mamba or micromamba executable exists in "
                            "this image/environment; install micromamba in the image or use @pypi instead")
-    digest = spec_hash("conda", args)
     base = storage.root if storage.is_local else os.environ.get("TMPDIR", "/tmp")
     prefix = os.path.join(base, ".cache", "conda", digest)
     if not os.path.isdir(prefix):
-        specs = [requirement(n, v).replace("==", "=") for n, v in sorted({**(args.get("libraries") or {}),
-                                                                            **(args.get("packages") or {})}.items())]
+        wanted = {**(args.get("libraries") or {}), **(args.get("packages") or {})}
+        specs = [requirement(n, v).replace("==", "=") for n, v in sorted(wanted.items())]
+        if with_boto3 and "boto3" not in {n.lower() for n in wanted}:
+            specs.append("boto3")
         python = args.get("python") or f"{sys.version_info[0]}.{sys.version_info[1]}"
         tmp = f"{prefix}.tmp{os.getpid()}"
+        print(f"sfncompile: creating the @conda environment of step '{step}' with {os.path.basename(exe)}",
+              file=sys.stderr)
         command = [exe, "create", "--yes", "--prefix", tmp, "-c", "conda-forge", f"python={python}", *specs]
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if result.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
             raise RuntimeError(f"step '{step}': {os.path.basename(exe)} could not create the @conda environment:\n"
                                f"{result.stdout[-4000:]}")
-        os.rename(tmp, prefix)
-    site = [os.path.join(prefix, "lib", d, "site-packages") for d in os.listdir(os.path.join(prefix, "lib"))
-            if d.startswith("python")] if os.path.isdir(os.path.join(prefix, "lib")) else []
-    for path in site:
-        sys.path.insert(0, path)
+        try:
+            os.rename(tmp, prefix)
+        except OSError:  # another task made it first
+            shutil.rmtree(tmp, ignore_errors=True)
     return prefix
