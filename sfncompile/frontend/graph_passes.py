@@ -35,6 +35,7 @@ Every pass tolerates unknown targets, cycles and missing start/end steps.
 
 from __future__ import annotations
 
+from ..graph_algorithms import strongly_connected_components
 from ..ir import END, FOREACH, JOIN, LINEAR, SPLIT, START, SWITCH, FlowGraph
 
 
@@ -133,7 +134,8 @@ def nest(graph: FlowGraph) -> None:
 def mark_loops(graph: FlowGraph) -> None:
     for step in graph.steps.values():
         step.in_loop = False
-    for component in _strongly_connected(graph):
+    edges = {name: [t for t in step.out_funcs if t in graph.steps] for name, step in graph.steps.items()}
+    for component in strongly_connected_components(edges):
         has_switch = any(graph.steps[n].kind == SWITCH for n in component)
         if len(component) > 1 and has_switch:
             for n in component:
@@ -142,58 +144,6 @@ def mark_loops(graph: FlowGraph) -> None:
             step = graph.steps[component[0]]
             if step.kind == SWITCH and step.name in step.out_funcs:
                 step.in_loop = True
-
-
-def _strongly_connected(graph: FlowGraph) -> list[list[str]]:
-    """Tarjan's algorithm, iterative (flows may be thousands of steps deep)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-
-    def successors(name: str) -> list[str]:
-        return [t for t in graph.steps[name].out_funcs if t in graph.steps]
-
-    for root in graph.steps:
-        if root in index:
-            continue
-        work = [(root, iter(successors(root)))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            name, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(successors(child))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[name] = min(low[name], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[name])
-            if low[name] == index[name]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == name:
-                        break
-                components.append(component)
-    return components
 
 
 __all__ = ["build_structure", "find_start_end", "assign_kinds", "link", "nest", "mark_loops"]
