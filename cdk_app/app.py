@@ -12,6 +12,7 @@ Offline: no lookups, no credentials, no assets (no ``cdk bootstrap``). Context k
 * ``datastore_prefix`` — key prefix in the bucket
 * ``subnets``, ``security_groups``, ``vpc_id`` — existing networking (comma-separated ids)
 * ``image`` — container image; ``production_token``, ``deployer``, ``branch``, ``production`` — deployment identity
+* ``job_role_arn``, ``execution_role_arn``, ``state_machine_role_arn`` — existing roles instead of created ones
 * ``platform`` — ``false`` to synthesise the flow stack(s) only
 * ``nag`` — ``true`` to run cdk-nag's AwsSolutions checks during synth
 """
@@ -85,7 +86,8 @@ def main() -> None:
                 platform=platform, image=image, datastore_prefix=get("datastore_prefix", ""),
                 code_sha256=package.sha256, production_token=get("production_token", ""),
                 deployer=get("deployer", os.environ.get("USER", "pipeline")), branch=get("branch"),
-                production=_bool(get("production", False)))))
+                production=_bool(get("production", False)), job_role_arn=get("job_role_arn"),
+                execution_role_arn=get("execution_role_arn"), state_machine_role_arn=get("state_machine_role_arn"))))
         app, _ = build_app(builds, platform if _bool(get("platform", True)) else None,
                            outdir=os.environ.get("CDK_OUTDIR"), nag=_bool(get("nag", False)), context=context)
         app.synth()

@@ -36,6 +36,9 @@ def deploy_options(func):
         click.option("--security-group", "security_groups", multiple=True, help="existing security group id"),
         click.option("--vpc-id", default=None, help="VPC of the given subnets (to create a security group in)"),
         click.option("--notification-topic", default=None, help="SNS topic ARN for failure notifications"),
+        click.option("--job-role-arn", default=None, help="existing IAM role for the Batch jobs"),
+        click.option("--execution-role-arn", default=None, help="existing ECS execution role for the Batch jobs"),
+        click.option("--state-machine-role-arn", default=None, help="existing IAM role for the state machine"),
     ]
     for opt in reversed(opts):
         func = opt(func)
@@ -54,6 +57,8 @@ def _options(kwargs):
                          compute=tuple(kwargs.get("compute") or ()), subnets=tuple(kwargs.get("subnets") or ()),
                          security_groups=tuple(kwargs.get("security_groups") or ()), vpc_id=kwargs.get("vpc_id"),
                          notification_topic_arn=kwargs.get("notification_topic"),
+                         job_role_arn=kwargs.get("job_role_arn"), execution_role_arn=kwargs.get("execution_role_arn"),
+                         state_machine_role_arn=kwargs.get("state_machine_role_arn"),
                          dry_run=kwargs.get("dry_run", False), authorize=kwargs.get("authorize"))
 
 

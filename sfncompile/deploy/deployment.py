@@ -33,6 +33,9 @@ class DeployOptions:
     public_ip: bool | None = None
     notification_topic_arn: str | None = None
     deployer: str | None = None
+    job_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    state_machine_role_arn: str | None = None
 
 
 @dataclass
@@ -65,6 +68,9 @@ def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow:
     deployer = options.deployer or current_deployer()
     settings = flow_settings(config, platform, deployer=deployer, branch=options.branch,
                              production=options.production, notification_topic_arn=options.notification_topic_arn)
+    settings = FlowSettings(**{**settings.__dict__, "job_role_arn": options.job_role_arn,
+                               "execution_role_arn": options.execution_role_arn,
+                               "state_machine_role_arn": options.state_machine_role_arn})
     project = build.graph.decorator("project")
     name = deployment_name(build.graph.name, dict(project.args) if project else None, settings)
     return build, platform, settings, name

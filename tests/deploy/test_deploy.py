@@ -202,3 +202,20 @@ def test_gpu_steps_need_a_gpu_queue(cloud, tmp_path):
     gpu_defs = [jd for jd in cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]
                 if {"type": "GPU", "value": "1"} in jd["containerProperties"]["resourceRequirements"]]
     assert gpu_defs and result.state_machine_arn
+
+
+def test_existing_roles_are_used_instead_of_created(cloud):
+    iam = cloud.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    arns = {name: iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            for name in ("team-job", "team-exec", "team-machine")}
+    result = cloud.deploy(example("train_evaluate"), job_role_arn=arns["team-job"],
+                          execution_role_arn=arns["team-exec"], state_machine_role_arn=arns["team-machine"])
+    resources = _stack_resources(cloud, result.deployment)
+    assert not [r for r in resources.values() if r["ResourceType"] in ("AWS::IAM::Role", "AWS::IAM::Policy")]
+    for jd in cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]:
+        assert jd["containerProperties"]["jobRoleArn"] == arns["team-job"]
+        assert jd["containerProperties"]["executionRoleArn"] == arns["team-exec"]
+    machine = cloud.client("stepfunctions").describe_state_machine(stateMachineArn=result.state_machine_arn)
+    assert machine["roleArn"] == arns["team-machine"]

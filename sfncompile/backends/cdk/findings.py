@@ -25,6 +25,8 @@ def skip_checkov(construct, check_id: str, reason: str) -> None:
     if not ENABLED:
         return
     resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+    if resource is None:  # an imported resource: nothing of ours in the template
+        return
     meta = resource.get_metadata("checkov") or {"skip": []}
     meta = {"skip": [*meta.get("skip", []), {"id": check_id, "comment": reason}]}
     resource.add_metadata("checkov", meta)

@@ -101,27 +101,35 @@ class FlowStack(cdk.Stack):
         cdk.CfnOutput(self, "ProductionToken", value=settings.production_token or "none")
 
     # -- roles -----------------------------------------------------------------
-    def _job_roles(self) -> tuple[iam.Role, iam.Role]:
-        job_role = iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+    def _existing_role(self, construct_id: str, arn: str | None):
+        """An existing role passed in: used as is (immutable: no policy of ours is attached)."""
+        return iam.Role.from_role_arn(self, construct_id, arn, mutable=False) if arn else None
+
+    def _job_roles(self) -> tuple[iam.IRole, iam.IRole]:
+        existing_job = self._existing_role("JobRole", self.settings.job_role_arn)
+        existing_execution = self._existing_role("ExecutionRole", self.settings.execution_role_arn)
+        if existing_job and existing_execution:
+            return existing_job, existing_execution
+        job_role = existing_job or iam.Role(self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                             description=f"Batch jobs of {self.graph.name}: its datastore prefix and "
                                         "side-channel items only")
         objects = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
-        job_role.add_to_policy(iam.PolicyStatement(
+        job_role.add_to_principal_policy(iam.PolicyStatement(
             sid="FlowDatastoreObjects", actions=["s3:GetObject", "s3:PutObject"], resources=[objects]))
-        job_role.add_to_policy(iam.PolicyStatement(
+        job_role.add_to_principal_policy(iam.PolicyStatement(
             sid="FlowDatastoreListing", actions=["s3:ListBucket"],
             resources=[f"arn:{self.partition}:s3:::{self.bucket}"],
             conditions={"StringLike": {"s3:prefix": [f"{self.data_prefix}/*"]}}))
-        job_role.add_to_policy(iam.PolicyStatement(
+        job_role.add_to_principal_policy(iam.PolicyStatement(
             sid="FlowSideChannelItems", actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             resources=[self.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
         acknowledge_nag(job_role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(objects)}]",
                         "objects under this flow's own datastore prefix; artifact keys are content hashes")
 
-        execution_role = iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        execution_role = existing_execution or iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                   description="Batch/ECS agent: write the job's container logs")
-        execution_role.add_to_policy(iam.PolicyStatement(
+        execution_role.add_to_principal_policy(iam.PolicyStatement(
             sid="ContainerLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.format_arn(service="logs", resource="log-group",
                                        resource_name=f"{BATCH_LOG_GROUP}:*",
@@ -134,10 +142,10 @@ class FlowStack(cdk.Stack):
             repo = image.split("/", 1)[1].split(":")[0].split("@")[0]
             region = image.split(".dkr.ecr.")[1].split(".")[0]
             account = image.split(".")[0]
-            execution_role.add_to_policy(iam.PolicyStatement(
+            execution_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="PullImage", actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                 resources=[f"arn:{self.partition}:ecr:{region}:{account}:repository/{repo}"]))
-            execution_role.add_to_policy(iam.PolicyStatement(
+            execution_role.add_to_principal_policy(iam.PolicyStatement(
                 sid="RegistryLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
             acknowledge_nag(execution_role, "AwsSolutions-IAM5[Resource::*]",
                             "ecr:GetAuthorizationToken has no resource-level permissions")
@@ -206,25 +214,26 @@ class FlowStack(cdk.Stack):
             raise UserError(f"{self.graph.name}: the state machine calls {', '.join(sorted(uses.unknown))}, "
                             "which the CDK back end cannot grant")
 
-        role = iam.Role(self, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+        role = self._existing_role("StateMachineRole", self.settings.state_machine_role_arn) or iam.Role(
+            self, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
                         description=f"state machine {self.deployment}: its queue, job definitions and table")
         jobdef_arns = [self.format_arn(service="batch", resource="job-definition", resource_name=f"{n}:*")
                        for n in getattr(self, "_jobdef_names", [])]
         queues = sorted({v for k, v in substitutions.items() if k.startswith("JobQueue")} or {self.queue_arn})
         if uses.batch or uses.batch_sync:
-            role.add_to_policy(iam.PolicyStatement(sid="SubmitJobs", actions=["batch:SubmitJob"],
+            role.add_to_principal_policy(iam.PolicyStatement(sid="SubmitJobs", actions=["batch:SubmitJob"],
                                                    resources=[*queues, *jobdef_arns]))
             for arn in jobdef_arns:
                 acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(arn)}]",
                                 "any revision of this flow's own job definition (revisions change on every deploy)")
         if uses.batch_sync:
             # The .sync integration polls the job and stops it when the state is cancelled.
-            role.add_to_policy(iam.PolicyStatement(sid="FollowJobs", actions=["batch:DescribeJobs"],
+            role.add_to_principal_policy(iam.PolicyStatement(sid="FollowJobs", actions=["batch:DescribeJobs"],
                                                    resources=["*"]))
-            role.add_to_policy(iam.PolicyStatement(
+            role.add_to_principal_policy(iam.PolicyStatement(
                 sid="StopJobs", actions=["batch:TerminateJob"],
                 resources=[self.format_arn(service="batch", resource="job", resource_name="*")]))
-            role.add_to_policy(iam.PolicyStatement(
+            role.add_to_principal_policy(iam.PolicyStatement(
                 sid="JobEvents", actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
                 resources=[self.format_arn(service="events", resource="rule",
                                            resource_name="StepFunctionsGetEventsForBatchJobsRule")]))
@@ -235,42 +244,42 @@ class FlowStack(cdk.Stack):
                                   "<AWS::AccountId>:job/*]",
                             "job ids are generated at submission; TerminateJob only stops jobs, reads no data")
         if uses.dynamodb_actions:
-            role.add_to_policy(iam.PolicyStatement(
+            role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SideChannel", actions=sorted(uses.dynamodb_actions), resources=[self.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
         if uses.s3_read:
             # Foreach manifests the runtime writes under the flow's datastore prefix.
             manifests = f"arn:{self.partition}:s3:::{self.bucket}/{self.data_prefix}/*"
-            role.add_to_policy(iam.PolicyStatement(sid="Manifests", actions=["s3:GetObject"], resources=[manifests]))
+            role.add_to_principal_policy(iam.PolicyStatement(sid="Manifests", actions=["s3:GetObject"], resources=[manifests]))
             acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(manifests)}]",
                             "foreach manifests under this flow's own datastore prefix")
         if uses.s3_write:
             # Distributed Map ResultWriter output (discarded by the flow, but AWS writes it).
             results = f"arn:{self.partition}:s3:::{self.bucket}/sfncompile-map-results/{self.graph.name}/*"
-            role.add_to_policy(iam.PolicyStatement(
+            role.add_to_principal_policy(iam.PolicyStatement(
                 sid="MapResults", actions=["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
                                            "s3:AbortMultipartUpload"], resources=[results]))
             acknowledge_nag(role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(results)}]",
                             "Distributed Map result files of this flow only")
         if uses.distributed_map:
-            role.add_to_policy(iam.PolicyStatement(sid="ChildExecutions", actions=["states:StartExecution"],
+            role.add_to_principal_policy(iam.PolicyStatement(sid="ChildExecutions", actions=["states:StartExecution"],
                                                    resources=[self.state_machine_arn]))
             executions = self.format_arn(service="states", resource="execution",
                                          resource_name=f"{self.deployment}/*",
                                          arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
-            role.add_to_policy(iam.PolicyStatement(sid="ChildExecutionStatus",
+            role.add_to_principal_policy(iam.PolicyStatement(sid="ChildExecutionStatus",
                                                    actions=["states:DescribeExecution", "states:StopExecution"],
                                                    resources=[executions]))
             acknowledge_nag(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
                                   f"<AWS::AccountId>:execution:{self.deployment}/*]",
                             "Distributed Map child executions of this state machine only")
-        role.add_to_policy(iam.PolicyStatement(
+        role.add_to_principal_policy(iam.PolicyStatement(
             sid="ExecutionLogs",
             actions=["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
                      "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
                      "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
             resources=["*"]))
-        role.add_to_policy(iam.PolicyStatement(
+        role.add_to_principal_policy(iam.PolicyStatement(
             sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                                     "xray:GetSamplingTargets"], resources=["*"]))
         if not uses.batch_sync:
@@ -300,7 +309,9 @@ class FlowStack(cdk.Stack):
         )
         # The role's policy must exist before the state machine first runs (the role ARN alone
         # only orders the role itself).
-        machine.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        policy = role.node.try_find_child("DefaultPolicy")
+        if policy is not None:
+            machine.node.add_dependency(policy)
         return machine
 
     def _nag_arn(self, arn: str) -> str:
@@ -319,7 +330,7 @@ class FlowStack(cdk.Stack):
     def _start_role(self, construct_id: str, service: str) -> iam.Role:
         role = iam.Role(self, construct_id, assumed_by=iam.ServicePrincipal(
             service, conditions={"StringEquals": {"aws:SourceAccount": self.account}}))
-        role.add_to_policy(iam.PolicyStatement(actions=["states:StartExecution"],
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["states:StartExecution"],
                                                resources=[self.state_machine.attr_arn]))
         return role
 

@@ -114,6 +114,10 @@ class FlowSettings:
     notification_topic_arn: str | None = None
     event_source: str = "sfncompile"  # the EventBridge source @trigger events are published with
     event_bus_name: str = "default"
+    # Existing roles to use instead of creating them (their owners grant what docs/deploy.md lists).
+    job_role_arn: str | None = None
+    execution_role_arn: str | None = None
+    state_machine_role_arn: str | None = None
 
     def with_code(self, sha256: str) -> "FlowSettings":
         return replace(self, code_sha256=sha256)
