@@ -65,7 +65,10 @@ class Cloud:
 @pytest.fixture
 def cloud(aws, patched_moto, tmp_path, monkeypatch):
     from sfncompile.config import Config
+    from tests.support.moto_batch import disable_execution
 
+    # moto's config survives a reset; another package's tests may have left execution on.
+    disable_execution(aws)
     home = tmp_path / "home"
     monkeypatch.setenv("SFNCOMPILE_HOME", str(home))
     for key in ("SFNCOMPILE_DATASTORE", "SFNCOMPILE_JOB_QUEUE", "SFNCOMPILE_SIDE_CHANNEL_TABLE",
