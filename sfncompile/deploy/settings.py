@@ -15,11 +15,24 @@ def split_s3(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+def _items(value) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return tuple(v.strip() for v in str(value).split(",") if v.strip())
+
+
 def platform_settings(config: Config, *, compute: tuple[str, ...] = (), subnets: tuple[str, ...] = (),
                       security_groups: tuple[str, ...] = (), vpc_id: str | None = None,
                       public_ip: bool | None = None) -> PlatformSettings:
     datastore = str(config.get("datastore") or "")
     bucket = split_s3(datastore)[0] if datastore.startswith("s3://") else None
+    # Flags first, then the configuration (SFNCOMPILE_COMPUTE=fargate,gpu / [tool.sfncompile]).
+    compute = tuple(compute) or _items(config.get("compute"))
+    subnets = tuple(subnets) or _items(config.get("subnets"))
+    security_groups = tuple(security_groups) or _items(config.get("security_groups"))
+    vpc_id = vpc_id or config.get("vpc_id") or None
     for kind in compute:
         if kind not in COMPUTE_KINDS:
             raise UserError(f"--compute {kind!r}: choose from {', '.join(COMPUTE_KINDS)}")

@@ -192,16 +192,22 @@ def test_ec2_spot_gpu_compute(cloud):
         assert jd["platformCapabilities"] == ["EC2"]
 
 
-def test_gpu_steps_need_a_gpu_queue(cloud, tmp_path):
+def test_gpu_steps_go_to_the_gpu_queue(cloud, tmp_path):
     flow = tmp_path / "gpu_flow.py"
     flow.write_text(example("train_evaluate").read_text().replace("@resources(", "@resources(gpu=1, ", 1))
     assert "gpu=1" in flow.read_text()
     with pytest.raises(UserError, match="ask for GPUs.*--compute gpu"):
         cloud.deploy(flow, dry_run=True)
-    result = cloud.deploy(flow, compute=("gpu",))
-    gpu_defs = [jd for jd in cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]
-                if {"type": "GPU", "value": "1"} in jd["containerProperties"]["resourceRequirements"]]
-    assert gpu_defs and result.state_machine_arn
+    result = cloud.deploy(flow, compute=("fargate", "gpu"))
+    jobdefs = cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]
+    gpu = [jd for jd in jobdefs if {"type": "GPU", "value": "1"} in jd["containerProperties"]["resourceRequirements"]]
+    assert len(gpu) == 1 and gpu[0]["platformCapabilities"] == ["EC2"]
+    assert {tuple(jd["platformCapabilities"]) for jd in jobdefs if jd not in gpu} == {("FARGATE",)}
+    definition = json.loads(cloud.client("stepfunctions").describe_state_machine(
+        stateMachineArn=result.state_machine_arn)["definition"])
+    queues = {state["Parameters"]["JobQueue"] for state in definition["States"].values()
+              if state.get("Resource", "").startswith("arn:aws:states:::batch")}
+    assert {q.rsplit("/", 1)[1] for q in queues} == {"sfncompile-fargate", "sfncompile-gpu"}
 
 
 def test_existing_roles_are_used_instead_of_created(cloud):

@@ -163,18 +163,18 @@ class FlowStack(cdk.Stack):
             "SFNCOMPILE_PRODUCTION_TOKEN": self.settings.production_token,
         }
         refs = {}
-        gpu_steps = sorted(p[len("JobDefinition"):] for p, spec in self.build.job_specs.items() if spec.gpu)
-        if gpu_steps and self.settings.platform.default_compute != "gpu":
-            # One queue runs the whole flow (${JobQueue}); it must have GPU instances.
-            raise UserError(f"{self.graph.name}: job definition(s) {', '.join(gpu_steps)} ask for GPUs, which the "
-                            f"'{self.settings.platform.default_compute}' queue has none of; deploy with "
-                            "--compute gpu (first)")
+        gpu_keys = sorted(p[len("JobDefinition"):] for p, spec in self.build.job_specs.items() if spec.gpu)
+        if gpu_keys and "gpu" not in self.settings.platform.compute:
+            # GPU steps go to ${JobQueueGpu}, a queue of GPU instances.
+            raise UserError(f"{self.graph.name}: job definition(s) {', '.join(gpu_keys)} ask for GPUs; "
+                            "deploy with a GPU queue: --compute gpu (after the flow's default kind, e.g. "
+                            "--compute fargate --compute gpu)")
         for placeholder, spec in sorted(self.build.job_specs.items()):
             suffix = placeholder[len("JobDefinition"):] or "Default"
             name = f"{self.deployment}-{re.sub(r'[^A-Za-z0-9_-]', '-', suffix)}"[:128]
             try:
                 props = job_definition_properties(
-                    spec, name=name, image=self.settings.image, fargate=fargate,
+                    spec, name=name, image=self.settings.image, fargate=fargate and not spec.gpu,
                     job_role_arn=job_role.role_arn, execution_role_arn=execution_role.role_arn,
                     assign_public_ip=self.settings.platform.networking.assign_public_ip,
                     environment=static_env)
@@ -219,7 +219,10 @@ class FlowStack(cdk.Stack):
                         description=f"state machine {self.deployment}: its queue, job definitions and table")
         jobdef_arns = [self.format_arn(service="batch", resource="job-definition", resource_name=f"{n}:*")
                        for n in getattr(self, "_jobdef_names", [])]
-        queues = sorted({v for k, v in substitutions.items() if k.startswith("JobQueue")} or {self.queue_arn})
+        queues = [v for k, v in sorted(substitutions.items()) if k.startswith("JobQueue")] or [self.queue_arn]
+        for literal in sorted(_literal_queues(build.definition)):  # @batch(queue="...") as written
+            queues.append(literal if literal.startswith("arn:") else
+                          self.format_arn(service="batch", resource="job-queue", resource_name=literal))
         if uses.batch or uses.batch_sync:
             role.add_to_principal_policy(iam.PolicyStatement(sid="SubmitJobs", actions=["batch:SubmitJob"],
                                                    resources=[*queues, *jobdef_arns]))
@@ -425,6 +428,21 @@ class FlowStack(cdk.Stack):
         cdk.CfnResource(self, construct_id, type="AWS::Events::Rule", properties={
             "Description": description, "EventBusName": self.settings.event_bus_name, "State": "ENABLED",
             "EventPattern": pattern, "Targets": [target]})
+
+
+def _literal_queues(machine: dict[str, Any]) -> set[str]:
+    """JobQueue values written literally in Task states (``@batch(queue=...)``), not placeholders."""
+    found: set[str] = set()
+    for state in machine.get("States", {}).values():
+        queue = state.get("Parameters", {}).get("JobQueue") if state.get("Type") == "Task" else None
+        if isinstance(queue, str) and not queue.startswith("${"):
+            found.add(queue)
+        for branch in state.get("Branches", []):
+            found |= _literal_queues(branch)
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                found |= _literal_queues(state[key])
+    return found
 
 
 def _retention(days: int) -> logs.RetentionDays:

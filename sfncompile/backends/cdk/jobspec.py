@@ -43,6 +43,7 @@ class JobSpec:
     timeout_seconds: int | None = None
     parameters: dict[str, str] = field(default_factory=lambda: {"mode": "step"})
     ephemeral_storage: int | None = None
+    job_role: str | None = None  # @batch(iam_role=...): runs as this role instead of the flow's job role
 
 
 def _read(spec: Any, *names: str, default: Any = None) -> Any:
@@ -91,6 +92,7 @@ def normalize(key: str, spec: Any) -> JobSpec:
         timeout_seconds=int(timeout) if timeout else None,
         parameters=dict(pick("parameters", default={"mode": "step"}) or {"mode": "step"}),
         ephemeral_storage=pick("ephemeral_storage", "ephemeralStorage"),
+        job_role=pick("job_role", "jobRoleArn"),
     )
 
 
@@ -128,7 +130,7 @@ def job_definition_properties(spec: JobSpec, *, name: str, image: str, fargate: 
         "Command": spec.command,
         "Environment": [{"Name": k, "Value": env[k]} for k in sorted(env)],
         "ResourceRequirements": requirements,
-        "JobRoleArn": job_role_arn,
+        "JobRoleArn": spec.job_role or job_role_arn,
         "ExecutionRoleArn": execution_role_arn,
         "ReadonlyRootFilesystem": False,
         "Privileged": False,

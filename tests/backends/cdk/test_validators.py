@@ -113,7 +113,22 @@ def test_state_machine_role_submits_only_to_its_queue_and_job_definitions(synthe
         names = {jd["Properties"]["JobDefinitionName"]
                  for jd in synthesized.resources(flow, "AWS::Batch::JobDefinition").values()}
         assert {r.rsplit("/", 1)[1] for r in submit if ":job-definition/" in r} == {f"{n}:*" for n in names}
-        assert [r for r in submit if ":job-queue/" in r] and len(submit) == len(names) + 1
+        queues = [r for r in submit if ":job-queue/" in r]
+        assert queues and len(submit) == len(names) + len(queues)
         uses_map_results = "MapResultBucket" in synthesized.builds[flow].placeholders
         assert ("MapResults" in statements) == uses_map_results
         assert ("ChildExecutions" in statements) == uses_map_results
+
+
+def test_literal_queues_and_step_roles(synthesized):
+    """@batch(queue=..., iam_role=...): SubmitJob is granted on that queue; the job runs as that role."""
+    template = synthesized.flow_template("TeamQueueFlow")
+    policy = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Policy"
+                  and k.startswith("StateMachineRole"))
+    statements = {s["Sid"]: s for k, s in policy_statements(template) if k == policy}
+    submit = [text(r) for r in as_list(statements["SubmitJobs"]["Resource"])]
+    assert any(r.endswith(":job-queue/team-queue") for r in submit)
+    roles = {jd["Properties"]["ContainerProperties"]["JobRoleArn"] if isinstance(
+        jd["Properties"]["ContainerProperties"]["JobRoleArn"], str) else "flow-role"
+        for jd in synthesized.resources("TeamQueueFlow", "AWS::Batch::JobDefinition").values()}
+    assert roles == {"arn:aws:iam::111122223333:role/team-job", "flow-role"}
