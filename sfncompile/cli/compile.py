@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from ..diagnostics import ERROR, UserError
+from ..ir import FOREACH, SWITCH
 
 # configuration key -> placeholder it can fill in a standalone definition
 CONFIG_PLACEHOLDERS = {"job_queue": "JobQueue", "side_channel_table": "SideChannelTable"}
@@ -57,11 +58,15 @@ def _options(foreach_mode: tuple[str, ...], max_workers: int | None):
     return CompileOptions(max_workers=max_workers, foreach_mode=default, foreach_modes=per_step)
 
 
-def _check_steps(graph, names, flag: str) -> None:
-    unknown = sorted(set(names) - set(graph.steps))
+def _check_steps(graph, names, flag: str, kind: str | None = None) -> None:
+    """Every name must be a step of ``graph`` (of ``kind``, when given: a width
+    belongs to the foreach step that fans out, not to the body)."""
+    candidates = [n for n, s in graph.steps.items() if kind is None or s.kind == kind]
+    unknown = sorted(set(names) - set(candidates))
     if unknown:
-        raise UserError(f"{flag}: no step named {', '.join(unknown)} in {graph.name} "
-                        f"(steps: {', '.join(graph.steps)})")
+        what = f"{kind} step" if kind else "step"
+        raise UserError(f"{flag}: no {what} named {', '.join(unknown)} in {graph.name} "
+                        f"({what}s: {', '.join(candidates) or 'none'})")
 
 
 def _load(flow_file: str, flow_name: str | None, foreach_mode, max_workers):
@@ -70,7 +75,7 @@ def _load(flow_file: str, flow_name: str | None, foreach_mode, max_workers):
 
     options = _options(foreach_mode, max_workers)
     graph = load_graph(flow_file, flow_name)
-    _check_steps(graph, options.foreach_modes, "--foreach-mode")
+    _check_steps(graph, options.foreach_modes, "--foreach-mode", FOREACH)
     definition, diagnostics = diagnose(graph, options)
     return graph, definition, diagnostics
 
@@ -114,7 +119,7 @@ def compile_cmd(flow_file, flow_name, foreach_mode, max_workers, output, substit
         from ..backends.asl.explain import explain as report
 
         widths = _widths(width)
-        _check_steps(graph, widths, "--width")
+        _check_steps(graph, widths, "--width", FOREACH)
         click.echo(report(graph, definition, diagnostics, widths), nl=False)
     else:
         for diag in diagnostics:
@@ -159,9 +164,9 @@ def cost(flow_file, flow_name, foreach_mode, max_workers, width, branch, rounds,
     widths = _widths(width)
     branches = _pairs(branch, "--branch", "STEP=VALUE")
     loop_rounds = {k: max(1, v) for k, v in _widths(rounds, "--rounds").items()}
-    _check_steps(graph, widths, "--width")
-    _check_steps(graph, branches, "--branch")
-    _check_steps(graph, loop_rounds, "--rounds")
+    _check_steps(graph, widths, "--width", FOREACH)
+    _check_steps(graph, branches, "--branch", SWITCH)
+    _check_steps(graph, loop_rounds, "--rounds", SWITCH)
     report = estimate(definition, widths=widths, branches=branches, rounds=loop_rounds)
     over = [d.format() for d in diagnostics if d.severity == ERROR] + report.warnings
     if fmt == "json":

@@ -72,7 +72,7 @@ def test_foreach_mode_and_max_workers():
     bad = CliRunner().invoke(cli, ["compile", SWEEP, "--foreach-mode", "sideways"])
     assert bad.exit_code == 1 and "not one of auto, inline, distributed" in bad.output
     bad = CliRunner().invoke(cli, ["compile", SWEEP, "--foreach-mode", "nostep=inline"])
-    assert bad.exit_code == 1 and "no step named nostep" in bad.output
+    assert bad.exit_code == 1 and "no foreach step named nostep" in bad.output
 
 
 def test_explain_report():
@@ -110,6 +110,12 @@ def test_cost_rounds():
 def test_cost_bad_width():
     result = CliRunner().invoke(cli, ["cost", SWEEP, "--width", "start=many"])
     assert result.exit_code == 1 and "whole number" in result.output
+
+
+def test_cost_width_names_the_foreach_step_not_its_body():
+    result = CliRunner().invoke(cli, ["cost", SWEEP, "--width", "fit=1000"])
+    assert result.exit_code == 1
+    assert "no foreach step named fit" in result.output and "foreach steps: start" in result.output
 
 
 def test_byte_identical_across_processes_and_hash_seeds():
