@@ -170,7 +170,8 @@ def _stage_template(clients, bucket: str, prefix: str, flow_name: str, key: str,
     full = "/".join(p for p in (prefix, flow_name, key) if p)
     with aws_errors("template upload"):
         s3.put_object(Bucket=bucket, Key=full, Body=body)
-        return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": full}, ExpiresIn=3600)
+    # CloudFormation reads it with the deployer's credentials; it wants the S3 URL, not a presigned one.
+    return f"https://{bucket}.s3.{s3.meta.region_name}.amazonaws.com/{full}"
 
 
 def deployment_outputs(clients, name: str) -> dict[str, str]:

@@ -225,3 +225,17 @@ def test_existing_roles_are_used_instead_of_created(cloud):
         assert jd["containerProperties"]["executionRoleArn"] == arns["team-exec"]
     machine = cloud.client("stepfunctions").describe_state_machine(stateMachineArn=result.state_machine_arn)
     assert machine["roleArn"] == arns["team-machine"]
+
+
+def test_large_templates_go_through_s3(cloud, monkeypatch):
+    """Over CloudFormation's 51,200-byte inline limit the template is staged in the datastore bucket."""
+    from sfncompile.deploy import stacks
+
+    cloud.deploy(example("train_evaluate"))  # the platform (and its bucket) first
+    monkeypatch.setattr(stacks, "TEMPLATE_BODY_LIMIT", 10_000)  # platform ~8 KB inline, the flow ~27 KB staged
+    result = cloud.deploy(example("nightly_report"))
+    assert result.stacks[-1].executed and result.state_machine_arn
+    bucket = result.datastore_root[len("s3://"):]
+    keys = [o["Key"] for o in cloud.client("s3").list_objects_v2(Bucket=bucket, Prefix="NightlyReportFlow/templates/")
+            .get("Contents", [])]
+    assert keys == ["NightlyReportFlow/templates/sfncompile-nightly-report-flow.json"]
