@@ -147,6 +147,10 @@ class FlowGraph:
     imported_from: str = "sfncompile"  # "sfncompile" | "metaflow"
     class_attrs: dict[str, Span] = field(default_factory=dict)  # non-step, non-parameter class attributes
     constants: dict[str, Any] = field(default_factory=dict)  # module-level constants that were resolvable
+    # Names of the functions defined at module level in the flow file (``def f`` or
+    # ``f = lambda ...``), sorted: what ``@exit_hook(on_success=[f])`` may name
+    # (lint SFN147); the runtime looks hooks up by these names in the flow module.
+    module_functions: list[str] = field(default_factory=list)
     version: int = IR_VERSION
 
     def __getitem__(self, name: str) -> StepNode:

@@ -295,6 +295,15 @@ def _flow_list(value):
     return None
 
 
+def _hook_functions(value):
+    """``@exit_hook(on_success=[...])``: function names (the compiler's IR) or, when
+    the authoring API validates at import time, the functions themselves."""
+    if not isinstance(value, list) or not all(
+            (isinstance(v, str) and v.isidentifier()) or (callable(v) and hasattr(v, "__name__")) for v in value):
+        return f"must be a list of functions defined at module level in the flow file, got {value!r}"
+    return None
+
+
 _PROJECT_NAME = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -363,10 +372,11 @@ _add(DecoratorSpec("trigger_on_finish", (FLOW,), {"flow": None, "flows": [], "op
                    {"flow": lambda v: None if v is None or (isinstance(v, (str, dict)) and v)
                     else f"must be a flow name, got {v!r}",
                     "flows": _flow_list, "options": _instance(dict, "a dict")}, _trigger_on_finish_all))
-_add(DecoratorSpec("exit_hook", (FLOW,), {"on_success": [], "on_error": [], "options": {}},
-                   {"on_success": _instance(list, "a list of function names"),
-                    "on_error": _instance(list, "a list of function names"),
-                    "options": _instance(dict, "a dict")}))
+# ``options``/``image`` are Metaflow's keys (its hook pod's settings); accepted so a
+# Metaflow flow compiles, and not used: hooks run on the flow's default job definition.
+_add(DecoratorSpec("exit_hook", (FLOW,), {"on_success": [], "on_error": [], "options": {}, "image": None},
+                   {"on_success": _hook_functions, "on_error": _hook_functions,
+                    "options": _instance(dict, "a dict"), "image": _instance(str, "an image name")}))
 
 STEP_DECORATORS = tuple(sorted(n for n, s in SPECS.items() if STEP in s.levels))
 FLOW_DECORATORS = tuple(sorted(n for n, s in SPECS.items() if FLOW in s.levels))

@@ -41,6 +41,8 @@ KNOWN_PARAMETER_KEYWORDS = {"separator", "is_text", "encoding", "parser", "show_
 # Step decorators recognised by name even when their import is not visible.
 KNOWN_STEP_DECORATORS = ("batch", "resources", "retry", "catch", "timeout", "environment", "pypi", "conda",
                          "card", "kubernetes", "parallel", "secrets", "exit_hook")
+# ``@exit_hook`` arguments whose bare function names evaluate to the names.
+HOOK_ARGUMENTS = ("on_success", "on_error")
 TRANSITION_KEYWORDS = ("foreach", "num_parallel", "condition")
 
 
@@ -123,6 +125,10 @@ class Extractor:
         self._class_names: set[str] = set()  # names the class body being read has bound so far
         self._class_counts: dict[str, int] = {}  # how often the class body being read binds each name
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
+        # ``@exit_hook(on_success=[notify])``: there a bare name of a module-level
+        # function is allowed and stands for its name (the runtime imports the
+        # flow module and looks the hook up by name).
+        self.evaluate_hooks = Evaluator(self._hook_name, self._code, self._pure_call)
 
     # -- positions ---------------------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
@@ -283,6 +289,12 @@ class Extractor:
             self._evaluating.discard(name)
         info.constants[name] = value
         return value
+
+    def _hook_name(self, node: cst.Name) -> Any:
+        info = self.module_info
+        if node.value in info.functions and node.value not in self._class_scope:
+            return node.value
+        return self._constant(node)
 
     def _pure_call(self, node: cst.Call) -> Any:
         """``json.dumps(<static value>)`` (optionally sort_keys=/indent=); nothing else."""
@@ -471,6 +483,7 @@ class Extractor:
         self._class_names = set()
         graph.parameters = list(params.values())
         graph.constants = dict(self.module_info.constants)
+        graph.module_functions = sorted(self.module_info.functions)
         return graph
 
     # -- steps ----------------------------------------------------------------
@@ -595,8 +608,9 @@ class Extractor:
                 self.error(rules.DECORATOR_ARGUMENT,
                            f"@{name}: *args/**kwargs cannot be evaluated statically; write the arguments out", arg)
                 continue
+            hooks = name == "exit_hook" and arg.keyword is not None and arg.keyword.value in HOOK_ARGUMENTS
             try:
-                value = self.evaluate(arg.value)
+                value = (self.evaluate_hooks if hooks else self.evaluate)(arg.value)
             except NotStatic as exc:
                 label = f"{arg.keyword.value}=" if arg.keyword is not None else "argument "
                 self.error(rules.DECORATOR_ARGUMENT, f"@{name}({label}...): {exc.reason}", exc.node)

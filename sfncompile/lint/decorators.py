@@ -153,3 +153,28 @@ def unsupported(view: FlowView):
             yield diag("SFN160", f"step '{name}' uses self.next(..., num_parallel=...): multi-node @parallel "
                                  "steps are not supported on Step Functions; use foreach= instead",
                        view.next_span(name))
+
+
+@rule("SFN147", "exit-hook-functions")
+def exit_hook_functions(view: FlowView):
+    """``@exit_hook`` needs hooks, and each must be a module-level function of the flow
+    file: the hook job imports the flow module and calls them by name."""
+    deco = view.graph.decorator("exit_hook")
+    if deco is None:
+        return
+    where = _where(view, specs.FLOW, view.graph.name, deco)
+    kinds = [k for k in ("on_success", "on_error") if deco.args.get(k)]
+    if not kinds:
+        yield diag("SFN147", f"@exit_hook on flow {view.graph.name} names no hook: give on_success=[...] "
+                             "and/or on_error=[...] (functions defined at module level in this file)", where)
+        return
+    functions = set(getattr(view.graph, "module_functions", None) or [])
+    for kind in kinds:
+        names = deco.args[kind]
+        if not isinstance(names, list):
+            continue  # SFN140 reports the type
+        for name in names:
+            if isinstance(name, str) and name not in functions:
+                yield diag("SFN147", f"@exit_hook({kind}=...) names '{name}', which is not a function defined at "
+                                     "module level in the flow file; define it there: def "
+                                     f"{name}(run=None): ...", where)
