@@ -201,15 +201,3 @@ def store_code_package(package: CodePackage, root: str, flow_name: str) -> str:
         storage.put_bytes(key, package.data)
     return storage.url(key)
 
-
-def task_environment(package: CodePackage, root: str, flow_name: str, side_channel: str) -> dict[str, str]:
-    """The static environment of a job definition for this package (contract §1)."""
-    from sfncompile_runtime.storage import open_storage
-
-    storage = open_storage(root)
-    return {
-        "SFNCOMPILE_CODE_URL": storage.url(package.key(flow_name)),
-        "SFNCOMPILE_CODE_SHA256": package.sha256,
-        "SFNCOMPILE_DATASTORE": storage.root,
-        "SFNCOMPILE_SIDE_CHANNEL": side_channel,
-    }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 
+from . import envnames
 from .datastore import Datastore, default_user
 from .storage import open_storage
 
@@ -31,7 +32,7 @@ class MetaflowNamespaceMismatch(Exception):
 
 
 def datastore_root() -> str:
-    root = os.environ.get("SFNCOMPILE_DATASTORE") or DEFAULT_ROOT
+    root = os.environ.get(envnames.DATASTORE) or DEFAULT_ROOT
     return root if root.startswith("s3://") else os.path.abspath(root)
 
 

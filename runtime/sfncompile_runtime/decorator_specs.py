@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .graphinfo import timeout_seconds
+
 STEP = "step"
 FLOW = "flow"
 
@@ -239,16 +241,7 @@ def _schedule_all(args):
 
 
 def _timeout_all(args):
-    total = 0.0
-    for key, factor in (("seconds", 1), ("minutes", 60), ("hours", 3600)):
-        value = args.get(key)
-        if isinstance(value, bool) or value is None:
-            continue
-        try:
-            total += float(value) * factor  # Metaflow accepts numbers and numeric strings
-        except (TypeError, ValueError):
-            continue  # reported by the per-argument check
-    if total <= 0:
+    if timeout_seconds(args) <= 0:  # a non-number counts 0: reported by the per-argument check
         return [(None, "the timeout must be greater than 0: give seconds=, minutes= or hours=")]
     return []
 
@@ -410,7 +403,3 @@ def validate(name: str, args: dict[str, Any], level: str = STEP) -> list[tuple[s
 def with_defaults(name: str, args: dict[str, Any]) -> dict[str, Any]:
     return {**SPECS[name].defaults, **args}
 
-
-def timeout_seconds(args: dict[str, Any]) -> int:
-    full = with_defaults("timeout", args)
-    return int(float(full["seconds"] or 0) + 60 * float(full["minutes"] or 0) + 3600 * float(full["hours"] or 0))

@@ -17,6 +17,21 @@ def flow_decorator_args(graph: dict, name: str) -> dict | None:
     return None
 
 
+def timeout_seconds(args: dict) -> float:
+    """@timeout's seconds + minutes + hours. A value that is not a number counts
+    as 0 here: the lint and the authoring API report it, this only adds up."""
+    total = 0.0
+    for key, factor in (("seconds", 1), ("minutes", 60), ("hours", 3600)):
+        value = args.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            total += float(value) * factor  # Metaflow accepts numbers and numeric strings
+        except (TypeError, ValueError):
+            continue
+    return total
+
+
 def transition(node: dict) -> dict:
     return node.get("transition") or {}
 

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from . import graphinfo
+from . import envnames, graphinfo
 from .datastore import Datastore, attempt_prefix, default_user, new_run_record, task_id_for
 from .exceptions import ExceptionWrapper, TimeoutException
 
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
 
 
 def _package_dir() -> str:
-    found = os.environ.get("SFNCOMPILE_PACKAGE_DIR")
+    found = os.environ.get(envnames.PACKAGE_DIR)
     if found:
         return found
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,24 +70,24 @@ class Task:
         if step not in graph["steps"]:
             raise SetupError(f"flow {self.flow_name} has no step '{step}'")
         self.node = graph["steps"][step]
-        self.run_id = env.get("SFNCOMPILE_RUN_ID") or ""
+        self.run_id = env.get(envnames.RUN_ID) or ""
         if not self.run_id:
-            raise SetupError("SFNCOMPILE_RUN_ID is not set")
-        self.index_path = env.get("SFNCOMPILE_INDEX_PATH", "") or ""
+            raise SetupError(f"{envnames.RUN_ID} is not set")
+        self.index_path = env.get(envnames.INDEX_PATH, "") or ""
         self.task_id = task_id_for(self.index_path)
         try:
-            self.retry_count = int(env.get("SFNCOMPILE_RETRY_COUNT") or 0)
+            self.retry_count = int(env.get(envnames.RETRY_COUNT) or 0)
         except ValueError:
-            raise SetupError(f"SFNCOMPILE_RETRY_COUNT must be an integer, got {env.get('SFNCOMPILE_RETRY_COUNT')!r}")
-        self.parameters_json = env.get("SFNCOMPILE_PARAMETERS")
-        self.caught_error = env.get("SFNCOMPILE_CAUGHT_ERROR")
-        self.foreach_mode = env.get("SFNCOMPILE_FOREACH")
-        self.production_token = env.get("SFNCOMPILE_PRODUCTION_TOKEN") or None
-        root = env.get("SFNCOMPILE_DATASTORE")
+            raise SetupError(f"{envnames.RETRY_COUNT} must be an integer, got {env.get(envnames.RETRY_COUNT)!r}")
+        self.parameters_json = env.get(envnames.PARAMETERS)
+        self.caught_error = env.get(envnames.CAUGHT_ERROR)
+        self.foreach_mode = env.get(envnames.FOREACH)
+        self.production_token = env.get(envnames.PRODUCTION_TOKEN) or None
+        root = env.get(envnames.DATASTORE)
         if not root:
-            raise SetupError("SFNCOMPILE_DATASTORE is not set")
+            raise SetupError(f"{envnames.DATASTORE} is not set")
         self.store = Datastore(root, self.flow_name)
-        self.side_channel_spec = env.get("SFNCOMPILE_SIDE_CHANNEL") or ""
+        self.side_channel_spec = env.get(envnames.SIDE_CHANNEL) or ""
         self._records: dict[tuple[str, str], dict] = {}
         self.attempt = None
         self.started_at = time.time()
@@ -181,9 +181,9 @@ class Task:
         try:
             value = json.loads(self.parameters_json)
         except ValueError as exc:
-            raise SetupError(f"SFNCOMPILE_PARAMETERS is not JSON: {exc}")
+            raise SetupError(f"{envnames.PARAMETERS} is not JSON: {exc}")
         if not isinstance(value, dict):
-            raise SetupError("SFNCOMPILE_PARAMETERS must be a JSON object")
+            raise SetupError(f"{envnames.PARAMETERS} must be a JSON object")
         return value
 
     # -- resume ----------------------------------------------------------------
@@ -207,7 +207,7 @@ class Task:
         from .context import build_flow
 
         record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
-                  "kind": self.node.get("kind"), "code_sha256": os.environ.get("SFNCOMPILE_CODE_SHA256"),
+                  "kind": self.node.get("kind"), "code_sha256": os.environ.get(envnames.CODE_SHA256),
                   "flow_module": self.manifest.get("module"),
                   "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
                   "mode": self.mode, "started_at": self.started_at, "user": self.user}
@@ -251,8 +251,7 @@ class Task:
         method = getattr(flow, self.step, None)
         if method is None:
             raise SetupError(f"flow class {type(flow).__name__} has no step method '{self.step}'")
-        timeout_args = graphinfo.decorator_args(self.node, "timeout")
-        seconds = _timeout_seconds(timeout_args) if timeout_args is not None else 0
+        seconds = graphinfo.timeout_seconds(graphinfo.decorator_args(self.node, "timeout") or {})
         try:
             with _alarm(seconds, self.step):
                 if self.node.get("is_join"):
@@ -351,7 +350,7 @@ class Task:
         if values is None:
             return
         if not self.side_channel_spec:
-            raise StepFailure("SFNCOMPILE_SIDE_CHANNEL is not set, so this step cannot publish "
+            raise StepFailure(f"{envnames.SIDE_CHANNEL} is not set, so this step cannot publish "
                               f"its {'foreach width' if 'width' in values else 'switch value'}")
         from .sidechannel import open_side_channel
 
@@ -383,12 +382,9 @@ def _retry_times(node: dict) -> int:
     args = graphinfo.decorator_args(node, "retry")
     if args is None:
         return 0
-    return int(args.get("times", 3))
+    from .decorator_specs import with_defaults  # only after a failure under @catch: off the hot path
 
-
-def _timeout_seconds(args: dict) -> float:
-    return (float(args.get("seconds") or 0) + 60 * float(args.get("minutes") or 0)
-            + 3600 * float(args.get("hours") or 0))
+    return int(with_defaults("retry", args)["times"])
 
 
 class _alarm:

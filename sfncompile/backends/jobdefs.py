@@ -19,11 +19,13 @@ import re
 from dataclasses import dataclass, field, asdict
 from typing import Any, Mapping
 
+from sfncompile_runtime import envnames, graphinfo
+from sfncompile_runtime.bootstrap import BOOTSTRAP_SOURCE
+
 from ..ir import FlowGraph, StepNode
 
 DEFAULT_CPU = 1
 DEFAULT_MEMORY = 4096  # MiB, Metaflow's default
-BOOTSTRAP_PLACEHOLDER = "raise SystemExit('sfncompile runtime bootstrap not available')"
 
 # Infrastructure failures Batch itself retries (the job never ran the user's
 # code to completion through no fault of it); anything else exits so that the
@@ -39,11 +41,11 @@ INFRA_EVALUATE_ON_EXIT = (
 
 # Static environment names (values come from settings; see the contract §1).
 STATIC_ENV = {
-    "code_url": "SFNCOMPILE_CODE_URL",
-    "code_sha256": "SFNCOMPILE_CODE_SHA256",
-    "datastore": "SFNCOMPILE_DATASTORE",
-    "side_channel": "SFNCOMPILE_SIDE_CHANNEL",
-    "production_token": "SFNCOMPILE_PRODUCTION_TOKEN",
+    "code_url": envnames.CODE_URL,
+    "code_sha256": envnames.CODE_SHA256,
+    "datastore": envnames.DATASTORE,
+    "side_channel": envnames.SIDE_CHANNEL,
+    "production_token": envnames.PRODUCTION_TOKEN,
 }
 
 
@@ -163,8 +165,7 @@ def timeout_seconds(step: StepNode) -> int | None:
     deco = step.decorator("timeout")
     if deco is None:
         return None
-    total = sum(_number(deco.args.get(k), 0) * m for k, m in (("seconds", 1), ("minutes", 60), ("hours", 3600)))
-    return int(total) or None
+    return int(graphinfo.timeout_seconds(deco.args)) or None
 
 
 def resource_spec(step: StepNode) -> ResourceSpec:
@@ -210,18 +211,8 @@ def job_definition_keys(graph: FlowGraph) -> dict[str, str]:
     return {step.name: resource_spec(step).key() for step in graph}
 
 
-def bootstrap_source() -> str:
-    # Imported lazily: the compiler must not need the runtime on its path to
-    # emit ASL, and the runtime may be vendored separately.
-    try:
-        from sfncompile_runtime.bootstrap import BOOTSTRAP_SOURCE
-    except ImportError:
-        return BOOTSTRAP_PLACEHOLDER
-    return BOOTSTRAP_SOURCE
-
-
 def container_command() -> list[str]:
-    return ["python3", "-c", bootstrap_source(), "Ref::mode", "Ref::step"]
+    return ["python3", "-c", BOOTSTRAP_SOURCE, "Ref::mode", "Ref::step"]
 
 
 def infra_retry_strategy() -> dict[str, Any]:
@@ -263,6 +254,12 @@ def job_definitions(graph: FlowGraph, settings: JobDefinitionSettings | Mapping[
                 retry_strategy=infra_retry_strategy(), timeout_seconds=res.timeout_seconds,
                 shared_memory=res.shared_memory, job_role=res.job_role)
         specs[key].steps.append(step.name)
+    if graph.decorator("exit_hook") is not None and "Default" not in specs:
+        # The exit-hook Tasks run on the default spec (docs/state-machine.md §7).
+        res = ResourceSpec()
+        specs["Default"] = JobDefinitionSpec(
+            key="Default", cpu=res.cpu, memory=res.memory, gpu=res.gpu, image=settings.image,
+            command=list(command), environment=dict(env), retry_strategy=infra_retry_strategy())
     return {key: specs[key] for key in sorted(specs)}
 
 

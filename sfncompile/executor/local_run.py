@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from sfncompile_runtime import envnames
+
 from ..diagnostics import UserError
 from .batch import JobRecord, LocalBatch, LocalJobDefinition
 from .cancel import CancelToken
@@ -73,8 +75,10 @@ class RunOutcome:
         return failed[-1] if failed else None
 
     def pathspec(self, job: JobRecord) -> str:
-        index = job.environment.get("SFNCOMPILE_INDEX_PATH", "") or "0"
-        return f"{self.flow}/{self.run_id}/{job.parameters.get('step', '?')}/{index}"
+        from sfncompile_runtime.datastore import task_id_for
+
+        task_id = task_id_for(job.environment.get(envnames.INDEX_PATH, ""))
+        return f"{self.flow}/{self.run_id}/{job.parameters.get('step', '?')}/{task_id}"
 
     def transitions(self) -> int:
         return self.result.state_transitions()

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from sfncompile_runtime import envnames
+
 
 @dataclass
 class StepCounts:
@@ -44,7 +46,7 @@ class Progress:
 
     def on_job_event(self, kind: str, info: dict):
         step = info["parameters"].get("step", "?")
-        index = info["environment"].get("SFNCOMPILE_INDEX_PATH", "")
+        index = info["environment"].get(envnames.INDEX_PATH, "")
         with self._lock:
             counts = self.counts.setdefault(step, StepCounts())
             if kind == "started":

@@ -19,10 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sfncompile_runtime import envnames
+from sfncompile_runtime.decorator_specs import with_defaults
+
 from ...diagnostics import UserError
 from ...ir import END, FOREACH, SPLIT, SWITCH, FlowGraph, StepNode
 from ..jobdefs import batch_timeout, job_definition_keys, job_queue, timeout_seconds
-from . import cost
+from . import cost, exit_hook
 from .options import CompileOptions
 from .states import (
     INFRA_RETRIER, Branch, batch_job_name, ChoiceState, FailState, MapState, ParallelState, SideChannelRead, SucceedState,
@@ -111,14 +114,14 @@ class Builder:
         return f"States.Format('{flow}/{{}}/{step.name}/0', $$.Execution.Name)"
 
     def environment(self, step: StepNode, extra: list[dict[str, str]]) -> list[dict[str, str]]:
-        env = [{"Name": "SFNCOMPILE_RUN_ID", "Value.$": self.run_id_path(step)}]
+        env = [{"Name": envnames.RUN_ID, "Value.$": self.run_id_path(step)}]
         if self.in_foreach(step):
-            env.append({"Name": "SFNCOMPILE_INDEX_PATH", "Value.$": "$.path"})
+            env.append({"Name": envnames.INDEX_PATH, "Value.$": "$.path"})
         else:
-            env.append({"Name": "SFNCOMPILE_INDEX_PATH", "Value": ""})
-        env.append({"Name": "SFNCOMPILE_RETRY_COUNT", "Value.$": "States.Format('{}', $$.State.RetryCount)"})
+            env.append({"Name": envnames.INDEX_PATH, "Value": ""})
+        env.append({"Name": envnames.RETRY_COUNT, "Value.$": "States.Format('{}', $$.State.RetryCount)"})
         if step.name == self.graph.start:
-            env.append({"Name": "SFNCOMPILE_PARAMETERS", "Value.$": "States.JsonToString($.parameters)"})
+            env.append({"Name": envnames.PARAMETERS, "Value.$": "States.JsonToString($.parameters)"})
         env.extend(extra)
         deco = step.decorator("environment")
         if deco is not None:
@@ -132,7 +135,10 @@ class Builder:
             raise UserError(f"flow {self.graph.name} has no start step")
         top = self.scope(self.graph.start, Scope(stop=None, suffix="", nested=False))
         definition: dict[str, Any] = {"Comment": f"{self.graph.name}: compiled by sfncompile"}
-        definition.update(top.render())
+        machine = top.render()
+        if exit_hook.has_exit_hook(self.graph):
+            machine = exit_hook.wrap(self.graph, machine)  # only flows with @exit_hook pay for the wrapper
+        definition.update(machine)
         return definition
 
     def scope(self, entry: str, scope: Scope) -> Branch:
@@ -201,8 +207,9 @@ class Builder:
         retriers = [INFRA_RETRIER]
         retry = step.decorator("retry")
         if retry is not None:
-            times = int(retry.args.get("times", 3))
-            minutes = float(retry.args.get("minutes_between_retries", 2))
+            args = with_defaults("retry", retry.args)
+            times = int(args["times"])
+            minutes = float(args["minutes_between_retries"])
             if times > 0:
                 retriers.append(user_retrier(times, minutes))
         catch = step.decorator("catch")
@@ -220,7 +227,7 @@ class Builder:
             # Runs the runtime in fallback mode: it records the failure for
             # this task (so the next step sees self.<var>) even when the
             # container died without running the runtime's own handler.
-            env = list(extra_env or []) + [{"Name": "SFNCOMPILE_CAUGHT_ERROR", "Value.$": "$.caught.Error"}]
+            env = list(extra_env or []) + [{"Name": envnames.CAUGHT_ERROR, "Value.$": "$.caught.Error"}]
             states[fallback] = emit_task_state(TaskState(
                 environment=self.environment(step, env), retriers=[INFRA_RETRIER], mode="fallback", **common))
 
@@ -262,7 +269,7 @@ class Builder:
         dist_map = self.state_name(step.name, scope, "dmap")
         after = {"inline": inline_map, "auto": choice, "distributed": dist_map}[mode]
         self.add_task(step, scope, states, next_state=read, end_output=None,
-                      extra_env=[{"Name": "SFNCOMPILE_FOREACH", "Value": foreach_env}])
+                      extra_env=[{"Name": envnames.FOREACH, "Value": foreach_env}])
         states[read] = emit_side_channel_read(SideChannelRead(
             key_expression=self.key_expression(step), result_key="foreach",
             selector=FOREACH_SELECTORS[mode], next_state=after))

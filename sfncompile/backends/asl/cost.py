@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from sfncompile_runtime import envnames
+
 from .states import BATCH_SUBMIT_SYNC
 
 PRICE_PER_TRANSITION = 0.025 / 1000  # USD, standard workflows
@@ -99,7 +101,7 @@ def foreach_modes(definition: Mapping[str, Any]) -> dict[str, str]:
     for _, state in iter_states(definition):
         if state.get("Resource") == BATCH_SUBMIT_SYNC:
             for entry in state["Parameters"]["ContainerOverrides"]["Environment"]:
-                if entry["Name"] == "SFNCOMPILE_FOREACH":
+                if entry["Name"] == envnames.FOREACH:
                     found[state["Parameters"]["Parameters"]["step"]] = entry["Value"]
     return found
 

@@ -17,6 +17,8 @@ import json
 import re
 from typing import Any, Mapping
 
+from sfncompile_runtime import envnames
+
 from ...diagnostics import ERROR, WARNING, Diagnostic
 from ...ir import FlowGraph
 from .cost import DEFINITION_LIMIT, HISTORY_LIMIT, iter_states, step_of
@@ -45,11 +47,11 @@ def override_chars(state: Mapping[str, Any], depth: int, parameters_chars: int) 
         if "Value" in entry:
             value = entry["Value"]
         else:
-            value = {"SFNCOMPILE_RUN_ID": "r" * RUN_ID_MAX,
-                     "SFNCOMPILE_INDEX_PATH": "9" * (INDEX_PART_MAX * max(depth, 1)),
-                     "SFNCOMPILE_RETRY_COUNT": "9" * RETRY_COUNT_MAX,
-                     "SFNCOMPILE_PARAMETERS": "p" * parameters_chars,
-                     "SFNCOMPILE_CAUGHT_ERROR": "e" * 256}.get(entry["Name"], "v" * 256)
+            value = {envnames.RUN_ID: "r" * RUN_ID_MAX,
+                     envnames.INDEX_PATH: "9" * (INDEX_PART_MAX * max(depth, 1)),
+                     envnames.RETRY_COUNT: "9" * RETRY_COUNT_MAX,
+                     envnames.PARAMETERS: "p" * parameters_chars,
+                     envnames.CAUGHT_ERROR: "e" * 256}.get(entry["Name"], "v" * 256)
         env.append({"name": entry["Name"], "value": value})
     return len(json.dumps({"environment": env}, separators=(",", ":")))
 

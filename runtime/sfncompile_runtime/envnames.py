@@ -1,0 +1,24 @@
+"""The environment variable names the runner reads (docs/state-machine.md §1-§2).
+
+Defined once here: the compiler (job definitions, ASL, the local executor)
+imports these names from the runtime, never the reverse. The bootstrap is a
+self-contained source string and spells two of them out itself.
+"""
+
+# Static: set by the job definition (contract §1).
+CODE_URL = "SFNCOMPILE_CODE_URL"
+CODE_SHA256 = "SFNCOMPILE_CODE_SHA256"
+DATASTORE = "SFNCOMPILE_DATASTORE"
+SIDE_CHANNEL = "SFNCOMPILE_SIDE_CHANNEL"
+PRODUCTION_TOKEN = "SFNCOMPILE_PRODUCTION_TOKEN"
+
+# Dynamic: set by the state machine's ContainerOverrides per task (contract §2).
+RUN_ID = "SFNCOMPILE_RUN_ID"
+INDEX_PATH = "SFNCOMPILE_INDEX_PATH"
+RETRY_COUNT = "SFNCOMPILE_RETRY_COUNT"
+PARAMETERS = "SFNCOMPILE_PARAMETERS"
+FOREACH = "SFNCOMPILE_FOREACH"
+CAUGHT_ERROR = "SFNCOMPILE_CAUGHT_ERROR"
+
+# Set by the bootstrap for the runner: where the code package was unpacked.
+PACKAGE_DIR = "SFNCOMPILE_PACKAGE_DIR"
