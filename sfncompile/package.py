@@ -94,7 +94,15 @@ def _source_files(flow_dir: Path, patterns: list[str]) -> list[str]:
     return found
 
 
-def _runtime_files() -> dict[str, Path]:
+def flow_sources(flow_file: Path, ignore: Iterable[str] = ()) -> list[str]:
+    """The flow directory's Python files a package ships (paths relative to it): what
+    the ignore lists leave, minus a copy of the runtime (the one shipped wins)."""
+    flow_dir = flow_file.parent
+    patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir) + list(ignore)
+    return [rel for rel in _source_files(flow_dir, patterns) if rel.split("/")[0] != RUNTIME_PACKAGE]
+
+
+def runtime_files() -> dict[str, Path]:
     import sfncompile_runtime
 
     base = Path(sfncompile_runtime.__file__).resolve().parent
@@ -120,12 +128,9 @@ def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterabl
     """A deterministic tarball for ``graph`` (FlowGraph or its dict) and the flow at ``flow_path``."""
     flow_file = Path(flow_path).resolve()
     flow_dir = flow_file.parent
-    patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir) + list(ignore or ())
     entries: dict[str, bytes] = {}
     total = 0
-    for rel in _source_files(flow_dir, patterns):
-        if rel.split("/")[0] in (RUNTIME_PACKAGE,):
-            continue  # the runtime shipped below wins over a copy in the user's tree
+    for rel in flow_sources(flow_file, ignore or ()):
         try:
             entries[rel] = (flow_dir / rel).read_bytes()
         except (FileNotFoundError, PermissionError):
@@ -138,7 +143,7 @@ def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterabl
                 f"to leave out in {flow_dir / IGNORE_FILE}")
     flow_rel = flow_file.name
     entries[flow_rel] = flow_file.read_bytes()  # even if ignored or not named *.py
-    for rel, path in _runtime_files().items():
+    for rel, path in runtime_files().items():
         entries[rel] = path.read_bytes()
     entries["graph.json"] = _graph_json(graph).encode()
     entries[MANIFEST] = json.dumps({"flow": _graph_name(graph), "flow_file": flow_rel,

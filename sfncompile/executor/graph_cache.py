@@ -56,30 +56,31 @@ def load_graph_cached(path: str | os.PathLike, flow: str | None = None):
     except (OSError, ValueError, TypeError, KeyError):
         pass
     graph = load_graph(path, flow)  # raises UserError on errors: nothing cached
+    _write_entry(entry, graph.to_json())
+    return graph
+
+
+def _write_entry(entry: Path, text: str) -> None:
+    """Replace ``entry`` atomically (a concurrent run reads the old or the new text, never half)."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as out:
-            out.write(graph.to_json())
+            out.write(text)
         os.replace(tmp, entry)
     except OSError:
         pass  # a read-only home: run without the cache
-    return graph
 
 
-def _package_fingerprint(graph, flow_path: Path) -> str | None:
+def _package_fingerprint(graph, flow_path: Path) -> str:
     """Hash of what ``build_code_package`` would read (names, sizes, mtimes) and of the graph."""
-    try:
-        from ..package import DEFAULT_IGNORE, _runtime_files, _source_files, read_ignore_file
-    except ImportError:
-        return None
+    from ..package import flow_sources, runtime_files
+
     flow_file = flow_path.resolve()
-    flow_dir = flow_file.parent
-    patterns = list(DEFAULT_IGNORE) + read_ignore_file(flow_dir)
     digest = hashlib.sha256()
-    files = [(rel, flow_dir / rel) for rel in _source_files(flow_dir, patterns)]
+    files = [(rel, flow_file.parent / rel) for rel in flow_sources(flow_file)]
     files.append((flow_file.name, flow_file))
-    files.extend(_runtime_files().items())
+    files.extend(runtime_files().items())
     for rel, path in files:
         stat = path.stat()
         digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -112,12 +113,5 @@ def stored_code_package(graph, flow_path: Path, root: str) -> tuple[str, str]:
     package = build_code_package(graph, flow_path)
     url = store_code_package(package, root, graph.name)
     if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as out:
-                out.write(package.sha256)
-            os.replace(tmp, entry)
-        except OSError:
-            pass
+        _write_entry(entry, package.sha256)
     return url, package.sha256
