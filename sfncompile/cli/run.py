@@ -12,6 +12,28 @@ from ..diagnostics import UserError
 MAX_WORKERS_HELP = "tasks run at once (default: the number of CPUs)"
 
 
+def _execution_options(tag_help: str):
+    """The options ``run`` and ``resume`` share: how and where the execution runs."""
+    options = [
+        click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP),
+        click.option("--tag", "tags", multiple=True, help=tag_help),
+        click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix"),
+        click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="stop the run (running tasks too) after this many seconds"),
+        click.option("--warm-start/--no-warm-start", default=None,
+                     help="fork tasks from a process that already ran the bootstrap (faster; default: "
+                          "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)"),
+    ]
+
+    def apply(command):
+        for option in reversed(options):  # click lists options in decorator order, top first
+            command = option(command)
+        return command
+
+    return apply
+
+
 def _run_in_background(prepared, parameters, progress_factory, **kwargs):
     """Run the execution on a thread so that Ctrl-C reaches us; returns the outcome.
 
@@ -113,15 +135,7 @@ def _max_workers(value):
 @click.command("run")
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
-@click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP)
-@click.option("--tag", "tags", multiple=True, help="a tag for the run (repeatable)")
-@click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
-@click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="stop the run (running tasks too) after this many seconds")
-@click.option("--warm-start/--no-warm-start", default=None,
-              help="fork tasks from a process that already ran the bootstrap (faster; default: "
-                   "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)")
+@_execution_options(tag_help="a tag for the run (repeatable)")
 def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
     """Run FLOW locally by executing its compiled state machine; prints the run id."""
     from ..executor.local_run import prepare
@@ -140,15 +154,7 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout,
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.argument("run_id", required=False)
 @click.option("--step", default=None, help="re-run from this step (default: the first step that did not finish)")
-@click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP)
-@click.option("--tag", "tags", multiple=True, help="a tag for the new run (repeatable)")
-@click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix")
-@click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="stop the run (running tasks too) after this many seconds")
-@click.option("--warm-start/--no-warm-start", default=None,
-              help="fork tasks from a process that already ran the bootstrap (faster; default: "
-                   "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)")
+@_execution_options(tag_help="a tag for the new run (repeatable)")
 def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
     """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
     from ..executor.local_run import plan_resume, prepare
