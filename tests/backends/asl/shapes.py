@@ -140,6 +140,13 @@ SHAPES = {
                       deco("timeout", hours=2), deco("environment", vars={"MODE": "fast", "LEVEL": 3})],
             "score": [deco("resources", memory=8192), deco("catch", var="failure"), deco("retry", times=1)],
         }, flow_decorators=[deco("schedule", cron="0 3 * * ? *"), deco("project", name="demo")]),
+    # @exit_hook wraps the machine in a Parallel with hook Tasks; every step has its
+    # own resources, so the Default job definition exists for the hooks only.
+    "exit_hook": lambda: make_flow("ExitHookFlow", {
+        "start": ("foreach", ["body"], "join"), "body": ("linear", ["join"]),
+        "join": ("linear", ["end"]), "end": ("end",)},
+        decorators={s: [deco("resources", cpu=2)] for s in ("start", "body", "join", "end")},
+        flow_decorators=[deco("exit_hook", on_success=["notify_ok"], on_error=["notify_failed"])]),
 }
 
 

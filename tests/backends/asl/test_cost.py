@@ -101,3 +101,12 @@ def test_loop_rounds():
 def test_default_width_is_reported():
     report = estimate(compile_definition(SHAPES["foreach"]()))
     assert report.assumed_widths == {"start": 10}
+
+
+def test_exit_hook_wrapper_adds_the_parallel_and_the_success_hook():
+    plain = estimate(compile_definition(SHAPES["foreach"]()), widths={"start": 3})
+    hooked = estimate(compile_definition(SHAPES["exit_hook"]()), widths={"start": 3})
+    # exit_hook.run (Parallel: 4 events) and exit_hook.success (a Batch Task) on a successful run
+    assert hooked.transitions == plain.transitions + 2
+    assert hooked.parent_events == plain.parent_events + 4 + TASK
+    assert hooked.child_executions == plain.child_executions

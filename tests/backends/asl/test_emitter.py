@@ -85,6 +85,10 @@ def test_payload_bound(compiled, name):
             if state.get("Resource") == BATCH_SUBMIT_SYNC:
                 assert state["ResultPath"] is None
 
+    if definition["StartAt"] == "exit_hook.run":  # @exit_hook: the flow's machine is the wrapper's one branch
+        wrapper = definition["States"]["exit_hook.run"]
+        assert "Parameters" not in wrapper and wrapper["ResultPath"] is None
+        (definition,) = wrapper["Branches"]
     check(definition, {"parameters"}, False)
 
 
@@ -266,3 +270,33 @@ def test_loop_leaving_a_split_branch_is_refused():
         "join": ("linear", ["end"]), "end": ("end",)})
     with pytest.raises(UserError, match="crosses the boundary of a split or foreach"):
         compile_definition(graph)
+
+
+def test_exit_hook_wraps_the_machine():
+    graph = SHAPES["exit_hook"]()
+    definition = compile_definition(graph)
+    unhooked = SHAPES["exit_hook"]()
+    unhooked.decorators = []
+    assert definition["StartAt"] == "exit_hook.run"
+    states = definition["States"]
+    wrapper = states["exit_hook.run"]
+    assert wrapper["Branches"] == [{k: v for k, v in compile_definition(unhooked).items() if k != "Comment"}]
+    assert wrapper["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "exit_hook.error"}]
+    assert wrapper["Next"] == "exit_hook.success"
+    for kind in ("success", "error"):
+        task = states[f"exit_hook.{kind}"]
+        assert task["Parameters"]["Parameters"] == {"mode": "exit-hook", "step": kind}
+        assert task["Parameters"]["JobDefinition"] == "${JobDefinitionDefault}"
+        # a failing hook never changes the outcome, and never overwrites the flow's error
+        assert task["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+        assert task["Catch"][0]["ResultPath"] == "$.hook_error"
+    assert states["exit_hook.success"]["End"] is True and states["exit_hook.success"]["Catch"][0]["Next"] == "exit_hook.done"
+    assert states["exit_hook.error"]["Next"] == states["exit_hook.error"]["Catch"][0]["Next"] == "exit_hook.failed"
+    assert states["exit_hook.failed"] == {"Type": "Fail", "ErrorPath": "$.caught.Error", "CausePath": "$.caught.Cause"}
+    env = {e["Name"]: e for e in states["exit_hook.error"]["Parameters"]["ContainerOverrides"]["Environment"]}
+    assert env["SFNCOMPILE_CAUGHT_ERROR"]["Value.$"] == "$.caught.Error"
+    # every step has @resources: the Default job definition exists for the hooks
+    from sfncompile.backends.jobdefs import job_definitions
+
+    assert job_definitions(graph)["Default"].steps == []
+    assert "Default" not in job_definitions(unhooked)
