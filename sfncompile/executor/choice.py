@@ -92,9 +92,6 @@ _TESTS = {
     "IsTimestamp": lambda v: parse_timestamp(v) is not None,
 }
 
-OPERATORS = (set(_COMPARISONS) | {k + "Path" for k in _COMPARISONS} | set(_TESTS)
-             | {"IsPresent", "StringMatches"})
-
 
 def evaluate_rule(rule: dict, resolve: Callable[[str], Any]) -> bool:
     """``resolve(path)`` returns the value or raises PathError when nothing is there."""
