@@ -13,6 +13,9 @@ One process runs one task attempt:
 5. store new artifacts (content-addressed), publish foreach width / switch
    branch on the side channel, and commit the attempt with one small write.
 
+Mode ``exit-hook`` (step ``success``/``error``) runs the flow's ``@exit_hook``
+functions instead of a step: ``exit_hooks.py``.
+
 Exit status: 0 when the attempt committed as ``ok``; 1 when the step failed
 (the failure is committed as a ``failed`` record); 2 for a broken setup.
 """
@@ -28,7 +31,7 @@ from . import envnames, graphinfo
 from .datastore import Datastore, attempt_prefix, default_user, new_run_record, task_id_for
 from .exceptions import ExceptionWrapper, TimeoutException
 
-MODES = ("step", "fallback")
+MODES = ("step", "fallback", "exit-hook")
 
 
 class SetupError(Exception):
@@ -44,6 +47,10 @@ def main(argv: list[str]) -> int:
         print(f"usage: BOOTSTRAP ({'|'.join(MODES)}) STEP", file=sys.stderr)
         return 2
     mode, step = argv[0], argv[1]
+    if mode == "exit-hook":  # ``step`` is "success" or "error": the flow's @exit_hook functions
+        from .exit_hooks import run_hooks
+
+        return run_hooks(step, _package_dir())
     try:
         task = Task.from_environment(mode, step)
     except SetupError as exc:

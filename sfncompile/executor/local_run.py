@@ -29,6 +29,7 @@ from .batch import JobRecord, LocalBatch, LocalJobDefinition
 from .cancel import CancelToken
 from .errors import DefinitionError
 from .interpreter import ExecutionResult, Interpreter
+from .progress import job_label
 from .services import LOCAL_BUCKET, BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
 
 LOCAL_JOB_QUEUE = "sfncompile-local"
@@ -71,14 +72,15 @@ class RunOutcome:
         return self.result.status
 
     def failed_job(self) -> JobRecord | None:
-        failed = [j for j in self.jobs if j.status != "SUCCEEDED"]
+        # An @exit_hook job never decides the run's outcome: the failed task is a step's.
+        failed = [j for j in self.jobs if j.status != "SUCCEEDED" and j.parameters.get("mode") != "exit-hook"]
         return failed[-1] if failed else None
 
     def pathspec(self, job: JobRecord) -> str:
         from sfncompile_runtime.datastore import task_id_for
 
         task_id = task_id_for(job.environment.get(envnames.INDEX_PATH, ""))
-        return f"{self.flow}/{self.run_id}/{job.parameters.get('step', '?')}/{task_id}"
+        return f"{self.flow}/{self.run_id}/{job_label(job.parameters)}/{task_id}"
 
     def transitions(self) -> int:
         return self.result.state_transitions()

@@ -17,6 +17,13 @@ from typing import TextIO
 from sfncompile_runtime import envnames
 
 
+def job_label(parameters: dict) -> str:
+    """What a Batch job runs: its step, or ``exit_hook.success``/``.error`` for an
+    ``@exit_hook`` job (its ``step`` parameter is the hook kind, not a step)."""
+    step = parameters.get("step", "?")
+    return f"exit_hook.{step}" if parameters.get("mode") == "exit-hook" else step
+
+
 @dataclass
 class StepCounts:
     running: int = 0
@@ -45,7 +52,7 @@ class Progress:
     # ---- events from the Batch runner
 
     def on_job_event(self, kind: str, info: dict):
-        step = info["parameters"].get("step", "?")
+        step = job_label(info["parameters"])
         index = info["environment"].get(envnames.INDEX_PATH, "")
         with self._lock:
             counts = self.counts.setdefault(step, StepCounts())

@@ -1,0 +1,47 @@
+"""@exit_hook end to end: hooks leave markers in the datastore directory."""
+
+import json
+import os
+
+from metaflow import FlowSpec, Parameter, exit_hook, step
+
+
+def _marker(name, payload):
+    path = os.path.join(os.environ["SFNCOMPILE_DATASTORE"], "hook-markers", name + ".json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        json.dump(payload, out)
+
+
+def broken_hook():
+    raise RuntimeError("this hook is broken")
+
+
+def notify_ok(run=None):
+    print("ok", run.pathspec)
+    _marker("success", {"pathspec": run.pathspec, "successful": run.successful})
+
+
+def no_arguments():
+    _marker("no_arguments", {})
+
+
+def notify_failed(run=None):
+    print("failed", run)
+    _marker("error", {"pathspec": run.pathspec, "successful": run.successful,
+                      "caught": os.environ.get("SFNCOMPILE_CAUGHT_ERROR")})
+
+
+@exit_hook(on_success=[broken_hook, notify_ok, no_arguments], on_error=[notify_failed])
+class ExitHookFlow(FlowSpec):
+    fail = Parameter("fail", type=bool, default=False)
+
+    @step
+    def start(self):
+        if self.fail:
+            raise ValueError("start was told to fail")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
