@@ -636,15 +636,15 @@ class Interpreter:
         mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
         distributed = mode == "DISTRIBUTED"
         # AWS reads MaxConcurrencyPath before the Map starts, the rest after.
-        limit = self._map_int(state, "MaxConcurrency", View(effective, context, frame.variables), default=0)
+        limit = self._map_number(state, "MaxConcurrency", View(effective, context, frame.variables), int)
 
         def attempt(retry_count):
             nonlocal limit
             history = frame.history
             history.add("MapStateStarted", name=name, retry=retry_count > 0)
             view = View(effective, context, frame.variables)
-            tolerated_count = self._map_int(state, "ToleratedFailureCount", view, default=0)
-            tolerated_pct = self._map_percentage(state, view)
+            tolerated_count = self._map_number(state, "ToleratedFailureCount", view, int)
+            tolerated_pct = float(self._map_number(state, "ToleratedFailurePercentage", view, float))
             items = self._map_items(state, effective, view, frame, context)
             selector = state.get("ItemSelector", state.get("Parameters"))
             inputs = []
@@ -670,12 +670,14 @@ class Interpreter:
         return self._with_retry_catch(name, "Map", state, raw, frame, context, attempt)
 
     @staticmethod
-    def _map_int(state, key, view, default):
+    def _map_number(state, key, view, number_type):
+        """A Map field given as ``key`` (taken as written) or read through ``keyPath``: the
+        path may point at a numeric string (AWS parses it), and the value is range-checked."""
         if key in state:
             return state[key]
         path_key = key + "Path"
         if path_key not in state:
-            return default
+            return 0
         text = state[path_key]
         try:
             value = resolve_path(text, view)
@@ -683,42 +685,19 @@ class Interpreter:
             raise RuntimeFailure(f"The {path_key} field refers to a path that does not exist: {text}") from None
         if isinstance(value, str):
             try:
-                value = int(value.strip())
+                value = number_type(value.strip())
             except ValueError:
                 pass
-        if isinstance(value, bool) or not isinstance(value, int):
+        accepted = (int,) if number_type is int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, accepted):
             shown = value if isinstance(value, str) else compact(value)
-            raise RuntimeFailure(f"The {path_key} field refers to value \"{shown}\" which is not a valid integer: {text}")
-        if key == "ToleratedFailureCount" and value < 0:
-            raise RuntimeFailure("ToleratedFailureCount cannot be negative.")
-        if key == "MaxConcurrency" and value < 0:
-            raise RuntimeFailure("MaxConcurrency cannot be negative.")
+            kind = "integer" if number_type is int else "float"
+            raise RuntimeFailure(f"The {path_key} field refers to value \"{shown}\" which is not a valid {kind}: {text}")
+        if number_type is int and value < 0:  # MaxConcurrency, ToleratedFailureCount
+            raise RuntimeFailure(f"{key} cannot be negative.")
+        if number_type is float and not 0 <= value <= 100:  # ToleratedFailurePercentage
+            raise RuntimeFailure(f"{key} must be between 0 and 100.")
         return value
-
-    @staticmethod
-    def _map_percentage(state, view):
-        if "ToleratedFailurePercentage" in state:
-            return float(state["ToleratedFailurePercentage"])
-        if "ToleratedFailurePercentagePath" not in state:
-            return 0.0
-        text = state["ToleratedFailurePercentagePath"]
-        try:
-            value = resolve_path(text, view)
-        except PathError:
-            raise RuntimeFailure(f"The ToleratedFailurePercentagePath field refers to a path that does not exist: {text}") from None
-        if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                pass
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            shown = value if isinstance(value, str) else compact(value)
-            raise RuntimeFailure(
-                f"The ToleratedFailurePercentagePath field refers to value \"{shown}\" which is not a valid float: {text}"
-            )
-        if not 0 <= value <= 100:
-            raise RuntimeFailure("ToleratedFailurePercentage must be between 0 and 100.")
-        return float(value)
 
     def _map_items(self, state, effective, view, frame, context):
         if "ItemReader" in state:
