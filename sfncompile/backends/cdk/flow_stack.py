@@ -88,6 +88,7 @@ class FlowStack(cdk.Stack):
         for key, value in tags.items():
             cdk.Tags.of(self).add(TAG_PREFIX + key, value)
 
+        self.jobdef_names: list[str] = []  # filled by _job_definitions, granted by _state_machine
         job_role, execution_role = self._job_roles()
         jobdef_refs = self._job_definitions(job_role, execution_role)
         self.state_machine = self._state_machine(jobdef_refs)
@@ -183,7 +184,7 @@ class FlowStack(cdk.Stack):
             resource = cdk.CfnResource(self, f"Job{_safe(suffix)}", type="AWS::Batch::JobDefinition",
                                        properties=props)
             refs[placeholder] = resource.ref
-            self._jobdef_names = [*getattr(self, "_jobdef_names", []), name]
+            self.jobdef_names.append(name)
         return refs
 
     # -- state machine ---------------------------------------------------------
@@ -218,7 +219,7 @@ class FlowStack(cdk.Stack):
             self, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
                         description=f"state machine {self.deployment}: its queue, job definitions and table")
         jobdef_arns = [self.format_arn(service="batch", resource="job-definition", resource_name=f"{n}:*")
-                       for n in getattr(self, "_jobdef_names", [])]
+                       for n in self.jobdef_names]
         queues = [v for k, v in sorted(substitutions.items()) if k.startswith("JobQueue")] or [self.queue_arn]
         for literal in sorted(_literal_queues(build.definition)):  # @batch(queue="...") as written
             queues.append(literal if literal.startswith("arn:") else
