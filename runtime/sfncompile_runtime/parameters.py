@@ -40,8 +40,9 @@ class _JSONType:
 
 JSONType = _JSONType()
 
-_TRUE = {"true", "1", "yes", "y", "on", "t"}
-_FALSE = {"false", "0", "no", "n", "off", "f", ""}
+# Text a bool parameter accepts (lower-cased); an empty value is false, as in Metaflow.
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "t"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "f", ""})
 
 
 class ParameterError(ValueError):
@@ -114,9 +115,9 @@ class Parameter:
                 if isinstance(value, (int, float)):
                     return bool(value)
                 text = str(value).strip().lower()
-                if text in _TRUE:
+                if text in TRUE_WORDS:
                     return True
-                if text in _FALSE:
+                if text in FALSE_WORDS:
                     return False
                 raise ValueError(f"{value!r} is not a boolean")
             if kind is int:

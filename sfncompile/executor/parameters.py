@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..diagnostics import UserError
+from sfncompile_runtime.parameters import FALSE_WORDS, TRUE_WORDS
 
-_TRUE = {"true", "1", "yes", "y", "on", "t"}
-_FALSE = {"false", "0", "no", "n", "off", "f"}
+from ..diagnostics import UserError
 
 
 def _convert(spec, text: str) -> Any:
@@ -43,9 +42,9 @@ def _convert_one(kind: str, name: str, text: str) -> Any:
             raise UserError(f"parameter '{name}' expects a number, got {text!r}") from None
     if kind == "bool":
         low = text.strip().lower()
-        if low in _TRUE:
+        if low in TRUE_WORDS:
             return True
-        if low in _FALSE:
+        if low and low in FALSE_WORDS:  # --param flag= is a mistake on the command line
             return False
         raise UserError(f"parameter '{name}' expects true or false, got {text!r}")
     if kind == "json":
