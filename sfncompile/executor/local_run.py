@@ -132,6 +132,8 @@ def _side_channel_spec(root: str, table: str | None) -> str:
 def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_channel_table: str | None = None,
             compile_options: Any = None) -> PreparedRun:
     """Load, lint, compile and package the flow; store the package. Raises UserError."""
+    from sfncompile_runtime.storage import open_storage
+
     from ..backends.asl import compile_definition, substitute, substitutions_needed
     from ..backends.jobdefs import JobDefinitionSettings, job_definitions
     from .graph_cache import load_graph_cached, stored_code_package
@@ -158,19 +160,20 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
                                      side_channel=side_channel)
     specs = job_definitions(graph, settings)
     local_defs = {}
-    on_s3 = root.startswith("s3://")
+    storage = open_storage(root)
     values = {"JobQueue": LOCAL_JOB_QUEUE,
-              "SideChannelTable": side_channel if on_s3 else LOCAL_SIDE_CHANNEL_TABLE,
+              "SideChannelTable": LOCAL_SIDE_CHANNEL_TABLE if storage.is_local else side_channel,
               # A Distributed Map's ResultWriter bucket; locally nothing is exported there.
-              "MapResultBucket": root[5:].split("/", 1)[0] if on_s3 else LOCAL_BUCKET}
+              "MapResultBucket": LOCAL_BUCKET if storage.is_local else storage.bucket}
     for key, spec in specs.items():
         name = f"{graph.name}-{key}"
         local_defs[name] = LocalJobDefinition.from_spec(name, spec)
         values[spec.placeholder] = name
-    for name in substitutions_needed(definition):
+    needed = substitutions_needed(definition)
+    for name in needed:
         if name.startswith("JobQueue"):  # ${JobQueue}, ${JobQueueGpu}, ...: one local runner
             values.setdefault(name, LOCAL_JOB_QUEUE)
-    missing = substitutions_needed(definition) - set(values)
+    missing = needed - set(values)
     if missing:
         raise UserError(f"the state machine needs values the local executor does not provide: {', '.join(sorted(missing))}")
     definition = substitute(definition, values)
