@@ -3,22 +3,18 @@
 Importing this package must stay fast and standard-library only: the same
 names are what a flow imports inside a container. The compiler lives in
 submodules (``sfncompile.frontend`` ...) and is never imported from here.
-Names resolve on first use from ``sfncompile_runtime.api``.
+The public names (``__all__`` too) are ``sfncompile_runtime.api``'s, which
+inside a task *is* this module; they resolve on first use, so importing the
+compiler does not load the authoring API.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["FlowSpec", "step", "Parameter", "current", "batch", "resources", "retry", "catch", "timeout",
-           "environment", "schedule", "project", "trigger", "trigger_on_finish", "pypi", "pypi_base", "conda",
-           "conda_base", "exit_hook", "parallel", "JSONType", "IncludeFile", "Flow", "Run", "Step", "Task",
-           "DataArtifact", "namespace", "get_namespace", "default_namespace", "MergeArtifactsException",
-           "ExceptionWrapper", "TimeoutException", "ParameterContext"]
-
 
 def __getattr__(name):
-    if name in __all__:
-        from sfncompile_runtime import api
+    from sfncompile_runtime import api
 
+    if name == "__all__" or name in api.__all__:
         value = getattr(api, name)
         globals()[name] = value
         return value
@@ -26,4 +22,6 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__)
+    from sfncompile_runtime import api
+
+    return sorted(set(globals()) | set(api.__all__))

@@ -145,3 +145,18 @@ def test_runtime_imports_fast():
             "print(','.join(bad))" % runtime)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_sfncompile_exports_the_runtime_api():
+    """``from sfncompile import X`` works for every name a flow can import inside a task."""
+    import subprocess
+
+    code = ("import sys, sfncompile\n"
+            "light = 'sfncompile_runtime.api' not in sys.modules\n"
+            "from sfncompile import *\n"
+            "from sfncompile import MetaflowNotFound, FlowSpec\n"
+            "from sfncompile_runtime import api\n"
+            "print(light, sorted(sfncompile.__all__) == sorted(api.__all__), FlowSpec is api.FlowSpec,\n"
+            "      MetaflowNotFound is api.MetaflowNotFound, 'Run' in dir(sfncompile))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True"] * 5
