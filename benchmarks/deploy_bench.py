@@ -3,6 +3,8 @@
 * synth time per flow (own App each, cold first run reported apart, then median of N warm),
 * template resource counts and sizes,
 * deploy cycle against a local moto server (create, no-change redeploy, update, delete; medians of N),
+* the same Metaflow-written flow deployed by `sfncompile deploy` and by Metaflow's
+  `step-functions create` (each a fresh CLI process) to one moto server,
 * validator findings: cfn-lint errors, checkov failures, cdk-nag findings — for a naive stack
   (plain L2 defaults, as a first attempt would be), for ours with acknowledgements disabled,
   and for ours as shipped.
@@ -188,10 +190,104 @@ def deploy_cycle(runs):
     return {k: {"median_s": statistics.median(v), "runs": len(v)} for k, v in rows.items()}
 
 
+SAME_FLOW = '''from metaflow import FlowSpec, Parameter, step
+
+
+class BenchDeployFlow(FlowSpec):
+    alpha = Parameter("alpha", default=0.5)
+
+    @step
+    def start(self):
+        self.x = 1
+        self.next(self.train)
+
+    @step
+    def train(self):
+        self.y = self.x + self.alpha
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.y)
+
+
+if __name__ == "__main__":
+    BenchDeployFlow()
+'''
+
+
+def cli_vs_metaflow(runs, metaflow_python="/work/mfvenv/bin/python"):
+    """The same Metaflow-written flow deployed by each tool's CLI (fresh process each time) to one moto server.
+
+    Metaflow's `step-functions create` deploys a state machine and job definitions onto infrastructure that
+    must already exist (queue, roles, bucket, table: created here first); `sfncompile deploy` creates or
+    updates its CloudFormation stacks, the platform included.
+    """
+    import boto3
+
+    from tests.support import moto_batch, moto_cfn, moto_events
+    from tests.support.moto_server import start_moto_server
+
+    server = start_moto_server()
+    os.environ.update(server.env())
+    moto_cfn.install()
+    moto_batch.install()
+    moto_events.install()
+    work = Path(tempfile.mkdtemp())
+    flow = work / "bench_deploy_flow.py"
+    flow.write_text(SAME_FLOW)
+    env = dict(os.environ, SFNCOMPILE_HOME=str(work / "home"), PYTHONPATH=f"{ROOT}:{ROOT / 'runtime'}",
+               JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    rows = {"sfncompile_first_deploy": [], "sfncompile_redeploy_no_change": [], "metaflow_create": []}
+    try:
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "sfncompile.cli.main", "deploy", str(flow)], env=env,
+                              cwd=work, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        rows["sfncompile_first_deploy"].append(time.perf_counter() - started)
+        for _ in range(runs):
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "sfncompile.cli.main", "deploy", str(flow)], env=env,
+                                  cwd=work, capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+            rows["sfncompile_redeploy_no_change"].append(time.perf_counter() - started)
+        if Path(metaflow_python).exists():
+            iam, batch, ec2 = boto3.client("iam"), boto3.client("batch"), boto3.client("ec2")
+            role = iam.create_role(RoleName="mf-role", AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+            group = ec2.create_security_group(GroupName="mf", Description="mf", VpcId=vpc)["GroupId"]
+            ce = batch.create_compute_environment(
+                computeEnvironmentName="mf-ce", type="MANAGED", serviceRole=role,
+                computeResources={"type": "FARGATE", "maxvCpus": 4, "subnets": [subnet],
+                                  "securityGroupIds": [group]})["computeEnvironmentArn"]
+            queue = batch.create_job_queue(jobQueueName="mf-queue", priority=1, state="ENABLED",
+                                           computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
+                                           )["jobQueueArn"]
+            boto3.client("s3").create_bucket(Bucket="mf-bucket")
+            mf_env = dict(os.environ, METAFLOW_DEFAULT_DATASTORE="s3",
+                          METAFLOW_DATASTORE_SYSROOT_S3="s3://mf-bucket/metaflow",
+                          METAFLOW_S3_ENDPOINT_URL=server.endpoint, METAFLOW_BATCH_JOB_QUEUE=queue,
+                          METAFLOW_ECS_S3_ACCESS_IAM_ROLE=role, METAFLOW_SFN_IAM_ROLE=role,
+                          METAFLOW_EVENTS_SFN_ACCESS_IAM_ROLE=role, METAFLOW_ECS_FARGATE_EXECUTION_ROLE=role,
+                          METAFLOW_SFN_DYNAMO_DB_TABLE="mf-table", METAFLOW_DEFAULT_METADATA="local",
+                          METAFLOW_HOME=str(work / "mfhome"), USERNAME="bench")
+            for _ in range(runs):
+                started = time.perf_counter()
+                proc = subprocess.run([metaflow_python, str(flow), "--no-pylint", "step-functions", "create"],
+                                      env=mf_env, cwd=work, capture_output=True, text=True)
+                assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+                rows["metaflow_create"].append(time.perf_counter() - started)
+    finally:
+        server.stop()
+    return {k: {"median_s": statistics.median(v), "runs": len(v)} for k, v in rows.items() if v}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["synth", "validators", "deploy"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["synth", "validators", "deploy", "metaflow"])
     args = parser.parse_args()
     from sfncompile.backends.cdk.app import quiet_node
 
@@ -207,6 +303,8 @@ def main():
         show("validators", validator_counts(paths))
     if "deploy" not in args.skip:
         show("deploy_cycle_train_evaluate", deploy_cycle(args.runs))
+    if "metaflow" not in args.skip:
+        show("cli_deploy_vs_metaflow_step_functions_create", cli_vs_metaflow(args.runs))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Callable
 from ..backends.cdk.settings import FlowSettings, PlatformSettings, datastore_prefix, deployment_name
 from ..config import DEFAULTS, Config
 from ..diagnostics import UserError
+from . import synth_cache
 from .aws import Clients, aws_errors
 from .production import DEPLOYER_TAG, TOKEN_TAG, namespace, remember, resolve_token
 from .settings import flow_settings, platform_settings
@@ -101,7 +102,13 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
     settings = FlowSettings(**{**settings.__dict__, "code_sha256": package.sha256, "production_token": token})
 
     t0 = time.perf_counter()
-    result = synth([(build, settings)], platform)
+    key = synth_cache.cache_key(build, settings, platform)
+    result = synth_cache.load(key)
+    if result is None:
+        result = synth([(build, settings)], platform)
+        synth_cache.store(key, result)
+    else:
+        echo("templates unchanged since the last synth (cached)")
     timings["synth"] = time.perf_counter() - t0
     stacks: list[StackResult] = []
 

@@ -93,6 +93,9 @@ def test_second_deploy_changes_nothing(cloud):
     assert second.production_token == first.production_token
     assert any("already uploaded" in line for line in cloud.lines)
     assert sum("no changes" in line for line in cloud.lines) == 2
+    # Nothing that shapes the templates changed: no synth at all.
+    assert "templates unchanged since the last synth (cached)" in cloud.lines
+    assert second.timings["synth"] < 1
 
 
 def test_changed_step_updates_the_stack(cloud, tmp_path):
