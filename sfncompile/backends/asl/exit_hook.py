@@ -53,13 +53,26 @@ def _hook_task(graph: FlowGraph, kind: str, next_state: str | None, on_failure: 
 
 
 def wrap(graph: FlowGraph, machine: dict[str, Any]) -> dict[str, Any]:
-    """``{"StartAt", "States"}`` of the flow → the same inside the hook wrapper."""
-    return {"StartAt": RUN, "States": {
-        RUN: {"Type": "Parallel", "Branches": [machine], "ResultPath": None,
-              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": ERROR}],
-              "Next": SUCCESS},
-        SUCCESS: _hook_task(graph, "success", None, DONE),
-        DONE: {"Type": "Succeed"},
-        ERROR: _hook_task(graph, "error", FAILED, FAILED),
-        FAILED: {"Type": "Fail", "ErrorPath": "$.caught.Error", "CausePath": "$.caught.Cause"},
-    }}
+    """``{"StartAt", "States"}`` of the flow → the same inside the hook wrapper.
+
+    A kind without hooks gets no Task (no Batch job that would call nothing):
+    without ``on_success`` the Parallel ends the run, without ``on_error`` its
+    Catch goes straight to the re-raising Fail.
+    """
+    args = graph.decorator("exit_hook").args
+    on_success, on_error = bool(args.get("on_success")), bool(args.get("on_error"))
+    run: dict[str, Any] = {"Type": "Parallel", "Branches": [machine], "ResultPath": None,
+                           "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught",
+                                      "Next": ERROR if on_error else FAILED}]}
+    if on_success:
+        run["Next"] = SUCCESS
+    else:
+        run["End"] = True
+    states: dict[str, Any] = {RUN: run}
+    if on_success:
+        states[SUCCESS] = _hook_task(graph, "success", None, DONE)
+        states[DONE] = {"Type": "Succeed"}
+    if on_error:
+        states[ERROR] = _hook_task(graph, "error", FAILED, FAILED)
+    states[FAILED] = {"Type": "Fail", "ErrorPath": "$.caught.Error", "CausePath": "$.caught.Cause"}
+    return {"StartAt": RUN, "States": states}

@@ -300,3 +300,16 @@ def test_exit_hook_wraps_the_machine():
 
     assert job_definitions(graph)["Default"].steps == []
     assert "Default" not in job_definitions(unhooked)
+
+
+def test_exit_hook_kind_without_hooks_has_no_task():
+    only_error = SHAPES["exit_hook"]()
+    only_error.decorators[0].args.pop("on_success")
+    states = compile_definition(only_error)["States"]
+    assert set(states) == {"exit_hook.run", "exit_hook.error", "exit_hook.failed"}
+    assert states["exit_hook.run"]["End"] is True and "Next" not in states["exit_hook.run"]
+    only_success = SHAPES["exit_hook"]()
+    only_success.decorators[0].args.pop("on_error")
+    states = compile_definition(only_success)["States"]
+    assert set(states) == {"exit_hook.run", "exit_hook.success", "exit_hook.done", "exit_hook.failed"}
+    assert states["exit_hook.run"]["Catch"][0]["Next"] == "exit_hook.failed"
