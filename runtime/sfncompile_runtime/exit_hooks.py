@@ -20,14 +20,14 @@ the run's outcome is the flow's, whatever the hooks do.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import sys
 import time
 import traceback
 
-from . import envnames
+from . import envnames, graphinfo
 from .datastore import Datastore, run_prefix
+from .main import SetupError, read_package
 
 KINDS = {"success": "on_success", "error": "on_error"}
 
@@ -37,10 +37,8 @@ def hook_prefix(flow: str, run_id: str, kind: str) -> str:
 
 
 def hook_names(graph: dict, kind: str) -> list[str]:
-    for deco in graph.get("decorators") or []:
-        if deco.get("name") == "exit_hook":
-            return [str(n) for n in (deco.get("args") or {}).get(KINDS[kind]) or []]
-    return []
+    args = graphinfo.flow_decorator_args(graph, "exit_hook") or {}
+    return [str(n) for n in args.get(KINDS[kind]) or []]
 
 
 def wants_run(function) -> bool:
@@ -57,12 +55,9 @@ def run_hooks(kind: str, package_dir: str, env=os.environ) -> int:
         print(f"sfncompile: exit-hook mode takes 'success' or 'error', got {kind!r}", file=sys.stderr)
         return 2
     try:
-        with open(os.path.join(package_dir, "graph.json")) as src:
-            graph = json.load(src)
-        with open(os.path.join(package_dir, "sfncompile_package.json")) as src:
-            manifest = json.load(src)
-    except OSError as exc:
-        print(f"sfncompile: the code package at {package_dir} is incomplete: {exc}", file=sys.stderr)
+        graph, manifest = read_package(package_dir)
+    except SetupError as exc:
+        print(f"sfncompile: {exc}", file=sys.stderr)
         return 2
     run_id, root = env.get(envnames.RUN_ID), env.get(envnames.DATASTORE)
     if not run_id or not root:

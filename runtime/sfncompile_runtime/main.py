@@ -66,6 +66,18 @@ def _package_dir() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def read_package(package_dir: str) -> tuple[dict, dict]:
+    """(graph.json, sfncompile_package.json) of the unpacked code package."""
+    try:
+        with open(os.path.join(package_dir, "graph.json")) as src:
+            graph = json.load(src)
+        with open(os.path.join(package_dir, "sfncompile_package.json")) as src:
+            manifest = json.load(src)
+    except OSError as exc:
+        raise SetupError(f"the code package at {package_dir} is incomplete: {exc}")
+    return graph, manifest
+
+
 class Task:
     def __init__(self, mode: str, step: str, graph: dict, manifest: dict, package_dir: str, env: dict):
         self.mode = mode
@@ -102,13 +114,7 @@ class Task:
     @classmethod
     def from_environment(cls, mode: str, step: str) -> "Task":
         package_dir = _package_dir()
-        try:
-            with open(os.path.join(package_dir, "graph.json")) as src:
-                graph = json.load(src)
-            with open(os.path.join(package_dir, "sfncompile_package.json")) as src:
-                manifest = json.load(src)
-        except OSError as exc:
-            raise SetupError(f"the code package at {package_dir} is incomplete: {exc}")
+        graph, manifest = read_package(package_dir)
         return cls(mode, step, graph, manifest, package_dir, os.environ)
 
     # -- records of other tasks ------------------------------------------------
