@@ -9,6 +9,10 @@ one atomic ``rename``: concurrent tasks either win the rename or find the
 finished directory), puts it first on ``sys.path`` and hands over to
 ``sfncompile_runtime.main.main(argv)``.
 
+An image without boto3 (e.g. plain ``python:3.11-slim``, the default) gets it
+installed into the cache directory by pip on first use, as Metaflow's Batch
+bootstrap does; images built from ``runtime/Dockerfile`` skip that.
+
 A cache hit costs one ``stat``: nothing is downloaded or hashed again (the
 directory is named by the hash it was verified against). The package is
 byte-compiled once at extraction (unchecked-hash .pyc files), so task
@@ -20,6 +24,12 @@ import os,sys
 E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL']
 c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code')
 d=os.path.join(c,h)
+if u.startswith('s3://'):
+ try:import boto3
+ except ImportError:
+  p=os.path.join(c,'boto3')
+  if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--target',p+'.tmp%d'%os.getpid(),'boto3']);os.replace(p+'.tmp%d'%os.getpid(),p)
+  sys.path.append(p);E['PYTHONPATH']=p
 if not os.path.isdir(d):
  import hashlib,io,tarfile,shutil
  if u.startswith('s3://'):
