@@ -359,12 +359,7 @@ def resume_plan(root: str, graph: dict, origin_run_id: str, step: str | None = N
     steps = graph["steps"]
     order = list(steps)
     if step is None:
-        for name in _topological(graph):
-            done = [t for t in store.tasks(origin_run_id, name)
-                    if store.latest_record(origin_run_id, name, t) is not None]
-            if not done:
-                step = name
-                break
+        step = _where_run_stopped(store, graph, origin_run_id)
     if step is None:
         return []
     if step not in steps:
@@ -380,7 +375,26 @@ def resume_plan(root: str, graph: dict, origin_run_id: str, step: str | None = N
     return sorted(seen)
 
 
-def _topological(graph: dict) -> list[str]:
+def _where_run_stopped(store: "Datastore", graph: dict, run_id: str) -> str | None:
+    """The first step (breadth-first from start) with no successful task whose parents
+    all have one. Breadth-first alone is not enough: a join can come before the end of
+    a longer branch, and a join behind an unfinished branch is not where the run stopped."""
+    finished: dict[str, bool] = {}
+
+    def has_succeeded(name: str) -> bool:
+        if name not in finished:
+            finished[name] = any(store.latest_record(run_id, name, t) is not None
+                                 for t in store.tasks(run_id, name))
+        return finished[name]
+
+    unfinished = [name for name in _breadth_first(graph) if not has_succeeded(name)]
+    for name in unfinished:
+        if all(has_succeeded(parent) for parent in graph["steps"][name].get("in_funcs", [])):
+            return name
+    return unfinished[0] if unfinished else None
+
+
+def _breadth_first(graph: dict) -> list[str]:
     steps = graph["steps"]
     start = graph.get("start") or next(iter(steps))
     order, seen, queue = [], set(), [start]

@@ -115,3 +115,17 @@ def test_attempt_records_and_latest(tmp_path):
     store.write_json("F/runs/r/s/0/2/record.json", {"status": "ok", "attempt": 2})
     assert store.latest_record("r", "s", "0")["attempt"] == 2
     assert store.attempts("r", "s", "0") == [0, 1, 2]
+
+
+def test_resume_starts_at_the_failed_step_not_at_a_join_behind_it(tmp_path):
+    """Breadth-first, the join of a split comes before the end of its longer branch."""
+    from sfncompile_runtime.datastore import attempt_prefix, resume_plan
+
+    steps = {"start": ["a", "b"], "a": ["join"], "b": ["c"], "c": ["join"], "join": ["end"], "end": []}
+    graph = {"name": "F", "start": "start",
+             "steps": {name: {"out_funcs": out, "in_funcs": [p for p, o in steps.items() if name in o]}
+                       for name, out in steps.items()}}
+    store = Datastore(str(tmp_path), "F")
+    for name, status in (("start", "ok"), ("a", "ok"), ("b", "ok"), ("c", "failed")):
+        store.write_json(f"{attempt_prefix('F', 'r1', name, '0', 0)}/record.json", {"status": status})
+    assert resume_plan(str(tmp_path), graph, "r1") == ["c", "end", "join"]
