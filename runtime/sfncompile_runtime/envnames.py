@@ -2,7 +2,8 @@
 
 Defined once here: the compiler (job definitions, ASL, the local executor)
 imports these names from the runtime, never the reverse. The bootstrap is a
-self-contained source string and spells two of them out itself.
+self-contained source string and spells CODE_URL, CODE_SHA256 and PACKAGE_DIR
+out itself (tests/runtime/test_package.py checks that they agree).
 """
 
 # Static: set by the job definition (contract §1).

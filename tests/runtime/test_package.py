@@ -67,3 +67,15 @@ def test_store_on_s3(aws, tmp_path):
     assert url == f"s3://code/pre/Demo/code/{package.sha256}.tar.gz"
     body = boto3.client("s3").get_object(Bucket="code", Key=f"pre/Demo/code/{package.sha256}.tar.gz")["Body"].read()
     assert body == package.data
+
+
+def test_bootstrap_uses_the_contract_names():
+    """The bootstrap is a self-contained string: its variable names must be envnames'."""
+    import re
+
+    from sfncompile_runtime import envnames
+    from sfncompile_runtime.bootstrap import BOOTSTRAP_SOURCE
+
+    read = set(re.findall(r"E\['(SFNCOMPILE_[A-Z0-9_]+)'\]", BOOTSTRAP_SOURCE))
+    assert {envnames.CODE_URL, envnames.CODE_SHA256, envnames.PACKAGE_DIR} <= read
+    assert read <= {value for name, value in vars(envnames).items() if name.isupper()}
