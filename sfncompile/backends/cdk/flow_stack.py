@@ -404,7 +404,8 @@ class FlowStack(cdk.Stack):
                         "Input": json.dumps({"parameters": {}})})
 
     def _terminal_notifications(self) -> None:
-        """Terminal states → an SNS topic (given or created) people and exit hooks subscribe to."""
+        """Terminal states → an SNS topic (given or created). The exit-hook functions themselves run as
+        Batch jobs inside the state machine; the topic also covers ABORTED/TIMED_OUT, where they cannot."""
         hook = self.graph.decorator("exit_hook")
         statuses = ["FAILED", "TIMED_OUT", "ABORTED"]
         if hook and hook.args.get("on_success"):
