@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +26,9 @@ class View:
     variables: dict = field(default_factory=dict)
 
 
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# JSON text as AWS shows it in errors and the history (no spaces, unicode kept):
+# the same text States.JsonToString produces.
+compact = intrinsics.json_dumps
 
 
 def resolve_path(text: str, view: View) -> Any:
