@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sfncompile_runtime.envnames import DEFAULT_DATASTORE
+
 from .diagnostics import UserError
 
 # name -> (description, extra environment variables consulted after SFNCOMPILE_<NAME>)
@@ -34,7 +36,7 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 DEFAULTS: dict[str, Any] = {
-    "datastore": ".sfncompile",
+    "datastore": DEFAULT_DATASTORE,
     "stack_prefix": "sfncompile",
     "image": "public.ecr.aws/docker/library/python:3.11-slim",
     "compute": "fargate",

@@ -29,7 +29,7 @@ if u.startswith('s3://'):
  except ImportError:
   p=os.path.join(c,'boto3')
   if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--target',p+'.tmp%d'%os.getpid(),'boto3']);os.replace(p+'.tmp%d'%os.getpid(),p)
-  sys.path.append(p);E['PYTHONPATH']=p
+  sys.path.append(p);E['PYTHONPATH']=os.pathsep.join(filter(None,(E.get('PYTHONPATH'),p)))
 if not os.path.isdir(d):
  import hashlib,io,tarfile,shutil
  if u.startswith('s3://'):

@@ -17,7 +17,7 @@ from . import envnames
 from .datastore import Datastore, default_user
 from .storage import open_storage
 
-DEFAULT_ROOT = ".sfncompile"
+DEFAULT_ROOT = envnames.DEFAULT_DATASTORE
 _UNSET = object()
 _namespace = _UNSET
 

@@ -21,5 +21,8 @@ PARAMETERS = "SFNCOMPILE_PARAMETERS"
 FOREACH = "SFNCOMPILE_FOREACH"
 CAUGHT_ERROR = "SFNCOMPILE_CAUGHT_ERROR"
 
+# The datastore root when SFNCOMPILE_DATASTORE is unset (client, CLI configuration).
+DEFAULT_DATASTORE = ".sfncompile"
+
 # Set by the bootstrap for the runner: where the code package was unpacked.
 PACKAGE_DIR = "SFNCOMPILE_PACKAGE_DIR"

@@ -263,4 +263,3 @@ def job_definitions(graph: FlowGraph, settings: JobDefinitionSettings | Mapping[
     return {key: specs[key] for key in sorted(specs)}
 
 
-PLACEHOLDER_SAFE = re.compile(r"^[A-Za-z0-9]+$")

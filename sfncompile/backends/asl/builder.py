@@ -21,6 +21,7 @@ from typing import Any
 
 from sfncompile_runtime import envnames
 from sfncompile_runtime.decorator_specs import with_defaults
+from sfncompile_runtime.sidechannel import INLINE_ITEMS_MAX  # the widest foreach whose indices the runtime lists
 
 from ...diagnostics import UserError
 from ...ir import END, FOREACH, SPLIT, SWITCH, FlowGraph, StepNode
@@ -33,7 +34,6 @@ from .states import (
     emit_side_channel_read, emit_succeed_state, emit_task_state, is_present, string_equals, user_retrier,
 )
 
-INLINE_ITEMS_MAX = 1000  # the runtime lists item indices for inline Maps up to this width
 # History budget of one execution spent on inline Maps; the rest (5,000)
 # covers the other states, retries and a switch loop or two.
 INLINE_EVENT_BUDGET = 20_000
