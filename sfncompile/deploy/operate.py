@@ -7,6 +7,7 @@ datastore root, so these commands work with only a flow name and a run id.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -227,27 +228,38 @@ def _add_datastore_counts(steps: dict[str, StepStatus], dep: Deployment, flow: s
     """
     if not dep.datastore_root:
         return
-    saved = os.environ.get("SFNCOMPILE_DATASTORE")
-    os.environ["SFNCOMPILE_DATASTORE"] = dep.datastore_root
     try:
-        from sfncompile_runtime.client import Run, namespace
+        with _client_datastore(dep.datastore_root):
+            from sfncompile_runtime.client import Run
 
-        namespace(None)
-        for step in Run(f"{flow}/{run_id}").steps():
-            tasks = step.tasks()
-            done = sum(1 for t in tasks if t.successful)
-            failed = sum(1 for t in tasks if t.finished and not t.successful)
-            record = steps.get(step.id)
-            if record is None:
-                record = steps[step.id] = StepStatus(step.id, entered=len(tasks), succeeded=done, failed=failed)
-            record.tasks_done = done
+            for step in Run(f"{flow}/{run_id}").steps():
+                tasks = step.tasks()
+                done = sum(1 for t in tasks if t.successful)
+                failed = sum(1 for t in tasks if t.finished and not t.successful)
+                record = steps.get(step.id)
+                if record is None:
+                    record = steps[step.id] = StepStatus(step.id, entered=len(tasks), succeeded=done, failed=failed)
+                record.tasks_done = done
     except Exception:  # the datastore may be unreachable from here
         return
+
+
+@contextlib.contextmanager
+def _client_datastore(root: str):
+    """Point the client API (which reads SFNCOMPILE_DATASTORE) at ``root``, all namespaces, for a moment."""
+    from sfncompile_runtime import envnames
+    from sfncompile_runtime.client import namespace
+
+    saved = os.environ.get(envnames.DATASTORE)
+    os.environ[envnames.DATASTORE] = root
+    namespace(None)
+    try:
+        yield
     finally:
         if saved is None:
-            os.environ.pop("SFNCOMPILE_DATASTORE", None)
+            os.environ.pop(envnames.DATASTORE, None)
         else:
-            os.environ["SFNCOMPILE_DATASTORE"] = saved
+            os.environ[envnames.DATASTORE] = saved
 
 
 def logs(config: Config, pathspec: str, deployment: str | None = None, stream: str = "stdout") -> str:
@@ -266,24 +278,17 @@ def logs(config: Config, pathspec: str, deployment: str | None = None, stream: s
 
 def _datastore_logs(dep, flow, run_id, step, task_id, stream) -> str | None:
     """The task's captured output from the datastore the deployment writes."""
-    saved = os.environ.get("SFNCOMPILE_DATASTORE")
-    os.environ["SFNCOMPILE_DATASTORE"] = dep.datastore_root
     try:
-        from sfncompile_runtime.client import Step, Task, namespace
+        with _client_datastore(dep.datastore_root):
+            from sfncompile_runtime.client import Step, Task
 
-        namespace(None)
-        if task_id is None:
-            task = Step(f"{flow}/{run_id}/{step}").task
-        else:
-            task = Task(f"{flow}/{run_id}/{step}/{task_id}")
-        return None if task is None else getattr(task, stream)
+            if task_id is None:
+                task = Step(f"{flow}/{run_id}/{step}").task
+            else:
+                task = Task(f"{flow}/{run_id}/{step}/{task_id}")
+            return None if task is None else getattr(task, stream)
     except Exception:  # not committed yet, or unreadable: fall back to CloudWatch
         return None
-    finally:
-        if saved is None:
-            os.environ.pop("SFNCOMPILE_DATASTORE", None)
-        else:
-            os.environ["SFNCOMPILE_DATASTORE"] = saved
 
 
 def _cloudwatch_logs(clients, dep: Deployment, run_id: str, step: str) -> str:
