@@ -11,6 +11,12 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 def _env():
     import jinja2
 
+    if not TEMPLATES.is_dir():
+        from ..diagnostics import UserError
+
+        raise UserError(f"the templates folder {TEMPLATES} is missing: sfncompile reads it from its source "
+                        "checkout, so install it with 'pip install -e <checkout>'")
+
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
                               autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True)
 
