@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..backends.asl.limits import check_execution_parameters
 from ..diagnostics import UserError
 from ..ir import FlowGraph
 
@@ -80,4 +81,5 @@ def validate_parameters(graph: FlowGraph, text: str | None) -> dict[str, Any]:
     if missing:
         raise UserError(f"missing required parameter(s) {', '.join(missing)}: pass --params "
                         + json.dumps({m: "..." for m in missing}))
+    check_execution_parameters(graph, values)
     return values

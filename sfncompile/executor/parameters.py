@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from sfncompile_runtime.parameters import FALSE_WORDS, TRUE_WORDS
 
+from ..backends.asl.limits import check_execution_parameters
 from ..diagnostics import UserError
 
 
@@ -81,4 +82,5 @@ def parse_parameters(graph, assignments: Iterable[str]) -> dict[str, Any]:
                if p.required and p.name not in values and not p.has_default]
     if missing:
         raise UserError(f"missing required parameter(s): {', '.join(missing)} (pass --param NAME=VALUE)")
+    check_execution_parameters(graph, values)
     return values

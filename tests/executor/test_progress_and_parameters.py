@@ -55,7 +55,7 @@ def test_live_progress_counts_tasks_per_foreach_step():
 
 
 def graph(*params):
-    return SimpleNamespace(name="G", parameters=list(params))
+    return SimpleNamespace(name="G", parameters=list(params), steps={})
 
 
 def param(name, type_, default=None, required=False, separator=None):
@@ -69,6 +69,11 @@ def test_parameters_are_typed():
     values = parse_parameters(g, ["n=3", "rate=2", "flag=no", 'cfg={"a": [1]}', "name=a=b", "ids=1, 2"])
     assert values == {"n": 3, "rate": 2.0, "flag": False, "cfg": {"a": [1]}, "name": "a=b", "ids": "1, 2"}
     assert json.dumps(values)  # the execution input is JSON
+
+
+def test_parameters_too_large_for_the_state_machine_are_refused_before_the_run():
+    with pytest.raises(UserError, match="container overrides"):
+        parse_parameters(graph(param("blob", "str", "")), ["blob=" + "x" * 8000])
 
 
 @pytest.mark.parametrize("given, message", [

@@ -38,7 +38,14 @@ from .states import (
 # covers the other states, retries and a switch loop or two.
 INLINE_EVENT_BUDGET = 20_000
 DISTRIBUTED_SUFFIX = "@d"
-END_OUTPUT = "$.path"  # what a branch / iteration hands back (dropped by the parent)
+# What a Parallel branch or Map iteration hands back (the parent drops it, but
+# it must stay small: the result array counts against the 256 KB limit). A
+# Parallel passes its whole input to its branches (cfn-lint's ASL schema
+# refuses Parameters on Parallel), so the key must exist in every input: inside
+# a foreach the iteration's `path`; at top level the execution's `parameters`
+# (always present; `run`/`trigger` bound their size times the widest split).
+END_OUTPUT_IN_FOREACH = "$.path"
+END_OUTPUT_TOP_LEVEL = "$.parameters"
 
 # What a foreach's side-channel read keeps (ResultPath $.foreach), per mode:
 # only what that mode's Map reads, so the default payload stays O(1); `auto`
@@ -183,7 +190,7 @@ class Builder:
     # -- one step ----------------------------------------------------------
     def emit_step(self, step: StepNode, scope: Scope, states: dict, goto) -> None:
         kind = shape(step)
-        end_output = END_OUTPUT if scope.nested else None
+        end_output = self.end_output(step, scope)
         name = self.state_name(step.name, scope)
         if kind == END:
             self.add_task(step, scope, states, next_state=None, end_output=end_output)
@@ -231,10 +238,10 @@ class Builder:
             states[fallback] = emit_task_state(TaskState(
                 environment=self.environment(step, env), retriers=[INFRA_RETRIER], mode="fallback", **common))
 
-    def branch_input(self, step: StepNode) -> dict[str, str]:
-        if self.in_foreach(step):
-            return {"run_id.$": "$.run_id", "path.$": "$.path"}
-        return {"path": ""}
+    def end_output(self, step: StepNode, scope: Scope) -> str | None:
+        if not scope.nested:
+            return None
+        return END_OUTPUT_IN_FOREACH if self.in_foreach(step) else END_OUTPUT_TOP_LEVEL
 
     def emit_split(self, step: StepNode, scope: Scope, states: dict, goto, end_output) -> None:
         join = step.matching_join
@@ -245,7 +252,7 @@ class Builder:
         inner = Scope(stop=join, suffix=scope.suffix, nested=True, parents=scope.parents + (step.name,))
         branches = [self.scope(target, inner) for target in step.out_funcs]
         states[par_name] = emit_parallel_state(ParallelState(
-            branches=branches, branch_input=self.branch_input(step), next_state=goto(join),
+            branches=branches, next_state=goto(join),
             end_output=end_output))
 
     def emit_foreach(self, step: StepNode, scope: Scope, states: dict, goto, end_output) -> None:
@@ -345,7 +352,7 @@ class Builder:
             cause=f"switch step {step.name} published a value that is none of: "
                   + ", ".join(sorted(str(v) for v in cases))))
         if exit_state:
-            states[exit_state] = emit_succeed_state(SucceedState(output_path=END_OUTPUT if scope.nested else None))
+            states[exit_state] = emit_succeed_state(SucceedState(output_path=self.end_output(step, scope)))
 
 
 def _env_text(value: Any) -> str:

@@ -19,8 +19,8 @@ from typing import Any, Mapping
 
 from sfncompile_runtime import envnames
 
-from ...diagnostics import ERROR, WARNING, Diagnostic
-from ...ir import FlowGraph
+from ...diagnostics import ERROR, WARNING, Diagnostic, UserError
+from ...ir import SPLIT, FlowGraph
 from .cost import DEFINITION_LIMIT, HISTORY_LIMIT, iter_states, step_of
 from .render import render
 from .states import BATCH_SUBMIT_SYNC
@@ -59,6 +59,29 @@ def override_chars(state: Mapping[str, Any], depth: int, parameters_chars: int) 
 def parameters_chars(graph: FlowGraph) -> int:
     defaults = {p.name: p.default for p in graph.parameters}
     return len(json.dumps(defaults, separators=(",", ":")))
+
+
+# A Parallel branch hands back the execution's parameters when it is not inside a
+# foreach (builder.END_OUTPUT_TOP_LEVEL); the branches' results together must fit
+# the 256 KB state payload, with room for the rest of the state's data.
+PARALLEL_RESULTS_BUDGET = 200_000
+START_ENV_HEADROOM = 1024  # the start task's other container-override variables
+
+
+def check_execution_parameters(graph: FlowGraph, parameters: Mapping[str, Any]) -> None:
+    """Refuse, before a run starts, parameters the state machine could not carry."""
+    size = len(json.dumps(dict(parameters), separators=(",", ":")))
+    if size > OVERRIDES_LIMIT - START_ENV_HEADROOM:
+        raise UserError(f"the parameters take {size:,} characters as JSON; the start step receives them "
+                        f"through Batch container overrides, limited to {OVERRIDES_LIMIT:,} characters "
+                        f"(keep them under {OVERRIDES_LIMIT - START_ENV_HEADROOM:,}); pass large inputs "
+                        "as a path or an IncludeFile instead")
+    widest = max((len(s.out_funcs) for s in graph.steps.values()
+                  if s.kind == SPLIT and not s.foreach_stack), default=0)
+    if widest and widest * size > PARALLEL_RESULTS_BUDGET:
+        raise UserError(f"the parameters ({size:,} characters) times the {widest} branches of the widest "
+                        f"split exceed the {PARALLEL_RESULTS_BUDGET:,} characters a Parallel state's "
+                        "results may take; make the parameters smaller")
 
 
 def check_limits(graph: FlowGraph, definition: Mapping[str, Any], state_machine_name: str | None = None

@@ -167,13 +167,12 @@ class Branch:
 @dataclass
 class ParallelState:
     branches: list[Branch]
-    branch_input: dict[str, str]  # Parameters: what each branch starts with
     next_state: str | None
     end_output: str | None = None
 
 
 def emit_parallel_state(par: ParallelState) -> dict[str, Any]:
-    state = {"Type": "Parallel", "Parameters": par.branch_input,
+    state = {"Type": "Parallel",
              "Branches": [b.render() for b in par.branches], "ResultPath": None}
     return _end_or_next(state, par.next_state, par.end_output)
 

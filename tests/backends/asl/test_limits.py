@@ -112,3 +112,19 @@ def test_foreach_in_a_switch_loop_warns():
     definition, diags = diagnose(graph)
     assert [d.rule for d in diags] == ["SFN905"]
     assert definition["States"]["gather.choice"]["Choices"][0]["Next"] == "fan"
+
+
+def test_parameters_too_large_for_the_start_task_or_the_widest_split_are_refused():
+    from sfncompile.backends.asl.limits import check_execution_parameters
+
+    from .shapes import SHAPES
+
+    graph = SHAPES["split"]()
+    check_execution_parameters(graph, {"x": "a" * 1000})  # fits both limits
+    with pytest.raises(UserError, match="container overrides"):
+        check_execution_parameters(graph, {"x": "a" * 8000})
+    wide = SHAPES["split"]()
+    start = wide.steps["start"]
+    start.out_funcs = start.out_funcs * 20  # 40 branches
+    with pytest.raises(UserError, match="branches of the widest split"):
+        check_execution_parameters(wide, {"x": "a" * 6000})

@@ -13,11 +13,6 @@ from .conftest import as_list, policy_statements, text
 
 VENV_BIN = Path(sys.executable).parent
 
-# cfn-lint 1.58's ASL schema rejects `Parameters` on a Parallel state; AWS accepts it
-# (States Language: Parallel supports InputPath, Parameters, ResultSelector...). Asked the
-# asl engineer (REQUESTS.md) to avoid it; until then only this exact message is excused.
-KNOWN_CFN_LINT_FALSE_POSITIVES = ("Additional properties are not allowed ('Parameters' was unexpected)",)
-
 # Actions AWS offers no resource-level permission for (or whose resource is not data).
 STAR_RESOURCE_ACTIONS = {
     "batch:DescribeJobs", "ecr:GetAuthorizationToken",
@@ -37,8 +32,7 @@ def test_cfn_lint_has_no_errors(synthesized):
     assert len(templates) == len(synthesized.result.templates)
     proc = subprocess.run([_tool("cfn-lint"), "--format", "json", *templates], capture_output=True, text=True)
     findings = json.loads(proc.stdout or "[]")
-    errors = [f for f in findings if f["Level"] == "Error"
-              and not any(known in f["Message"] for known in KNOWN_CFN_LINT_FALSE_POSITIVES)]
+    errors = [f for f in findings if f["Level"] == "Error"]
     assert errors == [], "\n".join(f"{f['Filename']}: {f['Rule']['Id']} {f['Message']}" for f in errors)
 
 
