@@ -7,7 +7,8 @@ the ``sfncompile_runtime`` package itself, so any image with Python (and
 boto3 for S3) can run a step. Same inputs → byte-identical tarball → same
 sha256: entries are sorted, and mtimes, owners and modes are fixed.
 
-Stored at ``<root>/<Flow>/code/<sha256>.tar.gz`` (skipped when present).
+Stored at ``<root>/<Flow>/code/<sha256>.tar.gz`` (skipped when an intact copy is there; a
+damaged one is replaced).
 """
 
 from __future__ import annotations
@@ -202,7 +203,22 @@ def store_code_package(package: CodePackage, root: str, flow_name: str) -> str:
 
     storage = open_storage(root)
     key = package.key(flow_name)
-    if not storage.exists(key):
-        storage.put_bytes(key, package.data)
+    if not stored_package_intact(storage, key, package.sha256):
+        storage.put_bytes(key, package.data)  # atomic: a damaged copy is replaced whole
     return storage.url(key)
+
+
+def stored_package_intact(storage, key: str, sha256: str) -> bool:
+    """Whether ``key`` holds exactly the package ``sha256`` names. A damaged copy (a flipped
+    bit, a truncated upload) is reported and must be written again: tasks refuse it."""
+    data = storage.get_bytes(key)
+    if data is None:
+        return False
+    if hashlib.sha256(data).hexdigest() == sha256:
+        return True
+    import sys
+
+    print(f"sfncompile: warning: the stored code package {storage.url(key)} does not match its sha256; "
+          "storing it again", file=sys.stderr)
+    return False
 

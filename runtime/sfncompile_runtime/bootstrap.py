@@ -36,7 +36,7 @@ if not os.path.isdir(d):
   import boto3;b,_,k=u[5:].partition('/');z=boto3.client('s3').get_object(Bucket=b,Key=k)['Body'].read()
  else:
   z=open(u,'rb').read()
- if hashlib.sha256(z).hexdigest()!=h:sys.exit('sfncompile: code package %s does not match SFNCOMPILE_CODE_SHA256 %s; refusing to run it'%(u,h))
+ if hashlib.sha256(z).hexdigest()!=h:sys.exit('sfncompile: code package %s does not match SFNCOMPILE_CODE_SHA256 %s (damaged in storage?); refusing to run it. Run or deploy the flow again: that stores an intact copy (or delete %s)'%(u,h,u))
  os.makedirs(c,exist_ok=True);t=d+'.tmp%d'%os.getpid()
  with tarfile.open(fileobj=io.BytesIO(z)) as a:a.extractall(t,**({'filter':'data'} if hasattr(tarfile,'data_filter') else {}))
  import compileall,py_compile;compileall.compile_dir(t,quiet=2,ddir=d,invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)

@@ -121,6 +121,8 @@ class Flow(MetaflowObject):
         runs = []
         for run_id in self._run_ids():
             run = Run(f"{self.name}/{run_id}", _namespace_check=False)
+            if not run._record and self._store.storage.exists(f"{self.name}/runs/{run_id}/run.json"):
+                continue  # its run.json is unreadable (the datastore warned, naming it): skipped
             if run._in_namespace() and all(t in run.tags or t in run.system_tags for t in tags):
                 runs.append(run)
         runs.sort(key=lambda r: (r._created_ts(), r.id), reverse=True)

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 import sys
 import types
 
 from . import graphinfo
+from .failures import SetupError, StepFailure
 from .flowspec import FlowSpec, ForeachFrame, Inputs, TaskView
 
 SHADOWED_MODULES = ("metaflow", "sfncompile")
 _MISSING = object()
 _IMMUTABLE = (int, float, complex, bool, str, bytes, type(None), frozenset, range)
+# What pickle raises for a value it cannot serialise (an open file, a lock, a local class...)
+_UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError, NotImplementedError)
 
 
 def install_shims() -> None:
@@ -47,8 +51,6 @@ def import_flow_class(package_dir: str, manifest: dict, flow_name: str):
         spec.loader.exec_module(module)
     cls = getattr(module, flow_name, None)
     if not isinstance(cls, type) or not issubclass(cls, FlowSpec):
-        from .main import SetupError
-
         raise SetupError(f"{manifest['flow_file']} defines no FlowSpec subclass named {flow_name}")
     return cls
 
@@ -87,7 +89,7 @@ def view_of(task, step: str, path: str) -> TaskView:
     """A read-only view of another task's committed outputs (a join input)."""
     record = task.record_of(step, _task_id(path))
     return TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames_for(task, step, path),
-                    record.get("parameters", []))
+                    record.get("parameters", []), not_stored=record.get("not_stored"))
 
 
 def build_flow(task):
@@ -124,7 +126,8 @@ def build_flow(task):
         return new_flow(cls, view), view
     parent = _choose_parent(task, parents, path)
     record = task.record_of(*parent)
-    view = TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames, record.get("parameters", []))
+    view = TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames, record.get("parameters", []),
+                    not_stored=record.get("not_stored"))
     return new_flow(cls, view), view
 
 
@@ -146,8 +149,6 @@ def _choose_parent(task, parents: list[str], path: str) -> tuple[str, str]:
     found = [(task.maybe_record(*c), c) for c in candidates]
     found = [(r.get("finished_at") or 0, c) for r, c in found if r is not None]
     if not found:
-        from .main import SetupError
-
         raise SetupError(f"step '{task.step}': none of its parents ({', '.join(parents)}) has a successful task")
     return max(found)[1]
 
@@ -160,8 +161,6 @@ def _set_parameters(task, cls, flow, view) -> None:
     known = {p.name for _, p in declared} | {attr for attr, _ in declared}
     unknown = sorted(set(given) - known)
     if unknown:
-        from .main import StepFailure
-
         raise StepFailure(f"unknown parameter(s): {', '.join(unknown)} "
                           f"(the flow declares: {', '.join(sorted(p.name for _, p in declared)) or 'none'})")
     names = []
@@ -174,14 +173,10 @@ def _set_parameters(task, cls, flow, view) -> None:
             context = ParameterContext(task.flow_name, task.user, param.name, print, "sfncompile", {})
             raw = param.resolve_default(context)
             if raw is None and param.required:
-                from .main import StepFailure
-
                 raise StepFailure(f"parameter '{param.name}' is required: pass it with --param {param.name}=VALUE")
         try:
             value = param.convert(raw)
         except ParameterError as exc:
-            from .main import StepFailure
-
             raise StepFailure(str(exc))
         flow.__dict__[attr] = value
         names.append(attr)
@@ -199,9 +194,15 @@ def _class_parameters(cls):
                 yield attr, value
 
 
-def persist(task, flow, view: TaskView) -> tuple[dict, list[str]]:
-    """Store what the step set; pass inherited refs down untouched. Returns (artifacts, parameters)."""
+def persist(task, flow, view: TaskView) -> tuple[dict, list[str], dict]:
+    """Store what the step set; pass inherited refs down untouched.
+
+    Returns (artifacts, parameters, not_stored): ``not_stored`` names the attributes
+    that are not artifacts (functions, as in Metaflow) with why, so that a later step
+    reading one is told where it went instead of "no artifact".
+    """
     out = dict(view.refs)
+    not_stored = {name: why for name, why in view.not_stored.items() if name not in flow.__dict__}
     pending = []
     for name, value in flow.__dict__.items():
         if name.startswith("_sfn"):
@@ -209,16 +210,31 @@ def persist(task, flow, view: TaskView) -> tuple[dict, list[str]]:
         if name in view.refs and view.loaded.get(name, _MISSING) is value and isinstance(value, _IMMUTABLE):
             continue  # the very (immutable) object read from the parent: its blob is this value
         if isinstance(value, (types.ModuleType, types.FunctionType)):
+            kind = "module" if isinstance(value, types.ModuleType) else f"function ({value.__qualname__})"
+            not_stored[name] = f"step '{task.step}' set self.{name} to a {kind}, which is not stored as an artifact"
+            out.pop(name, None)
+            print(f"sfncompile: warning: {not_stored[name]} (as in Metaflow): later steps cannot read it",
+                  file=sys.stderr)
             continue
         pending.append((name, value))
+
+    def store(item):
+        name, value = item
+        try:
+            return task.store.put_artifact(value)
+        except _UNPICKLABLE as exc:
+            raise StepFailure(f"step '{task.step}': artifact '{name}' ({type(value).__name__}) cannot be stored: "
+                              f"{type(exc).__name__}: {exc}. Artifacts must be picklable: store what it holds "
+                              f"(e.g. a file's path or content) or `del self.{name}` before self.next()") from None
+
     if len(pending) > 1 and not task.store.storage.is_local:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=8) as pool:
-            refs = list(pool.map(lambda item: task.store.put_artifact(item[1]), pending))
+            refs = list(pool.map(store, pending))
         for (name, _), ref in zip(pending, refs):
             out[name] = ref
     else:
         for name, value in pending:
-            out[name] = task.store.put_artifact(value)
-    return out, list(view.parameters)
+            out[name] = store((name, value))
+    return out, list(view.parameters), not_stored

@@ -20,12 +20,16 @@ used only when a sample of the first MiB shrinks by ≥ 20 %.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import pickle
+import sys
 import time
 import zlib
+from typing import Any
+
 from .storage import Storage, open_storage
 
 PICKLE_PROTOCOL = 5
@@ -227,6 +231,113 @@ class _ZlibReader(io.RawIOBase):
         return filled
 
 
+class DatastoreIntegrityError(Exception):
+    """A stored blob or record cannot be trusted: the message says which and what to do."""
+
+
+class ArtifactMissing(DatastoreIntegrityError):
+    """An artifact's blob is not in the datastore (deleted, or never fully stored)."""
+
+
+class ArtifactCorrupted(DatastoreIntegrityError):
+    """An artifact's blob does not hash to its name (damaged after it was written)."""
+
+
+def _describe(name: str | None, step: str | None) -> str:
+    what = f"artifact '{name}'" if name else "an artifact"
+    return f"{what} (read in step '{step}')" if step else what
+
+
+def _redo(step: str | None) -> str:
+    return ("re-run the step that stored it (`sfncompile resume FLOW RUN_ID --step STEP`, or a new run): "
+            "storing the value again replaces the blob")
+
+
+def _missing_message(what: str, url: str, step: str | None) -> str:
+    return f"{what} cannot be loaded: its blob {url} is missing from the datastore; {_redo(step)}"
+
+
+def _corrupt_message(what: str, url: str, step: str | None, detail: str) -> str:
+    return (f"{what} cannot be loaded: its blob {url} is damaged ({detail}), so the value is not used; "
+            f"delete that blob, or {_redo(step)}")
+
+
+def _check_digest(what: str, url: str, step: str | None, sha: str, size: int | None, digest: str,
+                  got_size: int) -> None:
+    if digest != sha:
+        raise ArtifactCorrupted(_corrupt_message(what, url, step, f"its content hashes to sha256 {digest[:12]}…, "
+                                                 f"not to its name {sha[:12]}…"))
+    if size is not None and got_size != size:
+        raise ArtifactCorrupted(_corrupt_message(what, url, step, f"{got_size} bytes instead of {size}"))
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    response = getattr(exc, "response", None) or {}
+    code = str((response.get("Error") or {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound")
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes a stream through while hashing it: the bytes ``pickle.load`` reads are the
+    bytes hashed, once, where they land (no copy). Large reads are split so that sha256
+    of one chunk (on a worker thread; both release the GIL) overlaps reading the next.
+
+    A chunk's hash is awaited before the next ``readinto``: only then may the caller
+    (a BufferedReader refilling its buffer) reuse that memory."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self._pending = None
+        self._pool = None
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+    def _update(self, view) -> None:
+        if len(view) < CHUNK:
+            self._hash.update(view)
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending = self._pool.submit(self._hash.update, view)
+
+    def readinto(self, buffer) -> int:
+        self._wait()
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            n = self._raw.readinto(view[filled:filled + CHUNK])
+            if not n:
+                break
+            self._wait()
+            self._update(view[filled:filled + n])
+            filled += n
+            self.size += n
+            if len(view) <= CHUNK:
+                break  # a small read: hand back what came
+        return filled
+
+    def drain(self) -> tuple[str, int]:
+        """Read to the end (trailing bytes count too); (sha256 hex, total size)."""
+        scratch = bytearray(1 << 16)
+        while self.readinto(scratch):
+            pass
+        self._wait()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return self._hash.hexdigest(), self.size
+
+
 class Datastore:
     """Blobs and records of one flow under one root."""
 
@@ -247,7 +358,7 @@ class Datastore:
             writer.abort()
             raise
         key = blob_key(self.flow, sha)
-        present = sha in self._known_blobs or self.storage.exists(key)
+        present = sha in self._known_blobs or self._stored_intact(sha)
         if data is None:
             if present:
                 os.unlink(writer.scratch_path)
@@ -259,34 +370,125 @@ class Datastore:
         return {"sha": sha, "size": writer.size, "stored": writer.stored_size, "enc": writer.encoding,
                 "type": _type_name(value)}
 
-    def load_artifact(self, ref: dict) -> Any:
-        """The value of ``ref``. The blob's own first byte says how it is encoded (a
-        pickle starts with 0x80, a zlib stream with 0x78), so a blob another task
-        stored with the other encoding still loads."""
-        key = blob_key(self.flow, ref["sha"])
+    def _stored_intact(self, sha: str) -> bool:
+        """Whether a usable copy of blob ``sha`` exists. A damaged one (a flipped bit, a
+        truncated file) is not trusted: the caller writes its own copy over it, atomically."""
+        if not self.storage.exists(blob_key(self.flow, sha)):
+            return False
+        intact = self.blob_is_intact(sha)
+        if intact is False:
+            print(f"sfncompile: warning: the stored blob {self.storage.url(blob_key(self.flow, sha))} is damaged "
+                  "(it does not hash to its name); replacing it", file=sys.stderr)
+        return bool(intact)
+
+    def load_artifact(self, ref: dict, name: str | None = None, step: str | None = None) -> Any:
+        """The value of ``ref``, verified against its sha256 and size while it streams.
+
+        The blob's own first byte says how it is encoded (a pickle starts with 0x80,
+        a zlib stream with 0x78), so a blob another task stored with the other
+        encoding still loads. Every decoded byte goes through sha256 on its way to
+        ``pickle.load`` (no second pass, no copy); a blob that does not hash to its
+        name, or is missing, raises ``ArtifactCorrupted``/``ArtifactMissing`` naming
+        the artifact, the blob and what to do. ``name``/``step`` only word the message.
+        """
+        sha = ref["sha"]
+        key = blob_key(self.flow, sha)
+        what = _describe(name, step)
         if (ref.get("stored") or 0) <= SMALL and not self.storage.is_local:
             data = self.storage.get_bytes(key)
             if data is None:
-                raise FileNotFoundError(f"artifact blob {key} is missing from the datastore")
-            if data[:1] == _ZLIB_MAGIC:
-                data = zlib.decompress(data)
+                raise ArtifactMissing(_missing_message(what, self.storage.url(key), step))
+            try:
+                if data[:1] == _ZLIB_MAGIC:
+                    data = zlib.decompress(data)
+            except zlib.error as exc:
+                raise ArtifactCorrupted(_corrupt_message(what, self.storage.url(key), step, str(exc))) from None
+            _check_digest(what, self.storage.url(key), step, sha, ref.get("size"),
+                          hashlib.sha256(data).hexdigest(), len(data))
+            self._known_blobs.add(sha)
             return pickle.loads(data)
-        path, temporary = self.storage.local_copy(key)
         try:
-            with open(path, "rb") as raw:
+            path, temporary = self.storage.local_copy(key)
+        except FileNotFoundError:
+            raise ArtifactMissing(_missing_message(what, self.storage.url(key), step)) from None
+        except Exception as exc:  # S3: a 404 from the download is a missing blob too
+            if _is_not_found(exc):
+                raise ArtifactMissing(_missing_message(what, self.storage.url(key), step)) from None
+            raise
+        try:
+            try:
+                raw = open(path, "rb", buffering=0)
+            except FileNotFoundError:
+                raise ArtifactMissing(_missing_message(what, self.storage.url(key), step)) from None
+            with raw:
+                source = raw
                 if raw.read(1) == _ZLIB_MAGIC:
                     raw.seek(0)
-                    return pickle.load(io.BufferedReader(_ZlibReader(raw), 1 << 20))
-                raw.seek(0)
-                return pickle.load(raw)
+                    source = _ZlibReader(raw)
+                else:
+                    raw.seek(0)
+                reader = _HashingReader(source)
+                try:
+                    value = pickle.load(io.BufferedReader(reader, 1 << 20))
+                except Exception as exc:
+                    digest, size = reader.drain()
+                    if digest != sha or (ref.get("size") is not None and size != ref.get("size")):
+                        raise ArtifactCorrupted(_corrupt_message(
+                            what, self.storage.url(key), step, f"{type(exc).__name__}: {exc}")) from None
+                    raise  # an intact blob that does not load here (e.g. a class this process lacks)
+                digest, size = reader.drain()
+                _check_digest(what, self.storage.url(key), step, sha, ref.get("size"), digest, size)
         finally:
             if temporary:
                 os.unlink(path)
+        self._known_blobs.add(sha)
+        return value
+
+    def blob_is_intact(self, sha: str) -> bool | None:
+        """Whether the stored blob ``sha`` decodes to bytes that hash to its name (None: absent)."""
+        key = blob_key(self.flow, sha)
+        try:
+            stream = self.storage.open_read(key)
+        except Exception as exc:
+            if isinstance(exc, FileNotFoundError) or _is_not_found(exc):
+                return None
+            raise
+        try:
+            head = stream.read(1)
+            if not head:
+                return False
+            decoder = zlib.decompressobj() if head == _ZLIB_MAGIC else None
+            digest = hashlib.sha256()
+            chunk = head
+            while chunk:
+                digest.update(decoder.decompress(chunk) if decoder is not None else chunk)
+                chunk = stream.read(CHUNK)
+            if decoder is not None:
+                if not decoder.eof:
+                    return False
+                digest.update(decoder.flush())
+        except zlib.error:
+            return False
+        finally:
+            stream.close()
+        return digest.hexdigest() == sha
 
     # -- JSON records ----------------------------------------------------------
     def read_json(self, key: str) -> dict | None:
+        """The record at ``key``; None when absent — or unreadable (truncated by a crash, damaged),
+        which is warned about once, naming it: one bad record must not break listing the others."""
         data = self.storage.get_bytes(key)
-        return None if data is None else json.loads(data)
+        if data is None:
+            return None
+        try:
+            record = json.loads(data)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            _warn_unreadable(self.storage.url(key), f"not valid JSON ({exc})")
+            return None
+        if not isinstance(record, dict):
+            _warn_unreadable(self.storage.url(key), f"a JSON {type(record).__name__}, not an object")
+            return None
+        return record
 
     def write_json(self, key: str, record: dict) -> None:
         self.storage.put_bytes(key, json.dumps(record, sort_keys=True, default=str).encode())
@@ -316,6 +518,16 @@ class Datastore:
 
     def tasks(self, run_id: str, step: str) -> list[str]:
         return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_unreadable(url: str, why: str) -> None:
+    if url not in _WARNED:
+        _WARNED.add(url)
+        print(f"sfncompile: warning: skipping {url}: {why}; it was truncated or damaged "
+              "(delete it, or repair it from a copy, to silence this)", file=sys.stderr)
 
 
 def _type_name(value: Any) -> str:

@@ -27,7 +27,8 @@ import traceback
 
 from . import envnames, graphinfo
 from .datastore import Datastore, run_prefix
-from .main import SetupError, read_package
+from .codepackage import read_package
+from .failures import SetupError
 
 KINDS = {"success": "on_success", "error": "on_error"}
 

@@ -42,7 +42,7 @@ class ForeachFrame:
     @property
     def value(self):
         if not self._loaded:
-            items = self._load(self._record()["artifacts"][self.var])
+            items = self._load(self._record()["artifacts"][self.var], self.var, self.step)
             self._value = items[self.index] if hasattr(items, "__getitem__") else list(items)[self.index]
             self._loaded = True
         return self._value
@@ -52,7 +52,8 @@ class TaskView:
     """What one task (or one join input) can see: artifact refs + foreach frames."""
 
     def __init__(self, step: str, refs: dict, loader: Callable[[dict], Any], frames: list[ForeachFrame] | None = None,
-                 parameters: list[str] | None = None, is_join: bool = False, inputs=None):
+                 parameters: list[str] | None = None, is_join: bool = False, inputs=None,
+                 not_stored: dict | None = None):
         self.step = step
         self.refs = dict(refs)  # name -> artifact ref, visible without loading
         self.loader = loader
@@ -61,12 +62,15 @@ class TaskView:
         self.is_join = is_join
         self.inputs = inputs
         self.loaded: dict[str, object] = {}  # name -> the object handed to the step
+        self.not_stored = dict(not_stored or {})  # name -> why an earlier step's attribute is no artifact
 
     def load(self, name: str):
         ref = self.refs.get(name)
         if ref is None:
+            if name in self.not_stored:
+                raise AttributeError(f"step '{self.step}' has no artifact '{name}': {self.not_stored[name]}")
             raise AttributeError(f"step '{self.step}' has no artifact '{name}'")
-        value = self.loader(ref)
+        value = self.loader(ref, name, self.step)
         self.loaded[name] = value
         return value
 

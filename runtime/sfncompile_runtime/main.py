@@ -28,18 +28,13 @@ import sys
 import time
 
 from . import envnames, graphinfo
-from .datastore import Datastore, attempt_prefix, default_user, new_run_record, task_id_for
+from .codepackage import package_dir, read_package
+from .datastore import (Datastore, DatastoreIntegrityError, attempt_prefix, default_user, new_run_record,
+                        task_id_for)
 from .exceptions import ExceptionWrapper, TimeoutException
+from .failures import SetupError, StepFailure
 
 MODES = ("step", "fallback", "exit-hook")
-
-
-class SetupError(Exception):
-    """The task cannot start (bad environment, missing parent output): exit 2."""
-
-
-class StepFailure(Exception):
-    """The step's own code (or its publication) failed: exit 1."""
 
 
 def main(argv: list[str]) -> int:
@@ -50,32 +45,13 @@ def main(argv: list[str]) -> int:
     if mode == "exit-hook":  # ``step`` is "success" or "error": the flow's @exit_hook functions
         from .exit_hooks import run_hooks
 
-        return run_hooks(step, _package_dir())
+        return run_hooks(step, package_dir())
     try:
         task = Task.from_environment(mode, step)
     except SetupError as exc:
         print(f"sfncompile: {exc}", file=sys.stderr)
         return 2
     return task.run()
-
-
-def _package_dir() -> str:
-    found = os.environ.get(envnames.PACKAGE_DIR)
-    if found:
-        return found
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def read_package(package_dir: str) -> tuple[dict, dict]:
-    """(graph.json, sfncompile_package.json) of the unpacked code package."""
-    try:
-        with open(os.path.join(package_dir, "graph.json")) as src:
-            graph = json.load(src)
-        with open(os.path.join(package_dir, "sfncompile_package.json")) as src:
-            manifest = json.load(src)
-    except OSError as exc:
-        raise SetupError(f"the code package at {package_dir} is incomplete: {exc}")
-    return graph, manifest
 
 
 class Task:
@@ -113,9 +89,9 @@ class Task:
 
     @classmethod
     def from_environment(cls, mode: str, step: str) -> "Task":
-        package_dir = _package_dir()
-        graph, manifest = read_package(package_dir)
-        return cls(mode, step, graph, manifest, package_dir, os.environ)
+        directory = package_dir()
+        graph, manifest = read_package(directory)
+        return cls(mode, step, graph, manifest, directory, os.environ)
 
     # -- records of other tasks ------------------------------------------------
     def record_of(self, step: str, task_id: str) -> dict:
@@ -247,13 +223,17 @@ class Task:
                 setattr(flow, var, None)  # Metaflow: the @catch variable is None when nothing failed
             from .context import persist
 
-            record["artifacts"], record["parameters"] = persist(self, flow, view)
+            record["artifacts"], record["parameters"], not_stored = persist(self, flow, view)
+            if not_stored:
+                record["not_stored"] = not_stored
             self._fill_publication(record, flow, caught)
             self._publish(record)
         except StepFailure as exc:
             return self._fail(record, exc.__cause__ or exc, exit_code=1)
         except SetupError as exc:
             return self._fail(record, exc, exit_code=2)
+        except DatastoreIntegrityError as exc:  # its message says which blob and what to do: no traceback
+            return self._fail(record, StepFailure(str(exc)), exit_code=1)
         except BaseException as exc:  # a bug of ours or an unpicklable artifact: still recorded
             return self._fail(record, exc, exit_code=1)
         record.update({"status": "ok", "finished_at": time.time(), "exit_code": 0})
@@ -271,6 +251,8 @@ class Task:
                     method(flow.__dict__["_sfn_task"].inputs)
                 else:
                     method()
+        except DatastoreIntegrityError as exc:  # a damaged datastore is no step outcome for @catch to keep
+            raise StepFailure(str(exc)) from None
         except Exception as exc:
             wrapped = ExceptionWrapper.from_exception(exc)
             catch_args = graphinfo.decorator_args(self.node, "catch")

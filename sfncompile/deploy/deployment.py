@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,7 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
 
 
 def _upload_package(clients, package, root: str | None, flow_name: str, echo) -> str:
-    """Put the package at ``<root>/<Flow>/code/<sha256>.tar.gz`` unless it is already there."""
+    """Put the package at ``<root>/<Flow>/code/<sha256>.tar.gz`` unless an intact copy is already there."""
     from botocore.exceptions import ClientError
 
     if not root:
@@ -163,11 +164,16 @@ def _upload_package(clients, package, root: str | None, flow_name: str, echo) ->
     s3 = clients("s3")
     with aws_errors("code package upload"):
         try:
-            s3.head_object(Bucket=bucket, Key=key)
-            echo(f"code package {package.sha256[:12]} already uploaded")
+            stored = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
                 raise
+            stored = None
+        if stored is not None and hashlib.sha256(stored).hexdigest() == package.sha256:
+            echo(f"code package {package.sha256[:12]} already uploaded")
+        else:
+            if stored is not None:  # tasks refuse a damaged package: replace it whole
+                echo(f"the stored code package s3://{bucket}/{key} does not match its sha256; uploading it again")
             s3.put_object(Bucket=bucket, Key=key, Body=package.data)
             echo(f"uploaded code package {package.sha256[:12]} ({len(package.data)} bytes)")
     return f"s3://{bucket}/{key}"

@@ -97,7 +97,7 @@ def stored_code_package(graph, flow_path: Path, root: str) -> tuple[str, str]:
     """
     from sfncompile_runtime.storage import open_storage
 
-    from ..package import build_code_package, code_key, store_code_package
+    from ..package import build_code_package, code_key, store_code_package, stored_package_intact
 
     fingerprint = None if os.environ.get("SFNCOMPILE_NO_GRAPH_CACHE") else _package_fingerprint(graph, flow_path)
     entry = _cache_dir().parent / "packages" / f"{fingerprint}.sha256" if fingerprint else None
@@ -106,7 +106,7 @@ def stored_code_package(graph, flow_path: Path, root: str) -> tuple[str, str]:
             sha = entry.read_text().strip()
             storage = open_storage(root)
             key = code_key(graph.name, sha)
-            if sha and storage.exists(key):
+            if sha and stored_package_intact(storage, key, sha):
                 return storage.url(key), sha
         except OSError:
             pass

@@ -56,9 +56,12 @@ def _convert_one(kind: str, name: str, text: str) -> Any:
     if kind == "file":
         path = Path(text)
         try:
-            return path.read_text()
+            return path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"parameter '{name}' names a file that cannot be read: {text}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"parameter '{name}' names a file that is not UTF-8 text: {text} (byte {exc.start}: "
+                            f"{exc.reason})") from None
     return text
 
 

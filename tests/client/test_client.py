@@ -35,7 +35,7 @@ def test_flow_runs_latest_and_data(backend, client_root):
     assert "start says hi" in task.stdout
     assert task.created_at <= task.finished_at
     bad = client.Run(f"LinearFlow/{failed}")["start"].task
-    assert not bad.successful and bad.exception.type == "sfncompile_runtime.main.StepFailure"
+    assert not bad.successful and bad.exception.type == "sfncompile_runtime.failures.StepFailure"
     assert "cannot convert 'not a number' to int" in bad.exception.message
     assert "cannot convert" in bad.stderr
     with pytest.raises(client.MetaflowNotFound):

@@ -63,14 +63,14 @@ class _Flow(FlowSpec):
 
 
 def _input(step, refs):
-    view = TaskView(step, {k: {"sha": v} for k, v in refs.items()}, loader=lambda ref: ref["sha"])
+    view = TaskView(step, {k: {"sha": v} for k, v in refs.items()}, loader=lambda ref, *_: ref["sha"])
     flow = _Flow.__new__(_Flow)
     flow.__dict__["_sfn_task"] = view
     return flow
 
 
 def _join(inputs):
-    view = TaskView("join", {}, loader=lambda ref: ref["sha"], is_join=True, inputs=Inputs(inputs, ["a", "b"]))
+    view = TaskView("join", {}, loader=lambda ref, *_: ref["sha"], is_join=True, inputs=Inputs(inputs, ["a", "b"]))
     flow = _Flow.__new__(_Flow)
     flow.__dict__["_sfn_task"] = view
     return flow, view

@@ -70,6 +70,8 @@ START_ENV_HEADROOM = 1024  # the start task's other container-override variables
 
 def check_execution_parameters(graph: FlowGraph, parameters: Mapping[str, Any]) -> None:
     """Refuse, before a run starts, parameters the state machine could not carry."""
+    for name, value in parameters.items():
+        _check_utf8(name, value)
     size = len(json.dumps(dict(parameters), separators=(",", ":")))
     if size > OVERRIDES_LIMIT - START_ENV_HEADROOM:
         raise UserError(f"the parameters take {size:,} characters as JSON; the start step receives them "
@@ -82,6 +84,27 @@ def check_execution_parameters(graph: FlowGraph, parameters: Mapping[str, Any]) 
         raise UserError(f"the parameters ({size:,} characters) times the {widest} branches of the widest "
                         f"split exceed the {PARALLEL_RESULTS_BUDGET:,} characters a Parallel state's "
                         "results may take; make the parameters smaller")
+
+
+def _check_utf8(name: str, value: Any) -> None:
+    """Parameters travel as JSON text (execution input, run record, container overrides): a string
+    holding bytes that are not UTF-8 (a shell's ``$'\\xff'``, a JSON ``"\\udcff"``) cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start]
+            shown = f"byte 0x{ord(bad) - 0xDC00:02x}" if 0xDC80 <= ord(bad) <= 0xDCFF else f"U+{ord(bad):04X}"
+            raise UserError(f"parameter '{name}' is not valid UTF-8 text ({shown} at character {exc.start}); "
+                            "parameters travel as JSON text: pass UTF-8, or encode binary data (e.g. base64)"
+                            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_utf8(name, key)
+            _check_utf8(name, item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_utf8(name, item)
 
 
 def check_limits(graph: FlowGraph, definition: Mapping[str, Any], state_machine_name: str | None = None
