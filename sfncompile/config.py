@@ -24,6 +24,8 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "region": ("AWS region", ("AWS_REGION", "AWS_DEFAULT_REGION")),
     "endpoint_url": ("AWS endpoint URL (e.g. a moto server)", ("AWS_ENDPOINT_URL",)),
     "job_queue": ("AWS Batch job queue name or ARN", ()),
+    "job_role_arn": ("IAM role the Batch jobs of a hybrid run assume", ()),
+    "execution_role_arn": ("ECS execution role for Fargate jobs of a hybrid run", ()),
     "side_channel_table": ("DynamoDB table the state machine reads step results from", ()),
     "stack_prefix": ("prefix of CloudFormation stack names", ()),
     "namespace": ("client namespace, e.g. user:alice", ()),

@@ -42,6 +42,8 @@ class Span:
     end_col: int = 0
 
     def where(self) -> str:
+        if self.line <= 0:  # not a place in a file: a command-line option (``--with``)
+            return self.file
         return f"{self.file}:{self.line}:{self.col}"
 
 

@@ -31,25 +31,32 @@ def read_source(path: str | os.PathLike) -> bytes:
         raise UserError(f"flow file cannot be read: {path}: {exc.strerror or exc}") from None
 
 
-def parse(path: str | os.PathLike, flow: str | None = None) -> tuple[FlowGraph | None, list[Diagnostic]]:
+def parse(path: str | os.PathLike, flow: str | None = None, with_specs=()
+          ) -> tuple[FlowGraph | None, list[Diagnostic]]:
     path = os.fspath(path)
     data = read_source(path)
-    return parse_text(data, path, flow)
+    return parse_text(data, path, flow, with_specs)
 
 
-def parse_text(source: str | bytes, file: str, flow: str | None = None
+def parse_text(source: str | bytes, file: str, flow: str | None = None, with_specs=()
                ) -> tuple[FlowGraph | None, list[Diagnostic]]:
-    """Front end + lint on source text; never raises."""
+    """Front end + lint on source text; never raises.
+
+    ``with_specs`` (``decospecs.WithSpec``, from ``--with``) are attached before
+    lint, so they are checked like decorators written in the source.
+    """
+    from .decospecs import attach
     from .frontend import parse_source
 
     graph, diagnostics = parse_source(source, file, flow)
     if graph is not None:
+        graph = attach(graph, with_specs)
         diagnostics = diagnostics + _lint(graph)
     return graph, sort_diagnostics(diagnostics)
 
 
-def load_graph(path: str | os.PathLike, flow: str | None = None) -> FlowGraph:
-    graph, diagnostics = parse(path, flow)
+def load_graph(path: str | os.PathLike, flow: str | None = None, with_specs=()) -> FlowGraph:
+    graph, diagnostics = parse(path, flow, with_specs)
     errors = [d for d in diagnostics if d.severity == ERROR]
     if errors or graph is None:
         count = len(errors)

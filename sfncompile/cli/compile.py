@@ -69,12 +69,13 @@ def _check_steps(graph, names, flag: str, kind: str | None = None) -> None:
                         f"({what}s: {', '.join(candidates) or 'none'})")
 
 
-def _load(flow_file: str, flow_name: str | None, foreach_mode, max_workers):
+def _load(flow_file: str, flow_name: str | None, foreach_mode, max_workers, with_decorators=()):
     from ..backends.asl import diagnose
+    from ..decospecs import parse_with_options
     from ..pipeline import load_graph
 
     options = _options(foreach_mode, max_workers)
-    graph = load_graph(flow_file, flow_name)
+    graph = load_graph(flow_file, flow_name, parse_with_options(with_decorators))
     _check_steps(graph, options.foreach_modes, "--foreach-mode", FOREACH)
     definition, diagnostics = diagnose(graph, options)
     return graph, definition, diagnostics
@@ -109,11 +110,14 @@ def _common(func):
 @click.option("--explain", is_flag=True,
               help="Print a report of states, job definitions, retries, fan-out and schedules instead.")
 @click.option("--width", multiple=True, metavar="STEP=N", help="Foreach widths for the --explain cost line.")
-def compile_cmd(flow_file, flow_name, foreach_mode, max_workers, output, substitute, minify, explain, width):
+@click.option("--with", "with_decorators", multiple=True, metavar="DECORATOR[:k=v,...]",
+              help="Attach a step decorator to every step that lacks it, e.g. --with retry (repeatable).")
+def compile_cmd(flow_file, flow_name, foreach_mode, max_workers, output, substitute, minify, explain, width,
+                with_decorators):
     """Compile FLOW to an Amazon States Language definition (deterministic)."""
     from ..backends.asl import render, substitute as fill, substitutions_needed
 
-    graph, definition, diagnostics = _load(flow_file, flow_name, foreach_mode, max_workers)
+    graph, definition, diagnostics = _load(flow_file, flow_name, foreach_mode, max_workers, with_decorators)
     errors = [d for d in diagnostics if d.severity == ERROR]
     if explain:
         from ..backends.asl.explain import explain as report

@@ -25,6 +25,13 @@ def aws_options(func):
     return func
 
 
+def with_option(func):
+    """``--with DECORATOR[:name=value,...]`` (repeatable), as Metaflow's ``run --with``."""
+    return click.option("--with", "with_decorators", multiple=True, metavar="DECORATOR[:k=v,...]",
+                        help="attach a step decorator to every step that lacks it, e.g. --with retry, "
+                             "--with resources:cpu=4 (repeatable)")(func)
+
+
 def deploy_options(func):
     opts = [
         click.option("--branch", default=None, help="@project branch (default user.<you>)"),
@@ -51,6 +58,7 @@ def load_config(**flags) -> Config:
 
 
 def _options(kwargs):
+    from ..decospecs import parse_with_options
     from ..deploy.deployment import DeployOptions
 
     return DeployOptions(branch=kwargs.get("branch"), production=kwargs.get("production", False),
@@ -59,7 +67,8 @@ def _options(kwargs):
                          notification_topic_arn=kwargs.get("notification_topic"),
                          job_role_arn=kwargs.get("job_role_arn"), execution_role_arn=kwargs.get("execution_role_arn"),
                          state_machine_role_arn=kwargs.get("state_machine_role_arn"),
-                         dry_run=kwargs.get("dry_run", False), authorize=kwargs.get("authorize"))
+                         dry_run=kwargs.get("dry_run", False), authorize=kwargs.get("authorize"),
+                         with_specs=parse_with_options(kwargs.get("with_decorators") or ()))
 
 
 @click.command()
@@ -69,6 +78,7 @@ def _options(kwargs):
 @click.option("--nag", is_flag=True, help="also run cdk-nag's AwsSolutions checks")
 @aws_options
 @deploy_options
+@with_option
 def synth(flow_file, outdir, flow_name, nag, **kwargs):
     """CloudFormation templates for FLOW_FILE (platform + flow stacks), offline."""
     from ..backends.cdk.app import synth as run_synth
@@ -101,6 +111,7 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
 @click.option("--report", type=click.Path(dir_okay=False), default=None, help="write a Markdown deployment report")
 @aws_options
 @deploy_options
+@with_option
 def deploy(flow_file, dry_run, authorize, flow_name, as_json, report, **kwargs):
     """Package, synth and create/update the stacks of FLOW_FILE through change sets."""
     from ..deploy.deployment import deploy as run_deploy

@@ -24,6 +24,16 @@ def _execution_options(tag_help: str):
         click.option("--warm-start/--no-warm-start", default=None,
                      help="fork tasks from a process that already ran the bootstrap (faster; default: "
                           "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)"),
+        click.option("--with", "with_decorators", multiple=True, metavar="DECORATOR[:k=v,...]",
+                     help="attach a step decorator to every step that lacks it, e.g. --with retry, "
+                          "--with resources:cpu=4; --with batch sends every step to AWS Batch (repeatable)"),
+        click.option("--hybrid", is_flag=True,
+                     help="send the steps that carry @batch to AWS Batch, run the others here (one run, "
+                          "artifacts on the S3 datastore)"),
+        click.option("--job-queue", default=None, help="AWS Batch job queue for --hybrid (default: the "
+                                                         "deployed platform's)"),
+        click.option("--job-role-arn", default=None, help="IAM role the Batch jobs of --hybrid assume"),
+        click.option("--execution-role-arn", default=None, help="ECS execution role (Fargate queues)"),
     ]
 
     def apply(command):
@@ -110,6 +120,29 @@ def _report(outcome, flow_path: str, interrupted: bool):
     sys.exit(130 if interrupted else 1)
 
 
+def _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue, job_role_arn,
+             execution_role_arn):
+    """The prepared run and, for a hybrid run, where its remote steps go (every requirement checked)."""
+    from ..decospecs import parse_with_options
+    from ..executor.local_run import prepare
+
+    specs = parse_with_options(with_decorators)
+    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table, with_specs=specs)
+    # Metaflow's `run --with batch` sends every step to Batch; --hybrid only those with @batch in the source.
+    if not (hybrid or any(spec.name == "batch" for spec in specs)):
+        for option, value in (("--job-queue", job_queue), ("--job-role-arn", job_role_arn),
+                              ("--execution-role-arn", execution_role_arn)):
+            if value:
+                raise UserError(f"{option} applies to steps sent to AWS Batch: add --hybrid or --with batch")
+        return prepared, None
+    from ..config import Config
+    from ..executor.hybrid import prepare_hybrid
+
+    target = prepare_hybrid(prepared, Config.load(), job_queue=job_queue, job_role_arn=job_role_arn,
+                            execution_role_arn=execution_role_arn)
+    return prepared, target
+
+
 def _progress_factory(prepared):
     from ..executor.progress import Progress
 
@@ -136,17 +169,18 @@ def _max_workers(value):
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
 @_execution_options(tag_help="a tag for the run (repeatable)")
-def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
+def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, warm_start, with_decorators,
+        hybrid, job_queue, job_role_arn, execution_role_arn):
     """Run FLOW locally by executing its compiled state machine; prints the run id."""
-    from ..executor.local_run import prepare
     from ..executor.parameters import parse_parameters
 
     max_workers = _max_workers(max_workers)
-    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
+    prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
+                                job_role_arn, execution_role_arn)
     parameters = parse_parameters(prepared.graph, params)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
                                               max_workers=max_workers, tags=list(tags), timeout=timeout,
-                                              warm_start=warm_start)
+                                              warm_start=warm_start, hybrid=target)
     _report(outcome, flow, interrupted)
 
 
@@ -155,16 +189,18 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout,
 @click.argument("run_id", required=False)
 @click.option("--step", default=None, help="re-run from this step (default: the first step that did not finish)")
 @_execution_options(tag_help="a tag for the new run (repeatable)")
-def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, warm_start):
+def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, warm_start,
+           with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
     """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
-    from ..executor.local_run import plan_resume, prepare
+    from ..executor.local_run import plan_resume
 
     max_workers = _max_workers(max_workers)
-    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table)
+    prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
+                                job_role_arn, execution_role_arn)
     origin, parameters, rerun = plan_resume(prepared, run_id, step)
     click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
                                               max_workers=max_workers, tags=list(tags),
                                               origin_run_id=origin, rerun_steps=rerun, timeout=timeout,
-                                              warm_start=warm_start)
+                                              warm_start=warm_start, hybrid=target)
     _report(outcome, flow, interrupted)

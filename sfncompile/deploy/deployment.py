@@ -38,6 +38,7 @@ class DeployOptions:
     job_role_arn: str | None = None
     execution_role_arn: str | None = None
     state_machine_role_arn: str | None = None
+    with_specs: tuple = ()  # decospecs.WithSpec from --with
 
 
 @dataclass
@@ -66,7 +67,8 @@ def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow:
     platform = platform_settings(config, compute=options.compute, subnets=options.subnets,
                                  security_groups=options.security_groups, vpc_id=options.vpc_id,
                                  public_ip=options.public_ip)
-    build = compile_flow(flow_path, flow, JobDefinitionSettings(image=str(config.get("image"))))
+    build = compile_flow(flow_path, flow, JobDefinitionSettings(image=str(config.get("image"))),
+                         options.with_specs)
     deployer = options.deployer or current_deployer()
     settings = flow_settings(config, platform, deployer=deployer, branch=options.branch,
                              production=options.production, notification_topic_arn=options.notification_topic_arn)

@@ -34,28 +34,31 @@ def compiler_fingerprint() -> str:
     return _COMPILER_FINGERPRINT
 
 
-def cache_key(path: Path, source: bytes, flow: str | None) -> str:
+def cache_key(path: Path, source: bytes, flow: str | None, with_specs=()) -> str:
+    from ..decospecs import cache_text
+
     digest = hashlib.sha256()
     digest.update(compiler_fingerprint().encode())
     digest.update(b"\0" + str(path).encode() + b"\0" + (flow or "").encode() + b"\0")
+    digest.update(cache_text(with_specs).encode() + b"\0")
     digest.update(source)
     return digest.hexdigest()
 
 
-def load_graph_cached(path: str | os.PathLike, flow: str | None = None):
+def load_graph_cached(path: str | os.PathLike, flow: str | None = None, with_specs=()):
     from ..ir import FlowGraph
     from ..pipeline import load_graph, read_source
 
     if os.environ.get("SFNCOMPILE_NO_GRAPH_CACHE"):
-        return load_graph(path, flow)
+        return load_graph(path, flow, with_specs)
     source = read_source(path)
-    key = cache_key(Path(path), source, flow)
+    key = cache_key(Path(path), source, flow, with_specs)
     entry = _cache_dir() / f"{key}.json"
     try:
         return FlowGraph.from_json(entry.read_text())
     except (OSError, ValueError, TypeError, KeyError):
         pass
-    graph = load_graph(path, flow)  # raises UserError on errors: nothing cached
+    graph = load_graph(path, flow, with_specs)  # raises UserError on errors: nothing cached
     _write_entry(entry, graph.to_json())
     return graph
 

@@ -130,7 +130,7 @@ def _side_channel_spec(root: str, table: str | None) -> str:
 
 
 def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_channel_table: str | None = None,
-            compile_options: Any = None) -> PreparedRun:
+            compile_options: Any = None, with_specs=()) -> PreparedRun:
     """Load, lint, compile and package the flow; store the package. Raises UserError."""
     from sfncompile_runtime.storage import open_storage
 
@@ -143,7 +143,7 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
     path = Path(flow_path)
     if not path.is_file():
         raise UserError(f"no such flow file: {flow_path}")
-    graph = load_graph_cached(path)
+    graph = load_graph_cached(path, None, with_specs)
     timings["load_graph"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     definition = compile_definition(graph, compile_options)
@@ -192,8 +192,11 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
             cancel: CancelToken | None = None, timeout: float | None = None,
             on_job_event: Callable[[str, dict], None] | None = None, warm_start: bool | None = None,
-            on_started: Callable[[str], None] | None = None) -> RunOutcome:
-    """Write the run record and run the state machine here; returns when the run ends."""
+            on_started: Callable[[str], None] | None = None, hybrid=None) -> RunOutcome:
+    """Write the run record and run the state machine here; returns when the run ends.
+
+    ``hybrid`` (``hybrid.HybridTarget``) sends its steps' Batch jobs to AWS Batch.
+    """
     from sfncompile_runtime.datastore import write_run_record
     from sfncompile_runtime.sidechannel import open_side_channel
 
@@ -207,6 +210,10 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
                            on_event=on_job_event, warm_start=warm_start)
     except RuntimeError as exc:
         raise UserError(str(exc)) from None
+    if hybrid is not None:
+        from .remote_batch import RoutedBatch
+
+        batch = RoutedBatch(batch, hybrid.batch(on_job_event), hybrid.steps)
     channel = open_side_channel(prepared.side_channel)
     resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
     resources.update(SideChannelService(channel).handlers())

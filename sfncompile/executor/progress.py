@@ -54,6 +54,9 @@ class Progress:
     def on_job_event(self, kind: str, info: dict):
         step = job_label(info["parameters"])
         index = info["environment"].get(envnames.INDEX_PATH, "")
+        if kind == "log":  # a line of a remote (AWS Batch) task's log
+            self._write_above(f"[{self.flow}/{self.run_id}/{step}/{index or '0'}] {info['line']}\n")
+            return
         with self._lock:
             counts = self.counts.setdefault(step, StepCounts())
             if kind == "started":
@@ -120,6 +123,15 @@ class Progress:
             self.stream.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
             self.stream.flush()
             self._drawn_lines = len(lines)
+
+    def _write_above(self, text: str):
+        """Print a log line; in the live view it goes above the block, which the next draw puts back."""
+        with self._lock:
+            if self.live and self._drawn_lines:
+                self.stream.write(f"\x1b[{self._drawn_lines}F\x1b[J")
+                self._drawn_lines = 0
+            self.stream.write(text)
+            self.stream.flush()
 
     def _write(self, text: str):
         with self._lock:

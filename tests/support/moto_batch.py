@@ -67,15 +67,7 @@ def run_job_locally(self) -> None:
         env.update({e["name"]: e["value"] for e in self._get_container_property("environment", [])})
         timeout = self._get_attempt_duration()
         started = time.time()
-        try:
-            proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-            code, out, err = proc.returncode, proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            code, out, err = 137, exc.stdout or "", (exc.stderr or "") + "\njob timed out"
-            if isinstance(out, bytes):
-                out = out.decode(errors="replace")
-            if isinstance(err, bytes):
-                err = err.decode(errors="replace")
+        code, out, err = _run_until_stopped(self, command, env, timeout)
         millis = int(started * 1000)
         events = [{"timestamp": millis, "message": line} for line in (out + err).splitlines() if line]
         self.log_stream_name = self._stream_name
@@ -88,6 +80,29 @@ def run_job_locally(self) -> None:
     except Exception as exc:  # never leave a job hanging in RUNNING
         sys.stderr.write(f"test batch runner: {exc!r}\n")
         self._mark_stopped(success=False)
+
+
+def _run_until_stopped(job, command, env, timeout):
+    """Run the job's command; TerminateJob (``job.stop``) or the attempt timeout kills it, as Batch would."""
+    import signal
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        deadline = time.monotonic() + timeout if timeout else None
+        note = ""
+        while proc.poll() is None:
+            if job.stop or (deadline is not None and time.monotonic() > deadline):
+                note = "\njob terminated" if job.stop else "\njob timed out"
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        code = 137 if note else proc.returncode
+        return code, out.read().decode(errors="replace"), err.read().decode(errors="replace") + note
 
 
 def install() -> None:

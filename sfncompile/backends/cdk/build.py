@@ -24,11 +24,12 @@ def placeholder_for(key: str) -> str:
     return key if key.startswith("JobDefinition") else f"JobDefinition{key}"
 
 
-def compile_flow(path: str | Path, flow: str | None = None, jobdef_settings: Any = None) -> FlowBuild:
+def compile_flow(path: str | Path, flow: str | None = None, jobdef_settings: Any = None,
+                 with_specs=()) -> FlowBuild:
     from ... import pipeline
     from .. import asl, jobdefs
 
-    graph = pipeline.load_graph(str(path), flow)
+    graph = pipeline.load_graph(str(path), flow, with_specs)
     definition = asl.compile_definition(graph)
     specs = jobdefs.job_definitions(graph, jobdef_settings)
     return FlowBuild(
