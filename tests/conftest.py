@@ -38,3 +38,9 @@ def aws(moto):
     """A clean moto server for one test."""
     moto.reset()
     yield moto
+
+
+def pytest_addoption(parser):
+    parser.addoption("--metaflow-core-full", action="store_true", default=False,
+                     help="run the whole matrix of Metaflow's core suite (tests/metaflow_core; ~N min), "
+                          "not only the CI subset")
