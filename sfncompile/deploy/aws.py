@@ -15,6 +15,7 @@ class Clients:
     region: str | None = None
     endpoint_url: str | None = None
     _made: dict[str, Any] = field(default_factory=dict)
+    _session: Any = None  # one for all clients: each new session loads the service models again
 
     @classmethod
     def from_config(cls, config: Config) -> "Clients":
@@ -33,7 +34,9 @@ class Clients:
             if self.endpoint_url:
                 kwargs["endpoint_url"] = self.endpoint_url
             with aws_errors():
-                self._made[service] = boto3.session.Session().client(service, **kwargs)
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                self._made[service] = self._session.client(service, **kwargs)
         return self._made[service]
 
 
