@@ -37,6 +37,40 @@ def install_shims() -> None:
         if existing is api:
             continue
         sys.modules[name] = api
+    _install_card_modules()
+
+
+# ``metaflow.*`` module names Metaflow users (and Metaflow's own test suite) import
+# for cards, and the runtime module that serves each.
+CARD_MODULES = {
+    "cards": "sfncompile_runtime.cards",
+    "plugins.cards.exception": "sfncompile_runtime.cards.exception",
+    "plugins.cards.card_client": "sfncompile_runtime.cards.client",
+    "plugins.cards.card_modules.card": "sfncompile_runtime.cards.card",
+    "plugins.cards.card_modules.components": "sfncompile_runtime.cards.components",
+    "plugins.cards.card_modules.basic": "sfncompile_runtime.cards.card",
+    "plugins.cards.card_modules.test_cards": "sfncompile_runtime.cards.test_cards",
+}
+
+
+def _install_card_modules() -> None:
+    import importlib
+
+    for root in SHADOWED_MODULES:
+        for suffix, target in CARD_MODULES.items():
+            full = f"{root}.{suffix}"
+            if sys.modules.get(full) is not None:
+                continue
+            module = importlib.import_module(target)
+            parent = root
+            for part in suffix.split(".")[:-1]:  # intermediate packages: plain namespaces
+                child = f"{parent}.{part}"
+                if child not in sys.modules:
+                    sys.modules[child] = types.ModuleType(child)
+                    setattr(sys.modules[parent], part, sys.modules[child])
+                parent = child
+            sys.modules[full] = module
+            setattr(sys.modules[parent], suffix.rsplit(".", 1)[-1], module)
 
 
 def import_flow_class(package_dir: str, manifest: dict, flow_name: str):

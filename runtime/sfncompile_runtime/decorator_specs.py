@@ -338,6 +338,29 @@ _add(DecoratorSpec("timeout", (STEP,), {"seconds": 0, "minutes": 0, "hours": 0},
                    {"seconds": _non_negative_number, "minutes": _non_negative_number,
                     "hours": _non_negative_number}, _timeout_all))
 _add(DecoratorSpec("environment", (STEP,), {"vars": {}}, {"vars": _str_map}))
+
+
+_CARD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _card_name(what):
+    def check(value):
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _CARD_NAME.match(value):
+            return f"must be {what} made of letters, digits and underscores (it names the card's file), got {value!r}"
+        return None
+    return check
+
+
+# @card: rendered by the task after its record is committed (a failing card never fails
+# the task); ``timeout`` bounds the rendering, ``options`` go to the card type's constructor.
+_add(DecoratorSpec("card", (STEP,), {"type": "default", "id": None, "options": {}, "timeout": 45,
+                                     "save_errors": True, "customize": False, "refresh_interval": 5},
+                   {"type": _card_name("a card type name"), "id": _card_name("an id"),
+                    "options": _instance(dict, "a dict of options for the card type"),
+                    "timeout": _positive_number, "save_errors": _bool, "customize": _bool,
+                    "refresh_interval": _positive_number}))
 _add(DecoratorSpec("parallel", (STEP,), {}))
 _add(DecoratorSpec("pypi", (STEP, FLOW), {"packages": {}, "python": None, "disabled": None},
                    {"packages": _packages, "python": _instance(str, "a version string like '3.11'"),

@@ -201,6 +201,7 @@ class Task:
                   "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
                   "mode": self.mode, "started_at": self.started_at, "user": self.user}
         flow = None
+        cards = None
         try:
             if environment_error is not None:
                 raise StepFailure(str(environment_error)) from environment_error
@@ -209,6 +210,7 @@ class Task:
             prepare_environment(self)
             flow, view = build_flow(self)
             self._bind_current(flow)
+            cards = self._bind_cards(flow)
             caught = None
             if self.mode == "fallback":
                 caught = self._fallback_failure()
@@ -238,7 +240,22 @@ class Task:
             return self._fail(record, exc, exit_code=1)
         record.update({"status": "ok", "finished_at": time.time(), "exit_code": 0})
         self._commit(record)
+        if cards is not None:  # after the commit: a card never delays or fails the task
+            from .cards.render import render_final
+
+            render_final(cards)
         return 0
+
+    def _bind_cards(self, flow):
+        """``current.card`` for a step with @card (None otherwise; the cards module is not imported)."""
+        if not any(d.get("name") == "card" for d in self.node.get("decorators", [])):
+            from .current import current
+
+            current.__dict__.pop("card", None)
+            return None
+        from .cards.render import bind
+
+        return bind(self, flow)
 
     def _run_user_code(self, flow) -> ExceptionWrapper | None:
         method = getattr(flow, self.step, None)

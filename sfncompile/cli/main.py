@@ -29,6 +29,7 @@ COMMANDS = {
     "logs": "sfncompile.cli.operate:logs",
     "terminate": "sfncompile.cli.operate:terminate",
     "delete": "sfncompile.cli.operate:delete",
+    "card": "sfncompile.cli.card:card",
 }
 
 

@@ -22,7 +22,6 @@ UNSUPPORTED = {
     "airflow_s3_key_sensor": "Airflow sensors are not supported on Step Functions; use @trigger",
     "airflow_external_task_sensor": "Airflow sensors are not supported on Step Functions; use @trigger_on_finish",
     "unbounded_foreach": "@unbounded_foreach is not supported on Step Functions; use a foreach",
-    "card": "@card is not supported: sfncompile has no card viewer; remove it (store a report as an artifact)",
     "secrets": "@secrets is not supported yet: pass settings with @environment(vars=...) or read "
                "AWS Secrets Manager from the step",
     "checkpoint": "@checkpoint is not supported: store progress as artifacts and use resume",
@@ -86,10 +85,16 @@ def decorator_positional(view: FlowView):
                                  f"by keyword, e.g. @retry(times=2)", _where(view, level, owner, deco))
 
 
+# Decorators a step may carry several times (Metaflow allows several @card per step).
+REPEATABLE = {"card"}
+
+
 @rule("SFN144", "duplicate-decorator")
 def duplicate_decorator(view: FlowView):
     seen: set = set()
     for level, owner, deco in _all_decorators(view):
+        if deco.name in REPEATABLE:
+            continue
         key = (level, owner, deco.name)
         if key in seen:
             yield diag("SFN144", f"@{deco.name} appears twice on {_owner(level, owner)}; keep one and merge "
