@@ -30,6 +30,7 @@ COMMANDS = {
     "terminate": "sfncompile.cli.operate:terminate",
     "delete": "sfncompile.cli.operate:delete",
     "card": "sfncompile.cli.card:card",
+    "ui": "sfncompile.cli.ui:ui",
 }
 
 

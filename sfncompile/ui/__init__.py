@@ -1,0 +1,1 @@
+"""``sfncompile ui``: a local, read-only web app over the datastore (see docs/ui.md)."""
