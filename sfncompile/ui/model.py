@@ -181,6 +181,21 @@ class Model:
             finished = max((t.finished_at for t in all_tasks if t.finished_at), default=None)
         return RunSummary(flow, run_id, record, status, started, finished, steps, graph)
 
+    def run_overview(self, flow: str, run_id: str) -> RunSummary | None:
+        """A run's status and times for the runs list: a finished run is known from its end
+        task alone; only unfinished ones are scanned task by task (``run_summary``)."""
+        record = self.run_record(flow, run_id)
+        if record is not None:
+            end = record.get("end_step") or "end"
+            tasks = self.storage.list_children(f"{run_prefix(flow, run_id)}/{end}")
+            states = [self.task_state(flow, run_id, end, t) for t in tasks]
+            done = [t for t in states if t.state in ("ok", "caught")]
+            if done:
+                graph = self.graph_for(flow, (done[0].record or {}).get("code_sha256"))
+                return RunSummary(flow, run_id, record, "succeeded", record.get("created_at"),
+                                  max(t.finished_at or 0 for t in done) or None, graph=graph)
+        return self.run_summary(flow, run_id)
+
     def foreach_widths(self, summary: RunSummary) -> dict[str, int]:
         """foreach step -> total number of children it fanned out to."""
         widths: dict[str, int] = {}

@@ -108,7 +108,7 @@ class App:
         rows = []
         for flow in self.model.flows():
             ids = self.model.run_ids(flow)
-            latest = self.model.run_summary(flow, ids[0]) if ids else None
+            latest = self.model.run_overview(flow, ids[0]) if ids else None
             rows.append({"flow": flow, "runs": len(ids), "status": latest.status if latest else "",
                          "started": latest.started_at if latest else None})
         return pages.flows_page(rows, self.root)
@@ -124,7 +124,7 @@ class App:
             record = self.model.run_record(flow, run_id) or {}
             if tag and tag not in (record.get("tags") or []) + (record.get("system_tags") or []):
                 continue
-            summary = self.model.run_summary(flow, run_id)
+            summary = self.model.run_overview(flow, run_id)
             if summary is None or (status and summary.status != status):
                 continue
             runs.append(summary)

@@ -95,6 +95,13 @@ def test_traversal_and_missing_run(page, ui_url, ui_root):
         except HTTPError as exc:
             body = exc.read().decode()
             assert exc.code == 404 and "root:" not in body and "import" not in body, path
+    try:
+        urllib.request.urlopen(urllib.request.Request(ui_url + "/UIFlow", data=b"x", method="POST"))
+        raise AssertionError("POST was accepted")
+    except HTTPError as exc:
+        assert exc.code == 405  # read-only
+    partial = urllib.request.urlopen(ui_url + "/UIFlow?partial=1").read().decode()
+    assert partial.startswith("<main id='main'") and partial.endswith("</main>")
     response = page.goto(f"{ui_url}/UIFlow/20990101T000000-nothere")
     assert response.status == 404
     assert "no run UIFlow/20990101T000000-nothere" in page.locator("main").inner_text()
