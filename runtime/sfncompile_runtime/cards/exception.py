@@ -1,9 +1,19 @@
-"""Card errors (Metaflow's names and headlines: the suite's CLI checker matches the headline)."""
+"""Card errors (Metaflow's names and headlines: the suite's CLI checker matches the headline).
+
+They derive from the runtime's ``MetaflowException`` when it has one, and
+``CardNotPresentException`` also from the runtime's own class of that name, so
+``except`` clauses written against either module catch what ``get_cards`` raises.
+"""
 
 from __future__ import annotations
 
+from .. import exceptions as _core
 
-class CardException(Exception):
+_BASE = getattr(_core, "MetaflowException", Exception)
+_NOT_PRESENT = tuple(c for c in (getattr(_core, "CardNotPresentException", None),) if isinstance(c, type))
+
+
+class CardException(_BASE):
     headline = "Card error"
 
     def __init__(self, msg: str = ""):
@@ -11,7 +21,7 @@ class CardException(Exception):
         super().__init__(f"{self.headline}: {msg}" if msg else self.headline)
 
 
-class CardNotPresentException(CardException):
+class CardNotPresentException(CardException, *_NOT_PRESENT):
     """``get_cards`` found no card for the task (and the type/id/hash asked for)."""
 
     headline = "Card not found in datastore"
