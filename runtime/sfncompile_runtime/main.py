@@ -132,7 +132,7 @@ class Task:
         self.store.write_json(f"{prefix}/started.json", {
             "attempt": self.attempt, "retry_count": self.retry_count, "mode": self.mode, "started_at": self.started_at,
             "host": os.uname().nodename if hasattr(os, "uname") else "", "pid": os.getpid(),
-            "index_path": self.index_path})
+            "index_path": self.index_path, "code_sha256": os.environ.get(envnames.CODE_SHA256)})
         from .logcapture import LogCapture
 
         capture = LogCapture(self.store.storage, prefix)

@@ -158,10 +158,11 @@ class Model:
         for tasks in steps.values():
             tasks.sort(key=lambda t: [int(p) for p in t.task_id.split(".") if p.isdigit()])
         graph = None
-        for tasks in steps.values():
+        for tasks in steps.values():  # any task tells the code package (a running one from started.json)
             for task in tasks:
-                if task.record and task.record.get("code_sha256"):
-                    graph = self.graph_for(flow, task.record["code_sha256"])
+                sha = (task.record or task.started or {}).get("code_sha256")
+                if sha:
+                    graph = self.graph_for(flow, sha)
                     break
             if graph:
                 break
