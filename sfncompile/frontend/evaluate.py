@@ -220,6 +220,11 @@ class Evaluator:
         )
 
     def _eval_Call(self, node: cst.Call):
+        # ``dict(key=value, ...)`` of static values is a dict literal by another
+        # spelling (Metaflow's own examples write ``options=dict(timeout=20)``).
+        if type(node.func) is cst.Name and node.func.value == "dict" and all(
+                arg.keyword is not None and not arg.star for arg in node.args):
+            return {arg.keyword.value: self.eval(arg.value) for arg in node.args}
         # The few pure calls the caller recognises (``json.dumps`` of a static
         # value, the usual JSONType default); any other call is not static.
         if self._call is not None:

@@ -430,3 +430,23 @@ def test_class_body_binding_that_is_not_a_constant_is_named_as_such():
     """)
     assert [d.rule for d in diagnostics] == ["SFN005"]
     assert "`CPUS` is not assigned a static value in the class body" in diagnostics[0].message
+
+
+def test_dict_call_of_static_values_is_a_dict():
+    graph = parse_ok("""
+from metaflow import FlowSpec, card, step
+
+LIMIT = 20
+
+class F(FlowSpec):
+    @card(type="blank", options=dict(timeout=LIMIT, title="t", nested=dict(a=[1, 2])))
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+""")
+    args = next(d for d in graph.steps["start"].decorators if d.name == "card").args
+    assert args["options"] == {"timeout": 20, "title": "t", "nested": {"a": [1, 2]}}
