@@ -53,24 +53,47 @@ CARD_MODULES = {
 }
 
 
-def _install_card_modules() -> None:
-    import importlib
+class _CardModuleFinder:
+    """Serves ``metaflow.cards`` & co. from the runtime's ``cards`` package when first
+    imported (not at task start: most steps have no card)."""
 
-    for root in SHADOWED_MODULES:
-        for suffix, target in CARD_MODULES.items():
-            full = f"{root}.{suffix}"
-            if sys.modules.get(full) is not None:
-                continue
-            module = importlib.import_module(target)
-            parent = root
-            for part in suffix.split(".")[:-1]:  # intermediate packages: plain namespaces
-                child = f"{parent}.{part}"
-                if child not in sys.modules:
-                    sys.modules[child] = types.ModuleType(child)
-                    setattr(sys.modules[parent], part, sys.modules[child])
-                parent = child
-            sys.modules[full] = module
-            setattr(sys.modules[parent], suffix.rsplit(".", 1)[-1], module)
+    def find_spec(self, fullname, path=None, target=None):
+        import importlib.util
+
+        root, _, suffix = fullname.partition(".")
+        if root not in SHADOWED_MODULES or not suffix:
+            return None
+        if suffix in CARD_MODULES or any(k.startswith(suffix + ".") for k in CARD_MODULES):
+            return importlib.util.spec_from_loader(fullname, _CardModuleLoader(CARD_MODULES.get(suffix)))
+        return None
+
+
+class _CardModuleLoader:
+    def __init__(self, target):
+        self.target = target
+
+    def create_module(self, spec):
+        if self.target is None:  # an intermediate package (metaflow.plugins, ...)
+            module = types.ModuleType(spec.name)
+            module.__path__ = []
+            return module
+        import importlib
+
+        self._spec = importlib.import_module(self.target).__spec__
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module):
+        if self.target is not None:
+            module.__spec__ = self._spec  # the import system replaced it with the metaflow.* one
+
+
+def _install_card_modules() -> None:
+    from . import api
+
+    if not hasattr(api, "__path__"):
+        api.__path__ = []  # ``metaflow`` is a package to the import system: its submodules come from the finder
+    if not any(isinstance(f, _CardModuleFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _CardModuleFinder())
 
 
 def import_flow_class(package_dir: str, manifest: dict, flow_name: str):
