@@ -45,7 +45,9 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(20000)
+    # Generous: a guard against hangs, not a speed test (a shared 2-core machine can be slow).
+    page.set_default_timeout(90000)
+    page.set_default_navigation_timeout(120000)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
