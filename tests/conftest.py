@@ -42,5 +42,5 @@ def aws(moto):
 
 def pytest_addoption(parser):
     parser.addoption("--metaflow-core-full", action="store_true", default=False,
-                     help="run the whole matrix of Metaflow's core suite (tests/metaflow_core; ~N min), "
+                     help="run the whole matrix of Metaflow's core suite (tests/metaflow_core, see its README), "
                           "not only the CI subset")

@@ -186,7 +186,7 @@ def parse_args(argv=None):
     parser.add_argument("--reference-python", metavar="PYTHON",
                         help="calibrate the driver: generate and check with this Python's real Metaflow and run "
                              "its `metaflow` executor (e.g. /work/mfvenv/bin/python; never needed by the suite)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="print each outcome as it comes")
+    parser.add_argument("--quiet", "-q", action="store_true", help="do not print each outcome as it comes")
     return parser.parse_args(argv)
 
 
@@ -218,7 +218,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
 
     def progress(outcome: Outcome) -> None:
-        if args.verbose:
+        if not args.quiet:
             print(f"{outcome.verdict:<8} {outcome.executor:<4} {outcome.case} {outcome.seconds:.1f}s "
                   f"{outcome.reason}", file=sys.stderr, flush=True)
 
