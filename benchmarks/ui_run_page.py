@@ -100,7 +100,12 @@ def main() -> int:
                     context = browser.new_context()
                     page = context.new_page()
                     page.goto(url, wait_until="load")
-                    fcp = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
+                    fcp = None
+                    while fcp is None:  # the paint entry can land just after "load"
+                        fcp = page.evaluate("() => { const e = performance.getEntriesByName('first-contentful-paint');"
+                                            " return e.length ? e[0].startTime : null; }")
+                        if fcp is None:
+                            page.wait_for_timeout(50)
                     nav = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
                                         " return [n.transferSize, n.responseEnd - n.requestStart]; }")
                     sizes.append(nav[0])
