@@ -39,6 +39,22 @@ def runner_options(run_options: list[str], run_id_file: bool) -> dict:
     return options
 
 
+def top_level_options(top_options: list[str]) -> dict:
+    """The context's top-level options as Runner keywords, as upstream passes them
+    (``--metadata=local`` → ``metadata="local"``, ``--no-pylint`` → ``pylint=False``, ``--quiet`` → ``quiet=True``)."""
+    options: dict = {}
+    for option in top_options:
+        name, has_value, value = option.partition("=")
+        name = name[2:]
+        if has_value:
+            options[name.replace("-", "_")] = value
+        elif name.startswith("no-"):
+            options[name[3:].replace("-", "_")] = False
+        else:
+            options[name.replace("-", "_")] = True
+    return options
+
+
 def _record(mode: str, executing, started: float) -> dict:
     run = getattr(executing, "run", None)
     return {"mode": mode, "returncode": executing.returncode, "status": executing.status,
@@ -57,7 +73,8 @@ def main() -> int:
             result["error"] = f"ImportError: {exc}"
             return 3
         options = runner_options(spec["run_options"], spec["run_id_file"])
-        with Runner("test_flow.py", show_output=False, env=dict(os.environ)) as runner:
+        top = top_level_options(spec.get("top_options", []))
+        with Runner("test_flow.py", show_output=False, env=dict(os.environ), **top) as runner:
             started = time.monotonic()
             with runner.run(**options) as executing:
                 result["steps"].append(_record("run", executing, started))

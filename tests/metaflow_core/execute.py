@@ -233,6 +233,7 @@ class Unavailable(Exception):
 
 def _execute_api(case, settings, workdir, env, deadline) -> list[Proc]:
     spec = {"run_options": settings.run_options, "run_id_file": settings.run_id_file,
+            "top_options": settings.context.get("top_options", []),
             "resume": case["should_resume"] and not case["should_fail"], "resume_step": case["resume_step"]}
     (workdir / "api_spec.json").write_text(json.dumps(spec))
     api_env = dict(env)
