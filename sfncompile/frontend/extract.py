@@ -27,7 +27,7 @@ from ..ir import Decorator, FlowGraph, ParameterSpec, Span, StepNode, Transition
 from . import rules
 from .body import analyse_body
 from .evaluate import ALLOWED, Evaluator, NotStatic
-from .positions import positions
+from .pieces import parse_with_positions
 
 # Packages whose API we recognise; submodules (``metaflow.decorators``) count too.
 API_ROOTS = ("sfncompile", "metaflow")
@@ -151,12 +151,11 @@ class Extractor:
     # -- entry ---------------------------------------------------------------
     def run(self, flow: str | None) -> FlowGraph | None:
         try:
-            module = cst.parse_module(self.text)
+            module, self._positions = parse_with_positions(self.text)
         except cst.ParserSyntaxError as exc:
             self.error(rules.SYNTAX, f"syntax error: {exc.message}; fix the syntax",
                        Span(self.file, max(exc.raw_line, 1), exc.raw_column + 1))
             return None
-        self._positions = positions(module)
         self._module_node = module
         self._scan_module(module)
         try:

@@ -43,9 +43,11 @@ class _State(CodegenState):
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
+            self.tokens.append(token)
             self.column += len(token)
 
     def add_token(self, value: str) -> None:
+        self.tokens.append(value)
         if "\n" in value or "\r" in value:
             parts = _NEWLINE.split(value)
             self.line += len(parts) - 1
@@ -78,6 +80,21 @@ class _State(CodegenState):
 
     def pop_trailing_newline(self) -> None:
         pass
+
+
+def positions_if_text(module: cst.Module, text: str) -> dict[cst.CSTNode, tuple[int, int, int, int]] | None:
+    """The positions, if ``module`` prints back to exactly ``text`` (else None): for a
+    tree assembled from pieces (``frontend.pieces``), whose positions are only right
+    if it is the source, token for token."""
+    try:
+        state = _State(module)
+        module._codegen(state)
+    except Exception:
+        return None
+    tokens = state.tokens
+    if not module.has_trailing_newline and tokens and tokens[-1] in ("\n", "\r\n", "\r"):
+        tokens = tokens[:-1]  # what libcst's pop_trailing_newline drops
+    return state.ranges if "".join(tokens) == text else None
 
 
 def positions(module: cst.Module) -> dict[cst.CSTNode, tuple[int, int, int, int]]:
