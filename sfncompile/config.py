@@ -10,6 +10,7 @@ one line naming all three places it can come from.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,10 @@ def _find_pyproject(start: Path) -> Path | None:
 def _read_pyproject(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        return {}
+    else:  # a declared dependency on 3.10 (pyproject.toml): the same parser, before the standard library had it
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -14,6 +14,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
+# The `core` marker: what runs on every supported Python (tests/test_python_versions.py), not only on
+# the main one. Front end, lint, local executor, runtime, client and CLI, without the AWS endpoint
+# (moto), the CDK or the validators: the code whose behaviour depends on the interpreter.
+CORE_PATHS = ("tests/frontend", "tests/lint", "tests/executor", "tests/runtime", "tests/client", "tests/cli",
+              "tests/test_config.py", "tests/test_examples.py", "tests/test_pytest_plugin.py")
+
+
+def _needs_aws(item) -> bool:
+    if {"moto", "aws"} & set(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "s3" in callspec.params.values()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        if any(path == p or path.startswith(p + "/") for p in CORE_PATHS) and not _needs_aws(item):
+            item.add_marker(pytest.mark.core)
+
 
 @pytest.fixture(scope="session")
 def moto():

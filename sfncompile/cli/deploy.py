@@ -81,6 +81,9 @@ def _options(kwargs):
 @with_option
 def synth(flow_file, outdir, flow_name, nag, **kwargs):
     """CloudFormation templates for FLOW_FILE (platform + flow stacks), offline."""
+    from ..extras import require_cdk
+
+    require_cdk("synth")
     from ..backends.cdk.app import synth as run_synth
     from ..backends.cdk.settings import FlowSettings
     from ..deploy.deployment import prepare
@@ -114,6 +117,9 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
 @with_option
 def deploy(flow_file, dry_run, authorize, flow_name, as_json, report, **kwargs):
     """Package, synth and create/update the stacks of FLOW_FILE through change sets."""
+    from ..extras import require_cdk
+
+    require_cdk("deploy")
     from ..deploy.deployment import deploy as run_deploy
 
     config = load_config(**kwargs)

@@ -55,10 +55,22 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            for diag in exc.diagnostics:
-                click.echo(diag.format(), err=True)
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
+            _exit_with(exc)
+        except ModuleNotFoundError as exc:
+            # An optional part imported deep inside a command: name the extra that brings it.
+            from ..extras import extra_for_module, missing_extra_error
+
+            extra = extra_for_module(exc.name)
+            if extra is None:
+                raise
+            _exit_with(missing_extra_error(ctx.invoked_subcommand or "", extra))
+
+
+def _exit_with(exc: UserError):
+    for diag in exc.diagnostics:
+        click.echo(diag.format(), err=True)
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(exc.exit_code)
 
 
 def _unavailable(name):

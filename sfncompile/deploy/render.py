@@ -1,23 +1,23 @@
-"""Files users read, rendered from ``templates/`` (jinja2): the job image's
-Dockerfile and the deployment report."""
+"""Files users read, rendered from the templates shipped in the package
+``sfncompile.templates`` (the top-level ``templates/`` folder; see setup.py):
+the job image's Dockerfile and the deployment report."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_PACKAGE = "sfncompile.templates"
+
+
+def _load(name: str) -> str:
+    # Through importlib.resources, so a wheel, a zip or a checkout all work.
+    return resources.files(TEMPLATES_PACKAGE).joinpath(name).read_text(encoding="utf-8")
 
 
 def _env():
     import jinja2
 
-    if not TEMPLATES.is_dir():
-        from ..diagnostics import UserError
-
-        raise UserError(f"the templates folder {TEMPLATES} is missing: sfncompile reads it from its source "
-                        "checkout, so install it with 'pip install -e <checkout>'")
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), keep_trailing_newline=True,
+    return jinja2.Environment(loader=jinja2.FunctionLoader(_load), keep_trailing_newline=True,
                               autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True)
 
 
