@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 
@@ -21,6 +22,12 @@ def _execution_options(tag_help: str):
         click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore"),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="stop the run (running tasks too) after this many seconds"),
+        click.option("--quiet", "-q", is_flag=True,
+                     help="do not show what tasks print, nor a line per task (the run id and errors still)"),
+        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True,
+                     help="json: stdout is one JSON object (run id, status, timings, transitions) instead of "
+                          "the run id; everything else goes to stderr"),
         click.option("--warm-start/--no-warm-start", default=None,
                      help="fork tasks from a process that already ran the bootstrap (faster; default: "
                           "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)"),
@@ -101,7 +108,34 @@ def _run_in_background(prepared, parameters, progress_factory, **kwargs):
     return holder["outcome"], interrupted
 
 
-def _report(outcome, flow_path: str, interrupted: bool):
+def run_summary(outcome, prepared) -> dict:
+    """What ``--format json`` prints: one object a script can read (documented in docs/local-runs.md)."""
+    result = outcome.result
+    job = outcome.failed_job()
+    timings = {name: round(seconds, 3) for name, seconds in prepared.timings.items()}
+    timings["run"] = round(outcome.seconds, 3)
+    return {
+        "flow": outcome.flow,
+        "run_id": outcome.run_id,
+        "pathspec": f"{outcome.flow}/{outcome.run_id}",
+        "status": outcome.status,
+        "succeeded": outcome.succeeded,
+        "datastore": prepared.root,
+        "origin_run_id": outcome.origin_run_id,
+        "rerun_steps": outcome.rerun_steps,
+        "timings": timings,
+        "transitions": outcome.transitions(),
+        "history_events": outcome.history_events(),
+        "child_executions": len(result.history.executions()) - 1,
+        "tasks": len(outcome.jobs),
+        "failed_task": outcome.pathspec(job) if job is not None else None,
+        "error": result.error,
+    }
+
+
+def _report(outcome, prepared, flow_path: str, interrupted: bool, output_format: str = "text"):
+    """The end of a run: a summary on stderr, and on stdout the run id as the last line (or, with
+    ``--format json``, one JSON object). Exit 1 if the run failed, 130 if interrupted."""
     result = outcome.result
     children = result.history.executions()[1:]
     line = f"state transitions: {outcome.transitions()} (billable), history events: {outcome.history_events()}"
@@ -111,13 +145,16 @@ def _report(outcome, flow_path: str, interrupted: bool):
     click.echo(line, err=True)
     if outcome.succeeded:
         click.echo(f"run {outcome.flow}/{outcome.run_id} succeeded in {outcome.seconds:.1f}s", err=True)
+    else:
+        for line in outcome.failure_summary():
+            click.echo(line, err=True)
+        click.echo(f"resume with: sfncompile resume {flow_path} {outcome.run_id}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(run_summary(outcome, prepared)))
+    else:
         click.echo(outcome.run_id)
-        return
-    for line in outcome.failure_summary():
-        click.echo(line, err=True)
-    click.echo(f"resume with: sfncompile resume {flow_path} {outcome.run_id}", err=True)
-    click.echo(outcome.run_id)
-    sys.exit(130 if interrupted else 1)
+    if not outcome.succeeded:
+        sys.exit(130 if interrupted else 1)
 
 
 def _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue, job_role_arn,
@@ -143,11 +180,11 @@ def _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_q
     return prepared, target
 
 
-def _progress_factory(prepared):
+def _progress_factory(prepared, quiet: bool = False):
     from ..executor.progress import Progress
 
     steps = list(prepared.graph.steps)
-    return lambda run_id: Progress(prepared.flow, run_id, steps)
+    return lambda run_id: Progress(prepared.flow, run_id, steps, show_output=not quiet)
 
 
 def _max_workers(value):
@@ -169,19 +206,22 @@ def _max_workers(value):
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
 @_execution_options(tag_help="a tag for the run (repeatable)")
-def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, warm_start, with_decorators,
-        hybrid, job_queue, job_role_arn, execution_role_arn):
-    """Run FLOW locally by executing its compiled state machine; prints the run id."""
+def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, quiet, output_format, warm_start,
+        with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
+    """Run FLOW locally by executing its compiled state machine.
+
+    What tasks print shows as it comes, each line prefixed with the task's pathspec (--quiet hides it).
+    The last line on stdout is the run id (--format json: one JSON object instead)."""
     from ..executor.parameters import parse_parameters
 
     max_workers = _max_workers(max_workers)
     prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
                                 job_role_arn, execution_role_arn)
     parameters = parse_parameters(prepared.graph, params)
-    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
+    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
                                               max_workers=max_workers, tags=list(tags), timeout=timeout,
                                               warm_start=warm_start, hybrid=target)
-    _report(outcome, flow, interrupted)
+    _report(outcome, prepared, flow, interrupted, output_format)
 
 
 @click.command("resume")
@@ -189,8 +229,8 @@ def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout,
 @click.argument("run_id", required=False)
 @click.option("--step", default=None, help="re-run from this step (default: the first step that did not finish)")
 @_execution_options(tag_help="a tag for the new run (repeatable)")
-def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, warm_start,
-           with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
+def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, quiet, output_format,
+           warm_start, with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
     """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
     from ..executor.local_run import plan_resume
 
@@ -199,8 +239,8 @@ def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table,
                                 job_role_arn, execution_role_arn)
     origin, parameters, rerun = plan_resume(prepared, run_id, step)
     click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
-    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared),
+    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
                                               max_workers=max_workers, tags=list(tags),
                                               origin_run_id=origin, rerun_steps=rerun, timeout=timeout,
                                               warm_start=warm_start, hybrid=target)
-    _report(outcome, flow, interrupted)
+    _report(outcome, prepared, flow, interrupted, output_format)

@@ -157,7 +157,7 @@ class LocalBatch:
             log_path = self._log_path(job_name, job_id, len(attempts))
             started = time.time()
             exit_code, reason, tail = self._run_attempt(command, env, timeout, call, log_path,
-                                                        definition.environment)
+                                                        definition.environment, info)
             stopped = time.time()
             status_reason = reason
             attempts.append({
@@ -225,8 +225,11 @@ class LocalBatch:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in job_name)
         return self.log_dir / f"{safe}-{job_id[:8]}-{attempt}.log"
 
-    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path, static_env=None):
-        """Run one attempt; returns (exit code or None, status reason, last log lines)."""
+    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path, static_env=None, info=None):
+        """Run one attempt; returns (exit code or None, status reason, last log lines).
+
+        Each line the task prints is also a ``log`` event (with the process id), as it comes.
+        """
         full_env = dict(self.base_environment)
         full_env.update(env)
         tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
@@ -242,7 +245,10 @@ class LocalBatch:
             for line in process.stdout:
                 if log_file:
                     log_file.write(line)
-                tail.append(line.decode(errors="replace").rstrip("\n"))
+                text = line.decode(errors="replace").rstrip("\n")
+                tail.append(text)
+                if info is not None:
+                    self.on_event("log", {**info, "line": text, "pid": process.pid})
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()

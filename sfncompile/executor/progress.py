@@ -4,6 +4,12 @@ On a terminal: a live block, one line per step (done / running / failed
 tasks; foreach steps show how many of their tasks finished), redrawn a few
 times a second. Otherwise (a pipe, CI logs): one plain line per finished or
 failed task. Both are fed by the local Batch runner's job events.
+
+Every line a task prints shows up as it comes, prefixed with the task's
+pathspec and process id (``[Flow/run/step/task (pid N)] text``, Metaflow's
+shape): above the live block, which the next redraw puts back, or between
+the plain lines. ``show_output=False`` (``--quiet``) hides task output and
+the per-task lines.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ def job_label(parameters: dict) -> str:
     return f"exit_hook.{step}" if parameters.get("mode") == "exit-hook" else step
 
 
+def task_line(pathspec: str, text: str, pid: int | None = None) -> str:
+    """A line a task printed, as the console shows it: Metaflow's ``[<task> (pid N)] text``, with our
+    full pathspec (what ``sfncompile logs`` takes) in place of Metaflow's run/step/task."""
+    where = f"{pathspec} (pid {pid})" if pid else pathspec
+    return f"[{where}] {text}\n"
+
+
 @dataclass
 class StepCounts:
     running: int = 0
@@ -34,7 +47,8 @@ class StepCounts:
 
 class Progress:
     def __init__(self, flow: str, run_id: str, steps: list[str], foreach_steps: set[str] = frozenset(),
-                 stream: TextIO | None = None, live: bool | None = None, interval: float = 0.25):
+                 stream: TextIO | None = None, live: bool | None = None, interval: float = 0.25,
+                 show_output: bool = True):
         self.flow = flow
         self.run_id = run_id
         self.order = list(steps)
@@ -42,6 +56,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
         self.interval = interval
+        self.show_output = show_output  # False (--quiet): no task output, no per-task lines
         self.counts: dict[str, StepCounts] = {s: StepCounts() for s in steps}
         self.started = time.monotonic()
         self._lock = threading.Lock()
@@ -54,8 +69,10 @@ class Progress:
     def on_job_event(self, kind: str, info: dict):
         step = job_label(info["parameters"])
         index = info["environment"].get(envnames.INDEX_PATH, "")
-        if kind == "log":  # a line of a remote (AWS Batch) task's log
-            self._write_above(f"[{self.flow}/{self.run_id}/{step}/{index or '0'}] {info['line']}\n")
+        if kind == "log":  # a line a task printed (a local process, or a remote Batch job's log)
+            if self.show_output:
+                self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{index or '0'}", info["line"],
+                                            info.get("pid")))
             return
         with self._lock:
             counts = self.counts.setdefault(step, StepCounts())
@@ -68,7 +85,7 @@ class Progress:
                 counts.done += 1
             else:
                 counts.failed += 1
-        if not self.live:
+        if not self.live and self.show_output:
             record = info.get("record")
             seconds = (record.stopped_at - record.started_at) if record else 0.0
             status = "ok    " if kind == "succeeded" else "FAILED"

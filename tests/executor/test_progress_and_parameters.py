@@ -101,3 +101,39 @@ def test_include_file_sends_the_text(tmp_path):
     assert parse_parameters(graph(param("data", "file")), [f"data={path}"]) == {"data": "a,b\n1,2\n"}
     with pytest.raises(UserError, match="cannot be read"):
         parse_parameters(graph(param("data", "file")), [f"data={tmp_path / 'missing'}"])
+
+
+def _log(progress, step, line, index="", pid=None):
+    progress.on_job_event("log", {"parameters": {"step": step}, "environment": {"SFNCOMPILE_INDEX_PATH": index},
+                                  "line": line, "pid": pid})
+
+
+def test_task_output_is_prefixed_with_the_task_pathspec_and_pid():
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start", "work"], stream=out, live=False)
+    _log(progress, "start", "hello", pid=4321)
+    _log(progress, "work", "remote line", index="2")  # a remote Batch job's log: no local pid
+    assert out.getvalue().splitlines() == ["[F/r1/start/0 (pid 4321)] hello", "[F/r1/work/2] remote line"]
+
+
+def test_quiet_progress_shows_no_task_output_nor_task_lines():
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start"], stream=out, live=False, show_output=False)
+    _event(progress, "started", "start")
+    _log(progress, "start", "hello", pid=1)
+    _event(progress, "succeeded", "start")
+    assert out.getvalue() == ""
+
+
+def test_live_view_prints_task_output_above_the_block_and_redraws_it():
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start", "end"], stream=out, live=True, interval=3600)
+    _event(progress, "started", "start")
+    progress._draw()  # the block: 2 steps + the elapsed line
+    _log(progress, "start", "hello", pid=7)
+    progress._draw()
+    text = out.getvalue()
+    first_block, rest = text.split("\x1b[3F\x1b[J", 1)  # the block is erased before the line ...
+    assert rest.startswith("[F/r1/start/0 (pid 7)] hello\n")
+    assert rest.count("start  running") == 1  # ... and drawn again below it
+    assert "\x1b[" not in rest.split("\n", 1)[0]
