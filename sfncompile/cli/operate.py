@@ -15,6 +15,18 @@ from .deploy import aws_options, load_config
 
 deployment_option = click.option("--deployment", default=None,
                                  help="stack name, when the flow has several deployments (@project branches)")
+deployed_option = click.option("--deployed", is_flag=True,
+                               help="a deployed flow's runs (Step Functions, CloudWatch), not the datastore's "
+                                    "(default: local runs, in --datastore or ./.sfncompile)")
+
+
+def _local_root(deployed: bool, deployment: str | None, kwargs) -> str | None:
+    """The datastore to read local runs from, or None when the deployed flow is asked for."""
+    if deployed or deployment:
+        return None
+    from ..executor.local_run import resolve_root
+
+    return resolve_root(kwargs.get("datastore"))
 
 
 @click.command()
@@ -45,13 +57,20 @@ def trigger(flow_file, params, origin, step, deployment, **kwargs):
 @click.argument("flow")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@deployed_option
 @deployment_option
 @aws_options
-def runs(flow, limit, as_json, deployment, **kwargs):
-    """Recent runs of FLOW (a flow file or name)."""
+def runs(flow, limit, as_json, deployed, deployment, **kwargs):
+    """Recent runs of FLOW (a flow file or name): local runs, or with --deployed the deployment's."""
     from ..deploy import operate
 
-    rows = operate.runs(load_config(**kwargs), flow, deployment, limit)
+    root = _local_root(deployed, deployment, kwargs)
+    if root is not None:
+        from .. import runinfo
+
+        rows = runinfo.runs(root, operate.flow_name_of(flow)[0], limit)
+    else:
+        rows = operate.runs(load_config(**kwargs), flow, deployment, limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -62,13 +81,20 @@ def runs(flow, limit, as_json, deployment, **kwargs):
 @click.command()
 @click.argument("run")
 @click.option("--json", "as_json", is_flag=True)
+@deployed_option
 @deployment_option
 @aws_options
-def status(run, as_json, deployment, **kwargs):
-    """Per-step state of RUN (Flow/RUN_ID)."""
+def status(run, as_json, deployed, deployment, **kwargs):
+    """Per-step state of RUN (Flow/RUN_ID): a local run, or with --deployed a deployed one."""
     from ..deploy import operate
 
-    info = operate.status(load_config(**kwargs), run, deployment)
+    root = _local_root(deployed, deployment, kwargs)
+    if root is not None:
+        from .. import runinfo
+
+        info = runinfo.status(root, *runinfo.split_run(run))
+    else:
+        info = operate.status(load_config(**kwargs), run, deployment)
     if as_json:
         info = {**info, "steps": [{**s.__dict__, "state": s.state} for s in info["steps"]]}
         click.echo(json.dumps(info, indent=2))
@@ -86,13 +112,22 @@ def status(run, as_json, deployment, **kwargs):
 @click.command()
 @click.argument("pathspec")
 @click.option("--stderr", is_flag=True, help="show stderr instead of stdout")
+@deployed_option
 @deployment_option
 @aws_options
-def logs(pathspec, stderr, deployment, **kwargs):
-    """Output of a task: Flow/RUN_ID/step[/task_id] (datastore, else CloudWatch)."""
+def logs(pathspec, stderr, deployed, deployment, **kwargs):
+    """Output of Flow/RUN_ID/step[/task_id]: a local run's, or with --deployed a deployed run's
+    (its datastore, else CloudWatch)."""
+    stream = "stderr" if stderr else "stdout"
+    root = _local_root(deployed, deployment, kwargs)
+    if root is not None:
+        from .. import runinfo
+
+        click.echo(runinfo.logs(root, pathspec, stream), nl=False)
+        return
     from ..deploy import operate
 
-    click.echo(operate.logs(load_config(**kwargs), pathspec, deployment, "stderr" if stderr else "stdout"), nl=False)
+    click.echo(operate.logs(load_config(**kwargs), pathspec, deployment, stream), nl=False)
 
 
 @click.command()

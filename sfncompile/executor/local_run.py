@@ -238,8 +238,18 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
         close = getattr(channel, "close", None)
         if close:
             close()
+    _record_outcome(prepared.root, prepared.flow, run_id, result.status)
     return RunOutcome(prepared.flow, run_id, result, list(batch.jobs), time.monotonic() - started,
                       origin_run_id, rerun_steps)
+
+
+def _record_outcome(root: str, flow: str, run_id: str, status: str) -> None:
+    """The run's outcome in its run record, for ``sfncompile runs``/``status`` (sfncompile.runinfo)."""
+    from sfncompile_runtime.datastore import Datastore
+
+    store = Datastore(root, flow)
+    record = store.read_run(run_id) or {}
+    store.write_run(run_id, {**record, "status": status, "finished_at": time.time()})
 
 
 # ---------------------------------------------------------------- resume

@@ -45,10 +45,10 @@ def test_deploy_trigger_runs_status_terminate_delete(cloud):
     run_id = out.strip()
     assert RUN_ID.match(run_id)
 
-    code, out, err = run("runs", "RequiredParamFlow")
+    code, out, err = run("runs", "RequiredParamFlow", "--deployed")
     assert code == 0 and out.split()[:2] == [run_id, "RUNNING"]
 
-    code, out, err = run("status", f"RequiredParamFlow/{run_id}", "--json")
+    code, out, err = run("status", f"RequiredParamFlow/{run_id}", "--json", "--deployed")
     assert code == 0 and json.loads(out)["status"] == "RUNNING"
 
     code, out, err = run("terminate", f"RequiredParamFlow/{run_id}")
@@ -56,14 +56,14 @@ def test_deploy_trigger_runs_status_terminate_delete(cloud):
 
     code, out, err = run("delete", flow)
     assert code == 0 and "deleted sfncompile-required-param-flow" in out
-    code, out, err = run("runs", "RequiredParamFlow")
+    code, out, err = run("runs", "RequiredParamFlow", "--deployed")
     assert code == 1 and err == "error: RequiredParamFlow is not deployed (run 'sfncompile deploy' first)\n"
 
 
 def test_unreachable_endpoint_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    code, out, err = run("runs", "AnyFlow", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1")
+    code, out, err = run("runs", "AnyFlow", "--deployed", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1")
     assert code == 1
     assert err.startswith("error: finding the deployment: cannot reach the AWS endpoint http://127.0.0.1:9")
     assert err.count("\n") == 1
