@@ -14,11 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
-# The `core` marker: what runs on every supported Python (tests/test_python_versions.py), not only on
-# the main one. Front end, lint, local executor, runtime, client and CLI, without the AWS endpoint
-# (moto), the CDK or the validators: the code whose behaviour depends on the interpreter.
-CORE_PATHS = ("tests/frontend", "tests/lint", "tests/executor", "tests/runtime", "tests/client", "tests/cli",
-              "tests/test_config.py", "tests/test_examples.py", "tests/test_pytest_plugin.py")
+# The `core` marker: what also runs on the other supported Pythons (tests/test_python_versions.py).
+# The code whose behaviour depends on the interpreter (parsing flows, lint, configuration, the
+# authoring API, the ASL interpreter, the CLI) and a few whole local runs; no AWS endpoint, no CDK.
+CORE_PATHS = ("tests/frontend", "tests/lint", "tests/cli", "tests/test_config.py", "tests/test_runinfo.py",
+              "tests/runtime/test_authoring.py", "tests/executor/test_interpreter.py",
+              "tests/executor/test_progress_and_parameters.py")
 
 
 def _needs_aws(item) -> bool:
