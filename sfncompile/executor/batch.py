@@ -37,6 +37,7 @@ TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 TERMINATED_REASON = "Terminated by the local executor"
 KILL_GRACE_SECONDS = 5.0
 LOG_TAIL_LINES = 40
+OUTPUT_DRAIN_SECONDS = 30.0
 
 
 @dataclass
@@ -275,7 +276,9 @@ class LocalBatch:
         process.wait()
         finished.set()
         watcher.join()
-        reader.join(timeout=5)
+        # EOF comes once the task's process (and any child it left holding the pipe) is gone; on a
+        # loaded machine the reader can lag, and every line must reach the log and the console.
+        reader.join(timeout=OUTPUT_DRAIN_SECONDS)
         if log_file:
             log_file.close()
         reason, stop = outcome["reason"], outcome["stop"]
