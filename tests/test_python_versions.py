@@ -42,7 +42,10 @@ def find_python(version: str) -> str | None:
 
 def _requirements() -> list[str]:
     """The package's dependencies and its [test-core] extra, as pyproject.toml declares them."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # the suite itself on 3.10
+        import tomli as tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     return [*project["dependencies"], *project["optional-dependencies"]["test-core"]]
