@@ -21,6 +21,8 @@ SUBSET = (
     "BasicParameterTest/single-linear-step",
     "BasicSwitchTest/simple_switch",
     "BasicTagTest/single-linear-step",
+    "CardDecoratorBasicTest/single-linear-step",
+    "CardResumeTest/single-linear-step",
     "CatchRetryTest/simple-foreach",
     "ConstantsTest/single-and-branch",
     "CurrentSingletonTest/nested-branches",

@@ -1,7 +1,7 @@
 """Our driver for Metaflow's core test suite (``upstream/``, unmodified).
 
     python -m tests.metaflow_core.driver [--tests a,b] [--graphs x,y] [--executor cli,api]
-                                         [--jobs 2] [--timeout 300] [--cards] [--keep] [--json FILE]
+                                         [--jobs 2] [--timeout 300] [--no-cards] [--keep] [--json FILE]
 
 For every graph × test the ``python3-all-local`` context runs (its disabled
 tests left out), generates the flow and check files with the upstream
@@ -15,7 +15,7 @@ Cases outside the scope are not run as flows:
 * refused by design (``@parallel``, unbounded foreach, Metaflow extensions):
   ``sfncompile check`` must refuse them with a positioned message naming the
   reason; that is the case's "pass" (verdict ``refused``);
-* card tests: counted apart until cards land (``--cards`` runs them).
+* card tests are in the scope since cards landed; ``--no-cards`` counts them apart.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def run_matrix(cases, executors, context, settings, jobs: int, cards: bool, prog
             outcome.reason = f"[{detail[0]}] {outcome.reason}"
             return [_copy(outcome, e) for e in executors]
         if what == "cards":
-            return [Outcome(f"{case['test']}/{case['graph']}", e, CARDS, "card tests join when cards land")
+            return [Outcome(f"{case['test']}/{case['graph']}", e, CARDS, "card tests counted apart (--no-cards)")
                     for e in executors]
         return [execute.run_case(case, executor, context, settings)]
 
@@ -179,7 +179,8 @@ def parse_args(argv=None):
     parser.add_argument("--executor", default="cli,api", help="comma-separated: cli, api (default: both)")
     parser.add_argument("--jobs", type=int, default=2, help="cases run at once (default: 2)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per case (default: 300)")
-    parser.add_argument("--cards", action="store_true", help="run the card tests too")
+    parser.add_argument("--no-cards", dest="cards", action="store_false",
+                        help="count the card tests apart instead of running them")
     parser.add_argument("--keep", action="store_true", help="keep each case's directory")
     parser.add_argument("--json", help="write every outcome (with its processes' output) to this file")
     parser.add_argument("--list", action="store_true", help="list the cases and what would happen to them")

@@ -96,8 +96,6 @@ def test_metaflow_core_case(case_id, executor, suite):
         outcome = execute.check_refusal(case, refusal[1], settings, context)
         assert outcome.verdict == execute.REFUSED, _details(outcome)
         return
-    if driver.is_card_case(case):
-        pytest.skip("card tests join the scope when cards land")
     outcome = execute.run_case(case, executor, context, settings)
     if outcome.verdict == execute.UNAVAILABLE:
         pytest.skip(outcome.reason)
