@@ -147,7 +147,10 @@ def build_code_package(graph: Any, flow_path: str | os.PathLike, ignore: Iterabl
     for rel, path in runtime_files().items():
         entries[rel] = path.read_bytes()
     entries["graph.json"] = _graph_json(graph).encode()
-    entries[MANIFEST] = json.dumps({"flow": _graph_name(graph), "flow_file": flow_rel,
+    # Every file's sha256: the bootstrap checks what it extracted against this before anything
+    # from the package runs, and marks the directory verified last (docs/runtime.md).
+    files = {rel: hashlib.sha256(data).hexdigest() for rel, data in entries.items()}
+    entries[MANIFEST] = json.dumps({"flow": _graph_name(graph), "flow_file": flow_rel, "files": files,
                                     "module": flow_module_name(flow_rel)}, sort_keys=True).encode()
     data = _tarball(entries)
     return CodePackage(data=data, sha256=hashlib.sha256(data).hexdigest(), files=tuple(sorted(entries)))

@@ -20,29 +20,40 @@ start-up never compiles source, even where PYTHONDONTWRITEBYTECODE is set.
 """
 
 BOOTSTRAP_SOURCE = r"""
-import os,sys
-E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL']
-c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code')
-d=os.path.join(c,h)
+import sys
+if sys.path[:1]==['']:del sys.path[0]
+import os
+E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL'];U=os.getuid()
+c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code-%d'%U)
+os.makedirs(c,0o700,exist_ok=True);s=os.lstat(c)
+if s.st_uid!=U or s.st_mode&0o022 or not os.path.isdir(c) or os.path.islink(c):sys.exit('sfncompile: the code cache %s is not private to user %d (owner %d, mode %o); remove it or set SFNCOMPILE_CODE_CACHE to a directory of your own'%(c,U,s.st_uid,s.st_mode&0o777))
+os.chmod(c,0o700);d=os.path.join(c,h);m=os.path.join(d,'.sfncompile-verified')
 if u.startswith('s3://'):
  try:import boto3
  except ImportError:
   p=os.path.join(c,'boto3')
   if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--target',p+'.tmp%d'%os.getpid(),'boto3']);os.replace(p+'.tmp%d'%os.getpid(),p)
   sys.path.append(p);E['PYTHONPATH']=os.pathsep.join(filter(None,(E.get('PYTHONPATH'),p)))
-if not os.path.isdir(d):
- import hashlib,io,tarfile,shutil
+if not os.path.isfile(m):
+ import hashlib,io,json,tarfile,shutil
  if u.startswith('s3://'):
   import boto3;b,_,k=u[5:].partition('/');z=boto3.client('s3').get_object(Bucket=b,Key=k)['Body'].read()
  else:
   z=open(u,'rb').read()
  if hashlib.sha256(z).hexdigest()!=h:sys.exit('sfncompile: code package %s does not match SFNCOMPILE_CODE_SHA256 %s (damaged in storage?); refusing to run it. Run or deploy the flow again: that stores an intact copy (or delete %s)'%(u,h,u))
- os.makedirs(c,exist_ok=True);t=d+'.tmp%d'%os.getpid()
+ t=d+'.tmp%d'%os.getpid();shutil.rmtree(t,True)
  with tarfile.open(fileobj=io.BytesIO(z)) as a:a.extractall(t,**({'filter':'data'} if hasattr(tarfile,'data_filter') else {}))
+ w=json.load(open(os.path.join(t,'sfncompile_package.json'))).get('files') or {};g={}
+ for r,_,n in os.walk(t):
+  for f in n:q=os.path.join(r,f);g[os.path.relpath(q,t)]=hashlib.sha256(open(q,'rb').read()).hexdigest()
+ g.pop('sfncompile_package.json',0)
+ if g!=w or not w:shutil.rmtree(t,True);sys.exit('sfncompile: the files extracted from code package %s do not match its manifest; refusing to run them'%u)
  import compileall,py_compile;compileall.compile_dir(t,quiet=2,ddir=d,invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+ open(os.path.join(t,'.sfncompile-verified'),'w').write(h)
+ if os.path.isdir(d) and not os.path.isfile(m):shutil.rmtree(d,True)
  try:os.rename(t,d)
  except OSError:shutil.rmtree(t,True)
-sys.path.insert(0,d);E['SFNCOMPILE_PACKAGE_DIR']=d
+E['SFNCOMPILE_PACKAGE_DIR']=d;sys.path.insert(0,d);import sfncompile_runtime;sys.path.remove(d)
 from sfncompile_runtime.main import main
 sys.exit(main(sys.argv[1:]))
 """.strip() + "\n"

@@ -9,10 +9,14 @@ dependencies. One venv per distinct spec (hash of the packages, the Python
 cached:
 
 * local datastore: ``<root>/.cache/pypi/<hash>/``;
-* S3 datastore: built under ``$TMPDIR/sfncompile-pypi/<hash>`` by the first
-  task that needs it and uploaded as ``<root>/.cache/pypi/<hash>.tar.gz``
-  (its ``lib/``); later tasks on other hosts create an
-  empty venv at the same place and unpack the tarball into it.
+* S3 datastore: built under ``$TMPDIR/sfncompile-pypi-<uid>/<hash>`` (a
+  directory private to the user: what is there gets executed) by the first
+  task that needs it and uploaded as ``<root>/<Flow>/.cache/pypi/<hash>.tar.gz``
+  (its ``lib/`` and a manifest of every file's sha256), then its checksum
+  ``<hash>.tar.gz.sha256``; later tasks on other hosts check the tarball
+  against the checksum, unpack it into an empty venv, check every file
+  against the manifest and only then mark it ready (last) and move it into
+  place. A damaged tarball is rebuilt.
 
 The task then re-executes itself (same bootstrap, same argv) with the venv's
 interpreter — before its attempt starts, so the attempt's logs and records
@@ -79,7 +83,7 @@ def reexec_in_pypi_environment(task) -> None:
     digest = spec_hash("pypi", args, base_version(base), with_boto3)
     if os.environ.get(INSIDE_VAR) == digest:
         return
-    venv = ensure_pypi_venv(storage, args, task.step, digest, base, with_boto3)
+    venv = ensure_pypi_venv(storage, args, task.step, digest, base, with_boto3, task.flow_name)
     _reexec(task, os.path.join(venv, "bin", "python"), digest)
 
 
@@ -142,28 +146,66 @@ def base_version(python: str) -> str:
     return out.strip()
 
 
-def ensure_pypi_venv(storage, args: dict, step: str, digest: str, base: str, with_boto3: bool) -> str:
+def pypi_cache_key(flow: str, digest: str) -> str:
+    """Where an S3 datastore keeps a packed environment: inside the flow's own prefix, the
+    only place its job role may read and write."""
+    return f"{flow}/.cache/pypi/{digest}.tar.gz"
+
+
+def ensure_pypi_venv(storage, args: dict, step: str, digest: str, base: str, with_boto3: bool,
+                     flow: str = "") -> str:
     if storage.is_local:
         target = os.path.join(storage.root, ".cache", "pypi", digest)
         if not _ready(target):
             _build_venv(args, target, step, base, with_boto3)
         return target
-    target = os.path.join(os.environ.get("TMPDIR", "/tmp"), "sfncompile-pypi", digest)
+    from .cachedirs import user_temp_dir
+
+    target = os.path.join(user_temp_dir("sfncompile-pypi"), digest)
     if _ready(target):
         return target
-    key = f".cache/pypi/{digest}.tar.gz"
-    data = storage.get_bytes(key)
+    key = pypi_cache_key(flow, digest)
+    data = _cached_tarball(storage, key)
     if data is not None:
         print(f"sfncompile: unpacking the cached @pypi environment of step '{step}'", file=sys.stderr)
-        _unpack_venv(data, target, base)
-        return target
+        try:
+            _unpack_venv(data, target, base)
+            return target
+        except DamagedEnvironment as exc:
+            print(f"sfncompile: warning: {exc}; building it again", file=sys.stderr)
     _build_venv(args, target, step, base, with_boto3)
-    storage.put_bytes(key, _pack_venv(target))
+    packed = _pack_venv(target)
+    storage.put_bytes(key, packed)
+    # The checksum goes last: a reader that finds it finds the whole tarball it describes.
+    storage.put_bytes(key + ".sha256", _sha256(packed).encode())
     return target
 
 
+class DamagedEnvironment(Exception):
+    """A cached environment tarball that does not match its checksum or its file manifest."""
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _cached_tarball(storage, key: str) -> bytes | None:
+    """The packed environment, if stored whole and intact (its ``.sha256`` written after it matches)."""
+    expected = storage.get_bytes(key + ".sha256")
+    if expected is None:
+        return None
+    data = storage.get_bytes(key)
+    if data is None or _sha256(data) != expected.decode(errors="replace").strip():
+        print(f"sfncompile: warning: the cached @pypi environment {storage.url(key)} does not match its "
+              "checksum; building it again", file=sys.stderr)
+        return None
+    return data
+
+
 def _ready(venv: str) -> bool:
-    return os.path.isfile(os.path.join(venv, ".sfncompile-ready"))
+    return os.path.isfile(os.path.join(venv, READY))
 
 
 def _make_venv(base: str, path: str) -> None:
@@ -195,7 +237,7 @@ def _build_venv(args: dict, target: str, step: str, base: str, with_boto3: bool)
             if result.returncode != 0:
                 raise RuntimeError(f"step '{step}': pip could not install the @pypi packages {', '.join(wanted)}:\n"
                                    f"{result.stdout[-4000:]}")
-        open(os.path.join(tmp, ".sfncompile-ready"), "w").close()
+        open(os.path.join(tmp, READY), "w").close()
         # venvs are not relocatable: rebuild at the final path when someone else won the race
         if os.path.exists(target):
             shutil.rmtree(tmp, ignore_errors=True)
@@ -208,20 +250,45 @@ def _build_venv(args: dict, target: str, step: str, base: str, with_boto3: bool)
         raise RuntimeError(f"step '{step}': the @pypi environment at {target} is incomplete")
 
 
+FILES_MANIFEST = ".sfncompile-files.json"
+READY = ".sfncompile-ready"
+
+
+def _file_hashes(directory: str, under: str) -> dict[str, str]:
+    import hashlib
+
+    found = {}
+    for dirpath, _, names in os.walk(os.path.join(directory, under)):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                found[os.path.relpath(path, directory)] = "link:" + os.readlink(path)
+                continue
+            with open(path, "rb") as src:
+                found[os.path.relpath(path, directory)] = hashlib.sha256(src.read()).hexdigest()
+    return found
+
+
 def _pack_venv(directory: str) -> bytes:
+    """lib/ (bin/ and pyvenv.cfg are made on each host) plus a manifest of its files' sha256."""
     import io
     import tarfile
 
+    manifest = json.dumps(_file_hashes(directory, "lib"), sort_keys=True).encode()
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as tar:
-        for name in ("lib", ".sfncompile-ready"):  # bin/ and pyvenv.cfg are made on each host
-            path = os.path.join(directory, name)
-            if os.path.exists(path):
-                tar.add(path, arcname=name)
+        path = os.path.join(directory, "lib")
+        if os.path.exists(path):
+            tar.add(path, arcname="lib")
+        info = tarfile.TarInfo(FILES_MANIFEST)
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
     return out.getvalue()
 
 
 def _unpack_venv(data: bytes, target: str, base: str) -> None:
+    """Unpack into a scratch venv, check every file against the manifest, mark it ready last,
+    then rename it into place: nothing unverified is ever at ``target``."""
     import io
     import shutil
     import tarfile
@@ -230,9 +297,21 @@ def _unpack_venv(data: bytes, target: str, base: str) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     _make_venv(base, tmp)  # bin/ with this host's interpreter links
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-        tar.extractall(tmp, **kwargs)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(tmp, **kwargs)
+        try:
+            with open(os.path.join(tmp, FILES_MANIFEST)) as src:
+                expected = json.load(src)
+        except (OSError, ValueError):
+            raise DamagedEnvironment("the cached @pypi environment has no readable file manifest") from None
+        if _file_hashes(tmp, "lib") != expected:
+            raise DamagedEnvironment("the files of the cached @pypi environment do not match its manifest")
+        open(os.path.join(tmp, READY), "w").close()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         os.rename(tmp, target)
     except OSError:
@@ -258,8 +337,12 @@ def ensure_conda(storage, args: dict, step: str, digest: str, with_boto3: bool) 
     if exe is None:
         raise RuntimeError(f"step '{step}' uses @conda, but no conda, mamba or micromamba executable exists in "
                            "this image/environment; install micromamba in the image or use @pypi instead")
-    base = storage.root if storage.is_local else os.environ.get("TMPDIR", "/tmp")
-    prefix = os.path.join(base, ".cache", "conda", digest)
+    if storage.is_local:
+        prefix = os.path.join(storage.root, ".cache", "conda", digest)
+    else:
+        from .cachedirs import user_temp_dir
+
+        prefix = os.path.join(user_temp_dir("sfncompile-conda"), digest)
     if not os.path.isdir(prefix):
         wanted = {**(args.get("libraries") or {}), **(args.get("packages") or {})}
         specs = [requirement(n, v).replace("==", "=") for n, v in sorted(wanted.items())]

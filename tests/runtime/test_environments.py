@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import shutil
 
 import pytest
@@ -55,9 +57,11 @@ def test_pypi_on_s3_is_built_once_and_shared_as_a_tarball(s3_backend, tmp_path, 
     proc = driver.run_step("fmt", run_id, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "building the @pypi environment" in proc.stderr
-    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="sfn-data", Prefix="root/.cache/pypi/")
-            .get("Contents", [])]
-    assert len(keys) == 1 and keys[0].endswith(".tar.gz")
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="sfn-data", Prefix="root/")
+            .get("Contents", []) if "/.cache/pypi/" in o["Key"]]
+    # inside the flow's own prefix (the only place its job role may write), with its checksum
+    assert sorted(k.rsplit(".tar.gz", 1)[1] for k in keys) == ["", ".sha256"]
+    assert all(k.startswith("root/PypiFlow/.cache/pypi/") for k in keys)
     # another "host" (empty TMPDIR): unpacks the tarball instead of running pip
     driver.extra_env["TMPDIR"] = str(second_tmp)
     proc = driver.run_step("fmt", run_id)
@@ -66,5 +70,19 @@ def test_pypi_on_s3_is_built_once_and_shared_as_a_tarball(s3_backend, tmp_path, 
     assert "unpacking the cached @pypi environment of step 'fmt'" in proc.stderr
     client = client_root(s3_backend)
     data = client.Task(f"PypiFlow/{run_id}/fmt/0").data
-    assert data.text == "1,234,567" and data.where.startswith(str(second_tmp))
+    assert data.text == "1,234,567" and data.where.startswith(str(second_tmp / f"sfncompile-pypi-{os.getuid()}"))
     assert not data.sees_base_packages
+    assert (second_tmp / f"sfncompile-pypi-{os.getuid()}").stat().st_mode & 0o777 == 0o700
+
+    # a damaged tarball (one flipped byte) is refused and rebuilt, never unpacked
+    tarball = next(k for k in keys if k.endswith(".tar.gz"))
+    s3 = boto3.client("s3")
+    body = bytearray(s3.get_object(Bucket="sfn-data", Key=tarball)["Body"].read())
+    body[len(body) // 2] ^= 0xFF
+    s3.put_object(Bucket="sfn-data", Key=tarball, Body=bytes(body))
+    third_tmp = tmp_path / "host3"
+    third_tmp.mkdir()
+    driver.extra_env["TMPDIR"] = str(third_tmp)
+    proc = driver.run_step("fmt", run_id, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "does not match its checksum" in proc.stderr and "building the @pypi environment" in proc.stderr

@@ -1,0 +1,1 @@
+raise RuntimeError('the flow directory\'s concurrent.py was imported by the runtime')

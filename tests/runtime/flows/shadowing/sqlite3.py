@@ -1,0 +1,1 @@
+raise RuntimeError('the flow directory\'s sqlite3.py was imported by the runtime')
