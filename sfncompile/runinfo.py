@@ -74,7 +74,19 @@ def split_run(run: str) -> tuple[str, str]:
     parts = run.strip("/").split("/")
     if len(parts) != 2 or not all(parts):
         raise UserError(f"{run!r}: give the run as FlowName/RUN_ID")
+    check_names(run, zip(("flow name", "run id"), parts))
     return parts[0], parts[1]
+
+
+def check_names(given: str, named) -> None:
+    """Every part of a pathspec must be one safe datastore key component (no '/', no '..')."""
+    from sfncompile_runtime.datastore import InvalidName, check_name
+
+    try:
+        for kind, value in named:
+            check_name(kind, value)
+    except InvalidName as exc:
+        raise UserError(f"{given!r}: {exc}") from None
 
 
 def _record(run) -> dict:
@@ -133,6 +145,7 @@ def logs(root: str, pathspec: str, stream: str = "stdout") -> str:
     parts = pathspec.strip("/").split("/")
     if len(parts) not in (3, 4):
         raise UserError(f"{pathspec!r}: give Flow/RUN_ID/step[/task_id]")
+    check_names(pathspec, zip(("flow name", "run id", "step", "task id"), parts))
     flow, run_id, step = parts[:3]
     with client_at(root):
         run = _run(flow, run_id, root)

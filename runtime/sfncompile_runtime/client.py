@@ -115,7 +115,15 @@ class Flow(MetaflowObject):
             raise MetaflowNotFound(f"flow {name} has no runs in the datastore {datastore_root()}")
 
     def _run_ids(self) -> list[str]:
-        return [r for r in self._store.storage.list_children(f"{self.name}/runs")]
+        from .datastore import InvalidName, check_name
+
+        ids = []
+        for name in self._store.storage.list_children(f"{self.name}/runs"):
+            try:
+                ids.append(check_name("run id", name))
+            except InvalidName:
+                continue  # not a run's folder (a stray file, a hidden directory)
+        return ids
 
     def runs(self, *tags: str) -> list["Run"]:
         runs = []

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import pickle
+import re
 import sys
 import time
 import zlib
@@ -46,16 +47,37 @@ RAW, ZLIB = "raw", "zlib"
 _ZLIB_MAGIC = b"\x78"  # zlib header byte (deflate, 32 KiB window); pickles start with 0x80
 
 
+class InvalidName(ValueError):
+    """A flow name, run id, step or task id that cannot be one path component of the datastore."""
+
+
+# One component of a key: no separator, no "..", no leading dot (Step Functions execution names,
+# our run ids, step names, foreach index paths and exit-hook folders all fit).
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+=-]{0,199}")
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+
+def check_name(kind: str, value: str) -> str:
+    """``value`` if it is a safe key component, else ``InvalidName`` saying why: a run id such as
+    ``../other`` must never address a record outside the datastore."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or ".." in value:
+        raise InvalidName(f"{kind} {value!r} is not valid: use letters, digits and _ . : @ + = - "
+                          "(no '/', no '..', not starting with '.')")
+    return value
+
+
 def blob_key(flow: str, sha: str) -> str:
-    return f"{flow}/data/{sha[:2]}/{sha}"
+    if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+        raise InvalidName(f"artifact reference {sha!r} is not a sha256")
+    return f"{check_name('flow name', flow)}/data/{sha[:2]}/{sha}"
 
 
 def run_prefix(flow: str, run_id: str) -> str:
-    return f"{flow}/runs/{run_id}"
+    return f"{check_name('flow name', flow)}/runs/{check_name('run id', run_id)}"
 
 
 def task_prefix(flow: str, run_id: str, step: str, task_id: str) -> str:
-    return f"{flow}/runs/{run_id}/{step}/{task_id}"
+    return f"{run_prefix(flow, run_id)}/{check_name('step', step)}/{check_name('task id', task_id)}"
 
 
 def attempt_prefix(flow: str, run_id: str, step: str, task_id: str, attempt: int) -> str:

@@ -80,11 +80,14 @@ def runs(flow, limit, as_json, deployed, deployment, **kwargs):
 
 @click.command()
 @click.argument("run")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="same as --format json")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json adds a deployed run's failure details (the job description without its command and "
+                   "environment)")
 @deployed_option
 @deployment_option
 @aws_options
-def status(run, as_json, deployed, deployment, **kwargs):
+def status(run, as_json, fmt, deployed, deployment, **kwargs):
     """Per-step state of RUN (Flow/RUN_ID): a local run, or with --deployed a deployed one."""
     from ..deploy import operate
 
@@ -95,7 +98,7 @@ def status(run, as_json, deployed, deployment, **kwargs):
         info = runinfo.status(root, *runinfo.split_run(run))
     else:
         info = operate.status(load_config(**kwargs), run, deployment)
-    if as_json:
+    if as_json or fmt == "json":
         info = {**info, "steps": [{**s.__dict__, "state": s.state} for s in info["steps"]]}
         click.echo(json.dumps(info, indent=2))
         return
@@ -106,7 +109,13 @@ def status(run, as_json, deployed, deployment, **kwargs):
         click.echo(f"  {s.name:<30} {s.state:<10} entered {s.entered}, succeeded {s.succeeded}, "
                    f"failed {s.failed}{done}")
     if info.get("error"):
-        click.echo(f"  error: {info['error']}: {info.get('cause') or ''}")
+        failure = info.get("failure") or {}
+        click.echo(f"  error: {info['error']}" + (f": {failure['reason']}" if failure.get("reason") else ""))
+        if failure.get("job_name"):
+            click.echo(f"  failed job: {failure['job_name']} ({failure.get('job_id')}), exit code "
+                       f"{failure.get('exit_code')}, log stream {failure.get('log_stream') or '(none)'}")
+        if failure.get("log_stream") or failure.get("job_name"):
+            click.echo("  details: --format json; output: sfncompile logs FLOW/RUN_ID/STEP")
 
 
 @click.command()
@@ -143,14 +152,22 @@ def terminate(run, deployment, **kwargs):
 
 
 @click.command()
-@click.argument("flow")
-@click.option("--platform", is_flag=True, help="also delete the platform stack (the bucket is kept)")
+@click.argument("flow", required=False)
+@click.option("--platform", is_flag=True, help="also delete the platform stack (the bucket is kept); refused while "
+              "any flow stack uses it. Without FLOW: only the platform")
+@click.option("--authorize", default=None, metavar="TOKEN", help="the deployment's production token, when your "
+              "token file does not have it (as for deploy)")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
 @deployment_option
 @aws_options
-def delete(flow, platform, deployment, **kwargs):
+def delete(flow, platform, authorize, yes, deployment, **kwargs):
     """Delete FLOW's deployment (its stack); data in the bucket is kept."""
+    import sys
+
     from ..deploy import operate
 
-    deleted = operate.delete(load_config(**kwargs), flow, deployment, echo=click.echo, platform=platform)
+    confirm = (lambda question: click.confirm(question, default=False, err=True)) if sys.stdin.isatty() else None
+    deleted = operate.delete(load_config(**kwargs), flow, deployment, echo=click.echo, platform=platform,
+                             authorize=authorize, yes=yes, confirm=confirm)
     if not deleted:
         click.echo("nothing to delete")

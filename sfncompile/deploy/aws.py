@@ -44,6 +44,7 @@ class Clients:
 def aws_errors(what: str = ""):
     """Turn botocore's failures into one line naming what to fix."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     prefix = f"{what}: " if what else ""
     try:
@@ -63,6 +64,12 @@ def aws_errors(what: str = ""):
                         f"{err.get('Message', '')}") from None
     except (bx.ConnectTimeoutError, bx.ReadTimeoutError, bx.ConnectionClosedError) as exc:
         raise UserError(f"{prefix}AWS endpoint did not answer in time: {exc}") from None
+    except ResponseParserError as exc:  # an HTTP 5xx with a body that is no AWS error (a proxy, an outage)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{prefix}AWS answered with an unreadable error ({first[:200]}); the service or a proxy "
+                        "in between failed: try again, and check the endpoint if it persists") from None
+    except bx.BotoCoreError as exc:
+        raise UserError(f"{prefix}AWS call failed: {exc}") from None
 
 
 def error_code(exc: Exception) -> str:

@@ -143,6 +143,10 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
     timings["apply"] = time.perf_counter() - t0
     stacks.append(applied)
     arn = applied.outputs.get("StateMachineArn")
+    if not options.dry_run and not arn:
+        raise UserError(f"stack {name} deployed but has no StateMachineArn output, so nothing could run it; "
+                        f"see 'aws cloudformation describe-stacks --stack-name {name}', then deploy again "
+                        "(or 'sfncompile delete' it)")
     if not options.dry_run:
         remember(name, token)
         echo(f"state machine: {arn}")

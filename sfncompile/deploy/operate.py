@@ -40,6 +40,10 @@ class Deployment:
 
 def _from_stack(stack: dict[str, Any]) -> Deployment:
     outputs, tags = stack_outputs(stack), stack_tags(stack)
+    if not outputs.get("StateMachineArn"):
+        raise UserError(f"stack {stack['StackName']} ({stack.get('StackStatus', '?')}) has no StateMachineArn output, "
+                        "so it is not a working deployment; run 'sfncompile deploy' again, or delete it with "
+                        f"'aws cloudformation delete-stack --stack-name {stack['StackName']}'")
     return Deployment(name=stack["StackName"], flow=outputs.get("FlowName") or tags.get(FLOW_TAG, ""),
                       state_machine_arn=outputs.get("StateMachineArn", ""),
                       datastore_root=outputs.get("DatastoreRoot", ""),
@@ -85,7 +89,18 @@ def _split_run(run: str) -> tuple[str, str]:
     parts = run.strip("/").split("/")
     if len(parts) != 2 or not all(parts):
         raise UserError(f"{run!r}: give the run as FlowName/RUN_ID")
+    _check_names(run, zip(("flow name", "run id"), parts))
     return parts[0], parts[1]
+
+
+def _check_names(given: str, named) -> None:
+    from sfncompile_runtime.datastore import InvalidName, check_name
+
+    try:
+        for kind, value in named:
+            check_name(kind, value)
+    except InvalidName as exc:
+        raise UserError(f"{given!r}: {exc}") from None
 
 
 def _write_run_record(root: str, flow: str, run_id: str, **fields) -> None:
@@ -172,9 +187,43 @@ def status(config: Config, run: str, deployment: str | None = None) -> dict[str,
             events.extend(page["events"])
     steps = _steps_from_history(events)
     _add_datastore_counts(steps, dep, flow, run_id)
+    failure, cause = failure_summary(execution.get("cause"), dep.production_token)
     return {"run_id": run_id, "status": execution["status"], "started": _when(execution.get("startDate")),
             "stopped": _when(execution.get("stopDate")), "steps": list(steps.values()),
-            "error": execution.get("error"), "cause": execution.get("cause")}
+            "error": execution.get("error"), "failure": failure, "cause": cause}
+
+
+def failure_summary(cause: str | None, token: str | None = None) -> tuple[dict[str, Any] | None, Any]:
+    """(what failed, in a few fields; the cause with secrets and bulk left out).
+
+    A failed Batch task's cause is the whole job description: the bootstrap source, the
+    environment (the production token among it), several KB. The summary keeps the job,
+    its status reason, exit code and log stream; the cause keeps the rest minus the
+    container's command and environment, and the token never appears in either.
+    """
+    if not cause:
+        return None, cause
+    try:
+        job = json.loads(cause)
+    except ValueError:
+        return {"reason": _scrub(cause, token)}, _scrub(cause, token)
+    if not isinstance(job, dict) or not ("JobId" in job or "JobName" in job or "Container" in job):
+        return {"reason": _scrub(cause, token)}, _scrub(json.dumps(job), token)
+    container = job.get("Container") or {}
+    attempts = job.get("Attempts") or []
+    last = (attempts[-1] if attempts else {}).get("Container") or {}
+    summary = {"job_name": job.get("JobName"), "job_id": job.get("JobId"), "status": job.get("Status"),
+               "reason": job.get("StatusReason") or last.get("Reason") or container.get("Reason"),
+               "exit_code": last.get("ExitCode", container.get("ExitCode")),
+               "log_stream": last.get("LogStreamName") or container.get("LogStreamName"),
+               "attempts": len(attempts) or None}
+    details = {k: v for k, v in job.items() if k not in ("Container", "Parameters")}
+    details["Container"] = {k: v for k, v in container.items() if k not in ("Command", "Environment", "Secrets")}
+    return json.loads(_scrub(json.dumps(summary), token)), json.loads(_scrub(json.dumps(details), token))
+
+
+def _scrub(text: str, token: str | None) -> str:
+    return text.replace(token, "<production token>") if token else text
 
 
 def _steps_from_history(events: list[dict[str, Any]]) -> dict[str, StepStatus]:
@@ -268,6 +317,7 @@ def logs(config: Config, pathspec: str, deployment: str | None = None, stream: s
         raise UserError(f"{pathspec!r}: give Flow/RUN_ID/step[/task_id]")
     flow, run_id, step = parts[:3]
     task_id = parts[3] if len(parts) == 4 else None
+    _check_names(pathspec, zip(("flow name", "run id", "step", "task id"), parts))
     clients = Clients.from_config(config)
     dep = find_deployment(clients, flow, deployment)
     text = _datastore_logs(dep, flow, run_id, step, task_id, stream)
@@ -342,9 +392,13 @@ def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None 
     from sfncompile_runtime.datastore import Datastore, resume_plan
 
     graph_dict = graph.to_dict()
+    _check_names(origin_run_id, [("run id", origin_run_id)])
     with aws_errors("reading the origin run"):
         store = Datastore(dep.datastore_root, name)
-        origin = store.read_run(origin_run_id) if hasattr(store, "read_run") else None
+        origin = store.read_run(origin_run_id)
+        if origin is None and not store.storage.list_children(f"{name}/runs/{origin_run_id}"):
+            raise UserError(f"--resume {origin_run_id}: {name} has no run {origin_run_id} in {dep.datastore_root} "
+                            f"(see 'sfncompile runs {name}'); nothing was started")
         try:
             plan = resume_plan(dep.datastore_root, graph_dict, origin_run_id, step)
         except ValueError as exc:
@@ -358,21 +412,82 @@ def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None 
     return start(clients, dep, parameters, run_id)
 
 
-def delete(config: Config, flow: str, deployment: str | None = None, echo: Callable[[str], None] = print,
-           platform: bool = False) -> list[str]:
+def delete(config: Config, flow: str | None, deployment: str | None = None, echo: Callable[[str], None] = print,
+           platform: bool = False, authorize: str | None = None, yes: bool = False,
+           confirm: Callable[[str], bool] | None = None) -> list[str]:
+    """Delete a flow's stack (its owner only: the production token, as for deploy) and, with
+    ``platform``, the platform stack — refused while any flow stack still uses it.
+
+    Nothing is deleted without ``yes`` or a ``confirm(question)`` that returns True.
+    """
+    from .settings import platform_settings
     from .stacks import delete_stack
 
-    name, _ = flow_name_of(flow)
     clients = Clients.from_config(config)
-    dep = find_deployment(clients, name, deployment)
+    plat = platform_settings(config) if platform else None
+    dep = None
+    if flow:
+        name, _ = flow_name_of(flow)
+        try:
+            dep = find_deployment(clients, name, deployment)
+        except UserError:
+            if not platform:
+                raise
+            echo(f"{name} is not deployed; deleting only the platform")
+        if dep is not None:
+            _check_owner(dep, authorize)
+    elif not platform:
+        raise UserError("name the flow to delete (or pass --platform to delete only the platform stack)")
+    if plat is not None:
+        users = [s for s in _flow_stacks(clients, plat.prefix) if dep is None or s != dep.name]
+        if users:
+            raise UserError(f"the platform stack {plat.platform_stack_name} is still used by "
+                            f"{', '.join(sorted(users))}; delete those flows first (sfncompile delete FLOW), "
+                            "then the platform")
+    doomed = ([dep.name] if dep else []) + ([plat.platform_stack_name] if plat else [])
+    if not doomed:
+        return []
+    if not yes:
+        question = f"delete {' and '.join(doomed)}? (the datastore bucket and its data are kept)"
+        if confirm is None:
+            raise UserError(f"deleting {' and '.join(doomed)} needs confirmation: pass --yes")
+        if not confirm(question):
+            raise UserError("nothing was deleted")
     deleted = []
-    if delete_stack(clients, dep.name, echo=echo):
+    if dep is not None and delete_stack(clients, dep.name, echo=echo):
         deleted.append(dep.name)
         echo(f"deleted {dep.name} (the datastore bucket and its data are kept)")
-    if platform:
-        from .settings import platform_settings
-
-        plat = platform_settings(config)
-        if delete_stack(clients, plat.platform_stack_name, echo=echo):
-            deleted.append(plat.platform_stack_name)
+    if plat is not None and delete_stack(clients, plat.platform_stack_name, echo=echo):
+        deleted.append(plat.platform_stack_name)
+        echo(f"deleted {plat.platform_stack_name} (the datastore bucket and its data are kept)")
     return deleted
+
+
+def _check_owner(dep: Deployment, authorize: str | None) -> None:
+    """The deployment's production token, from --authorize or the deployer's token file (as deploy asks)."""
+    from .production import DEPLOYER_TAG, _known
+
+    token = dep.production_token
+    if not token or token == "none":
+        return
+    if authorize is not None:
+        if authorize != token:
+            raise UserError(f"--authorize: the token does not match {dep.name}'s production token")
+        return
+    if _known().get(dep.name) == token:
+        return
+    owner = dep.tags.get(DEPLOYER_TAG, "someone else")
+    raise UserError(f"{dep.name} was deployed by {owner} with a production token you do not have; "
+                    "pass --authorize TOKEN to delete it")
+
+
+def _flow_stacks(clients: Clients, prefix: str) -> list[str]:
+    """Live flow stacks deployed on the platform with this stack prefix."""
+    found = []
+    with aws_errors("listing the flow stacks"):
+        for page in clients("cloudformation").get_paginator("describe_stacks").paginate():
+            for stack in page["Stacks"]:
+                if (FLOW_TAG in stack_tags(stack) and stack["StackName"].startswith(f"{prefix}-")
+                        and stack["StackStatus"] != "DELETE_COMPLETE"):
+                    found.append(stack["StackName"])
+    return found

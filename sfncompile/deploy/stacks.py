@@ -97,7 +97,13 @@ def apply_template(clients, stack_name: str, template: dict[str, Any], *, tags: 
             StackName=stack_name, ChangeSetName=change_set, ChangeSetType=kind,
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             Tags=[{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())], **template_arg)
-        description = _wait_change_set(cfn, stack_name, change_set, poll, timeout)
+        try:
+            description = _wait_change_set(cfn, stack_name, change_set, poll, timeout)
+        except UserError as exc:
+            if kind == "CREATE" and _remove_failed_create(cfn, stack_name, poll, timeout, echo):
+                raise UserError(f"{exc.message}. Nothing was created: fix the template's cause and deploy again"
+                                ) from None
+            raise
         result = StackResult(stack_name=stack_name, created=not existing)
         if description is None:
             echo(f"{stack_name}: no changes")
@@ -120,12 +126,24 @@ def apply_template(clients, stack_name: str, template: dict[str, Any], *, tags: 
                 cfn.delete_stack(StackName=stack_name)
             result.seconds = time.perf_counter() - started
             return result
-        cfn.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
-        final = _wait(cfn, stack_name, poll, timeout, echo)
-        result.executed = True
-        result.outputs = stack_outputs(final)
-        result.seconds = time.perf_counter() - started
-        return result
+    try:
+        with aws_errors(f"stack {stack_name}"):
+            cfn.execute_change_set(StackName=stack_name, ChangeSetName=change_set)
+            final = _wait(cfn, stack_name, poll, timeout, echo)
+    except UserError as exc:
+        if kind == "CREATE":
+            removed = _remove_failed_create(cfn, stack_name, poll, timeout, echo)
+            raise UserError(f"{exc.message}. " + (
+                "The failed first deploy was removed (nothing is left behind): fix the cause and deploy again"
+                if removed else f"Removing the failed first deploy failed too: delete it with 'aws cloudformation "
+                f"delete-stack --stack-name {stack_name}' before deploying again")) from None
+        raise UserError(f"{exc.message}. CloudFormation rolls a failed update back to the last working "
+                        f"version; see 'aws cloudformation describe-stack-events --stack-name {stack_name}', "
+                        "fix the cause and deploy again") from None
+    result.executed = True
+    result.outputs = stack_outputs(final)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _wait_change_set(cfn, stack_name: str, change_set: str, poll: float, timeout: float) -> dict | None:
@@ -174,12 +192,30 @@ def _wait(cfn, stack_name: str, poll: float, timeout: float, echo, deleting: boo
             echo(f"{stack_name}: {status}")
             return stack
         if status in FAILED and not (deleting and status != "DELETE_FAILED"):
-            reasons = [e.get("ResourceStatusReason") for e in events if "FAILED" in e.get("ResourceStatus", "")]
-            why = next((r for r in reasons if r), status)
+            reasons = [f"{e.get('LogicalResourceId')} ({e.get('ResourceType')}): {e.get('ResourceStatusReason')}"
+                       for e in events if "FAILED" in e.get("ResourceStatus", "") and e.get("ResourceStatusReason")
+                       and e.get("LogicalResourceId") != stack_name]
+            why = next(iter(reasons), status)
             raise UserError(f"{stack_name}: {status}: {why}")
         if time.monotonic() > deadline:
             raise UserError(f"{stack_name}: still {status} after {timeout:.0f}s")
         time.sleep(poll)
+
+
+def _remove_failed_create(cfn, stack_name: str, poll: float, timeout: float, echo) -> bool:
+    """Delete what a failed first deploy left (REVIEW_IN_PROGRESS, ROLLBACK_COMPLETE...): it holds
+    nothing worth keeping, and it would block the next deploy. True when it is gone."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if describe_stack(cfn, stack_name) is None:
+            return True
+        echo(f"{stack_name}: removing the failed first deploy")
+        cfn.delete_stack(StackName=stack_name)
+        _wait(cfn, stack_name, poll, timeout, echo, deleting=True)
+        return True
+    except (UserError, ClientError, BotoCoreError, Exception):
+        return False
 
 
 def delete_stack(clients, stack_name: str, *, echo=print, poll: float = 1.0, timeout: float = 3600) -> bool:

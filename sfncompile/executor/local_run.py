@@ -281,7 +281,13 @@ def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | No
     """(origin run id, its parameters, the steps to re-run)."""
     from sfncompile_runtime.datastore import Datastore, resume_plan
 
+    from sfncompile_runtime.datastore import InvalidName, check_name
+
     origin = origin_run_id or latest_run_id(prepared.root, prepared.flow)
+    try:
+        check_name("run id", origin)
+    except InvalidName as exc:
+        raise UserError(str(exc)) from None
     record = Datastore(prepared.root, prepared.flow).read_run(origin)
     if record is None:
         raise UserError(f"no run {prepared.flow}/{origin} under {prepared.root}")

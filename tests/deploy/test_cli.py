@@ -54,7 +54,10 @@ def test_deploy_trigger_runs_status_terminate_delete(cloud):
     code, out, err = run("terminate", f"RequiredParamFlow/{run_id}")
     assert code == 0 and out == f"terminated RequiredParamFlow/{run_id}\n"
 
-    code, out, err = run("delete", flow)
+    code, out, err = run("delete", flow)  # no terminal to ask on: nothing happens without --yes
+    assert code == 1 and err == ("error: deleting sfncompile-required-param-flow needs confirmation: "
+                                 "pass --yes\n")
+    code, out, err = run("delete", flow, "--yes")
     assert code == 0 and "deleted sfncompile-required-param-flow" in out
     code, out, err = run("runs", "RequiredParamFlow", "--deployed")
     assert code == 1 and err == "error: RequiredParamFlow is not deployed (run 'sfncompile deploy' first)\n"

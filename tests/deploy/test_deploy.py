@@ -136,7 +136,7 @@ def test_delete_removes_the_flow_stack_and_keeps_the_data(cloud):
     from sfncompile.deploy import operate
 
     result = cloud.deploy(example("train_evaluate"))
-    deleted = operate.delete(cloud.config, str(example("train_evaluate")), echo=cloud.echo)
+    deleted = operate.delete(cloud.config, str(example("train_evaluate")), echo=cloud.echo, yes=True)
     assert deleted == [result.deployment]
     assert cloud.client("stepfunctions").list_state_machines()["stateMachines"] == []
     active = cloud.client("batch").describe_job_definitions(status="ACTIVE")["jobDefinitions"]
@@ -147,7 +147,7 @@ def test_delete_removes_the_flow_stack_and_keeps_the_data(cloud):
     bucket = result.datastore_root[len("s3://"):]
     assert cloud.client("s3").head_object(Bucket=bucket, Key=result.code_url.split(bucket + "/", 1)[1])
     with pytest.raises(UserError, match="is not deployed"):
-        operate.delete(cloud.config, "TrainEvaluateFlow", echo=cloud.echo)
+        operate.delete(cloud.config, "TrainEvaluateFlow", echo=cloud.echo, yes=True)
 
 
 def test_taking_over_a_deployment_needs_its_token(cloud, tmp_path, monkeypatch):

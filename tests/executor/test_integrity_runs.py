@@ -121,3 +121,22 @@ def test_a_lambda_is_not_an_artifact_and_the_reader_is_told_where_it_went(local_
     _, result = local_runs.run(FLOWS / "unstorable_flow.py", "mode=lambda", expect_exit=1)
     assert "no artifact 'scorer'" in result.output
     assert "step 'start' set self.scorer to a function" in result.output
+
+
+def test_a_run_id_that_climbs_out_of_the_datastore_is_refused(local_runs):
+    import pytest
+
+    from sfncompile_runtime.datastore import InvalidName
+
+    run_id, _ = local_runs.run(FLOW)
+    outside = local_runs.root.parent / "outside" / "runs" / "x"
+    outside.mkdir(parents=True)
+    (outside / "run.json").write_text(json.dumps({"parameters": {"label": "planted"}}))
+    for bad in ("../../outside/runs/x", "..", ".hidden", f"{run_id}/../{run_id}"):
+        result = local_runs.cli("resume", str(FLOW), bad, expect_exit=1)
+        assert "is not valid" in result.output and "Traceback" not in result.output
+    from sfncompile import Run
+
+    local_runs.client_run("TotalFlow", run_id)
+    with pytest.raises(InvalidName):
+        Run("TotalFlow/..")
