@@ -80,6 +80,9 @@ def run_hooks(kind: str, package_dir: str, env=os.environ) -> int:
     try:
         _call_hooks(graph, manifest, package_dir, kind, flow, run_id, record)
     finally:
+        from .processes import end_leftover_processes
+
+        end_leftover_processes()
         capture.stop()
     record["finished_at"] = time.time()
     failed = [h for h in record["hooks"] if h["status"] != "ok"]

@@ -99,7 +99,8 @@ class LogCapture:
             os.dup2(saved, fd)  # closes our pipe's last write end: the pump sees EOF
         for name, fd, saved, read_end, log, path, thread in self._streams:
             thread.join(timeout=5)  # a child process that kept the pipe open must not hang us
-            log.close()
+            if not thread.is_alive():
+                log.close()  # else the pump still owns it (and closes nothing it writes to)
             os.close(saved)
         self._stop.set()
         if self._uploader is not None:

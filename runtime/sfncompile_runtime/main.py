@@ -141,6 +141,11 @@ class Task:
         try:
             exit_code = self._execute(environment_error)
         finally:
+            from .processes import end_leftover_processes
+
+            ended = end_leftover_processes()  # what the step left running dies with the task, as on Batch
+            if ended:
+                print(f"sfncompile: ended {ended} process(es) step '{self.step}' left running", file=sys.stderr)
             capture.stop()
         return exit_code
 

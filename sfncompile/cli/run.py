@@ -100,6 +100,9 @@ def _run_in_background(prepared, parameters, progress_factory, **kwargs):
                 click.echo("\ninterrupted: stopping running tasks (Ctrl-C again to force)...", err=True)
                 token.cancel("interrupted by the user")
             else:
+                from ..executor.batch import kill_running_tasks
+
+                kill_running_tasks()  # no grace the second time: nothing of this run may outlive it
                 raise
     if "progress" in holder:
         holder["progress"].stop()

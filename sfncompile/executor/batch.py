@@ -14,6 +14,7 @@ Step Functions Batch integration does.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import fnmatch
 import json
@@ -100,6 +101,28 @@ def _evaluate_on_exit(rules, exit_code, status_reason, reason) -> str | None:
         if checks and all(checks):
             return rule.get("action", "EXIT").upper()
     return None
+
+
+# Process groups of the tasks running now, across runs in this process: a second Ctrl-C or any
+# other way out of the CLI ends them (atexit) instead of leaving them behind.
+running_groups: set[int] = set()
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_running_tasks() -> None:
+    """SIGKILL every task process group still running (no grace: the user asked twice, or we are exiting)."""
+    for pgid in list(running_groups):
+        _kill_group(pgid)
+        running_groups.discard(pgid)
+
+
+atexit.register(kill_running_tasks)
 
 
 class LocalBatch:
@@ -244,7 +267,7 @@ class LocalBatch:
 
         def pump():
             for line in process.stdout:
-                if log_file:
+                if log_file and not log_file.closed:
                     log_file.write(line)
                 text = line.decode(errors="replace").rstrip("\n")
                 tail.append(text)
@@ -273,7 +296,13 @@ class LocalBatch:
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        process.wait()
+        try:
+            process.wait()
+        finally:
+            # The job is over when its first process is: whatever it left running in its group goes
+            # too (Batch stops the container), so nothing holds its output open or outlives the run.
+            _kill_group(process.pid)
+            running_groups.discard(process.pid)
         finished.set()
         watcher.join()
         # EOF comes once the task's process (and any child it left holding the pipe) is gone; on a
@@ -290,6 +319,11 @@ class LocalBatch:
         return code, reason, list(tail)
 
     def _start(self, command, static_env, full_env):
+        process = self._spawn(command, static_env, full_env)
+        running_groups.add(process.pid)  # a session leader: its pid is its process group
+        return process
+
+    def _spawn(self, command, static_env, full_env):
         """The job's process: the command itself, or (warm start) a fork of its zygote."""
         if self.warm is not None and len(command) > 3 and command[1] == "-c":
             static = dict(self.base_environment)

@@ -32,7 +32,7 @@ import threading
 # answers {"pid": n} at once and {"exit": code} when the child ends.
 ZYGOTE_SOURCE = r'''
 import io, json, os, selectors, signal, socket, sys
-boot, path = sys.argv[1], sys.argv[2]
+boot, path, parent_watch = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.argv = ["-c", "__warm_start__"]
 saved = sys.stderr
 sys.stderr = io.StringIO()  # main() prints its usage for the dummy argv
@@ -57,8 +57,19 @@ server.listen(64)
 print("ready", flush=True)
 sel = selectors.DefaultSelector()
 sel.register(server, selectors.EVENT_READ, "accept")
+# The executor holds the write end and never writes: EOF means it is gone (even by SIGKILL), and
+# then so are we and every task we forked.
+sel.register(parent_watch, selectors.EVENT_READ, "parent")
 while True:
     for key, _ in sel.select():
+        if key.data == "parent":
+            for other in list(sel.get_map().values()):
+                if isinstance(other.data, tuple):
+                    try:
+                        os.killpg(other.data[0], signal.SIGKILL)
+                    except OSError:
+                        pass
+            os._exit(0)
         if key.data == "accept":
             conn, _ = server.accept()
             msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 1)
@@ -130,10 +141,14 @@ class Zygote:
             raise ValueError("warm start needs a `python -c SOURCE ...` command")
         self.directory = tempfile.mkdtemp(prefix="sfncompile-warm-")
         self.path = os.path.join(self.directory, "zygote.sock")
-        self.process = subprocess.Popen(
-            [command[0], "-c", ZYGOTE_SOURCE, command[2], self.path], env=environment,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+        watch_read, self._watch_write = os.pipe()  # the zygote exits when this process does
+        try:
+            self.process = subprocess.Popen(
+                [command[0], "-c", ZYGOTE_SOURCE, command[2], self.path, str(watch_read)], env=environment,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                start_new_session=True, pass_fds=(watch_read,))
+        finally:
+            os.close(watch_read)
         line = self.process.stdout.readline()
         if line.strip() != "ready":
             err = self.process.stderr.read()
@@ -161,6 +176,10 @@ class Zygote:
             self.process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
+        try:
+            os.close(self._watch_write)
+        except OSError:
+            pass
         try:
             os.unlink(self.path)
             os.rmdir(self.directory)

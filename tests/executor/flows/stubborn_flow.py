@@ -1,0 +1,33 @@
+"""`work` starts a child that outlives it unless ended (mode=fork), or ignores SIGTERM and sleeps
+(mode=stubborn): what no run may leave behind."""
+
+import signal
+import subprocess
+import sys
+import time
+
+from sfncompile import FlowSpec, Parameter, step
+
+
+class StubbornFlow(FlowSpec):
+    mode = Parameter("mode", default="fork")
+
+    @step
+    def start(self):
+        self.next(self.work)
+
+    @step
+    def work(self):
+        if self.mode == "fork":
+            self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]).pid
+        else:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            subprocess.Popen([sys.executable, "-c", "import signal, time; "
+                              "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"])
+            print("stubborn", flush=True)
+            time.sleep(120)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass

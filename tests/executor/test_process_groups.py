@@ -1,0 +1,81 @@
+"""No process of a run outlives it: what a step leaves running ends with its task; a second Ctrl-C
+ends tasks that ignore SIGTERM; SIGKILL of the CLI in --warm-start mode takes the zygote along."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.executor.conftest import FLOWS
+from tests.executor.test_interrupt import _env, _pids_with_env
+
+FLOW = FLOWS / "stubborn_flow.py"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as src:
+            return src.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(entry: str, seconds: float = 20) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [p for p in _pids_with_env(entry) if _alive(p)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("mode", [[], ["--warm-start"]], ids=["exact", "warm-start"])
+def test_a_child_the_step_left_running_ends_with_the_task(local_runs, mode):
+    run_id, result = local_runs.run(FLOW, "mode=fork", extra=mode)
+    child = local_runs.artifacts("StubbornFlow", run_id, "work")["child"]
+    assert not _alive(child)
+    stderr = local_runs.client_run("StubbornFlow", run_id)["work"].task.stderr
+    assert "ended 1 process(es) step 'work' left running" in stderr
+    assert "I/O operation on closed file" not in result.output
+
+
+def _start_cli(tmp_path, extra=()):
+    datastore = tmp_path / "datastore"
+    cmd = [sys.executable, "-m", "sfncompile.cli.main", "run", str(FLOW), "--param", "mode=stubborn",
+           "--datastore", str(datastore), *extra]
+    proc = subprocess.Popen(cmd, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = datastore / "StubbornFlow" / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        logs = list(runs.glob("*/work/0/0/stdout.log")) if runs.exists() else []
+        if logs and "stubborn" in logs[0].read_text():
+            return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("the work task never started")
+
+
+def test_a_second_ctrl_c_ends_tasks_that_ignore_sigterm(tmp_path):
+    proc = _start_cli(tmp_path)
+    entry = f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}"
+    assert _pids_with_env(entry)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert _wait_gone(entry) == [], "a task process survived the second Ctrl-C"
+
+
+def test_sigkill_of_the_cli_in_warm_start_takes_the_zygote_and_its_tasks(tmp_path):
+    proc = _start_cli(tmp_path, ["--warm-start"])
+    entry = f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}"
+    assert _pids_with_env(entry)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert _wait_gone(entry) == [], "the zygote or a task outlived the CLI"
