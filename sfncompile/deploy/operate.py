@@ -38,9 +38,9 @@ class Deployment:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run_id
 
 
-def _from_stack(stack: dict[str, Any]) -> Deployment:
+def _from_stack(stack: dict[str, Any], require_outputs: bool = True) -> Deployment:
     outputs, tags = stack_outputs(stack), stack_tags(stack)
-    if not outputs.get("StateMachineArn"):
+    if require_outputs and not outputs.get("StateMachineArn"):
         raise UserError(f"stack {stack['StackName']} ({stack.get('StackStatus', '?')}) has no StateMachineArn output, "
                         "so it is not a working deployment; run 'sfncompile deploy' again, or delete it with "
                         f"'aws cloudformation delete-stack --stack-name {stack['StackName']}'")
@@ -51,15 +51,17 @@ def _from_stack(stack: dict[str, Any]) -> Deployment:
                       tags=tags)
 
 
-def find_deployment(clients: Clients, flow: str, deployment: str | None = None) -> Deployment:
-    """The deployment of ``flow`` (a flow name, or a flow file when a path is given)."""
+def find_deployment(clients: Clients, flow: str, deployment: str | None = None,
+                    require_outputs: bool = True) -> Deployment:
+    """The deployment of ``flow`` (a flow name, or a flow file when a path is given); one without a
+    state machine (a broken stack) is an error unless ``require_outputs`` is off (delete)."""
     cfn = clients("cloudformation")
     with aws_errors("finding the deployment"):
         if deployment:
             stack = describe_stack(cfn, deployment)
             if stack is None:
                 raise UserError(f"no deployment named {deployment}")
-            return _from_stack(stack)
+            return _from_stack(stack, require_outputs)
         found = []
         for page in cfn.get_paginator("describe_stacks").paginate():
             for stack in page["Stacks"]:
@@ -70,7 +72,7 @@ def find_deployment(clients: Clients, flow: str, deployment: str | None = None) 
     if len(found) > 1:
         names = ", ".join(sorted(s["StackName"] for s in found))
         raise UserError(f"{flow} has several deployments ({names}); choose one with --deployment")
-    return _from_stack(found[0])
+    return _from_stack(found[0], require_outputs)
 
 
 def flow_name_of(flow: str) -> tuple[str, Any]:
@@ -429,7 +431,7 @@ def delete(config: Config, flow: str | None, deployment: str | None = None, echo
     if flow:
         name, _ = flow_name_of(flow)
         try:
-            dep = find_deployment(clients, name, deployment)
+            dep = find_deployment(clients, name, deployment, require_outputs=False)
         except UserError:
             if not platform:
                 raise

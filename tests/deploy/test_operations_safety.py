@@ -134,6 +134,8 @@ def test_a_stack_without_outputs_is_an_error_not_a_none(cloud):
     code, out, err = run("runs", "BrokenFlow")
     assert code == 1 and "sfncompile-broken-flow" in err and "no StateMachineArn output" in err
     assert "None" not in err
+    code, out, err = run("delete", "BrokenFlow", "--yes")  # a broken stack can still be deleted
+    assert code == 0 and "deleted sfncompile-broken-flow" in out, err
 
 
 @pytest.mark.parametrize("spec", ["RequiredParamFlow/../../etc", "RequiredParamFlow/..", "Flow/run/../x/0"])
