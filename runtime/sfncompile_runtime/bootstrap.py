@@ -10,8 +10,9 @@ finished directory), puts it first on ``sys.path`` and hands over to
 ``sfncompile_runtime.main.main(argv)``.
 
 An image without boto3 (e.g. plain ``python:3.11-slim``, the default) gets it
-installed into the cache directory by pip on first use, as Metaflow's Batch
-bootstrap does; images built from ``runtime/Dockerfile`` skip that.
+installed into the (private) cache directory by pip on first use — the exact
+versions pinned in ``runtime/requirements.txt``, never "latest"; images built
+from ``runtime/Dockerfile`` (the same pins) skip that.
 
 A cache hit costs one ``stat``: nothing is downloaded or hashed again (the
 directory is named by the hash it was verified against). The package is
@@ -24,6 +25,7 @@ import sys
 if sys.path[:1]==['']:del sys.path[0]
 import os
 E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL'];U=os.getuid()
+B='boto3==1.35.49 botocore==1.35.99 s3transfer==0.10.4 jmespath==1.1.0 python-dateutil==2.9.0.post0 six==1.17.0 urllib3==2.8.0'
 c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code-%d'%U)
 os.makedirs(c,0o700,exist_ok=True);s=os.lstat(c)
 if s.st_uid!=U or s.st_mode&0o022 or not os.path.isdir(c) or os.path.islink(c):sys.exit('sfncompile: the code cache %s is not private to user %d (owner %d, mode %o); remove it or set SFNCOMPILE_CODE_CACHE to a directory of your own'%(c,U,s.st_uid,s.st_mode&0o777))
@@ -32,7 +34,7 @@ if u.startswith('s3://'):
  try:import boto3
  except ImportError:
   p=os.path.join(c,'boto3')
-  if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--target',p+'.tmp%d'%os.getpid(),'boto3']);os.replace(p+'.tmp%d'%os.getpid(),p)
+  if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--no-deps','--target',p+'.tmp%d'%os.getpid()]+E.get('SFNCOMPILE_BOTO3_PINS',B).split());os.replace(p+'.tmp%d'%os.getpid(),p)
   sys.path.append(p);E['PYTHONPATH']=os.pathsep.join(filter(None,(E.get('PYTHONPATH'),p)))
 if not os.path.isfile(m):
  import hashlib,io,json,tarfile,shutil

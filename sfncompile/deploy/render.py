@@ -26,7 +26,14 @@ def dockerfile(flow_name: str, python_version: str = "3.11", packages: dict[str,
     pins = [(name, version if version[:1] in "=<>!~" else f"=={version}" if version else "")
             for name, version in sorted((packages or {}).items())]
     return _env().get_template("Dockerfile.j2").render(flow_name=flow_name, python_version=python_version,
-                                                       packages=pins)
+                                                       packages=pins, runtime_pins=runtime_pins())
+
+
+def runtime_pins() -> list[str]:
+    """The runtime's pinned dependencies (``runtime/requirements.txt``, shipped beside the runtime)."""
+    path = TEMPLATES.parent / "runtime" / "requirements.txt"
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def deploy_report(flow: str, result) -> str:
