@@ -45,7 +45,7 @@ def enforced_roles(aws, synthesized, monkeypatch):
     from moto.core.authorization import enable_iam_authentication
 
     flows = ("TrainEvaluateFlow", "RequiredParamFlow")
-    iam, sts = boto3.client("iam"), boto3.client("sts")
+    iam = boto3.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                      "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]}
     for flow in flows:
@@ -71,9 +71,11 @@ def enforced_roles(aws, synthesized, monkeypatch):
         runtime_aws._clients.clear()
 
     def assume(flow: str) -> None:
-        use({"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]})
-        role = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/job-{flow}",
-                                               RoleSessionName=flow)["Credentials"]
+        # explicit keys: boto3's default session keeps the credentials it resolved first
+        operator = boto3.session.Session(aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"])
+        role = operator.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/job-{flow}",
+                                                  RoleSessionName=flow)["Credentials"]
         use(role)
 
     with enable_iam_authentication():
