@@ -371,7 +371,7 @@ class Datastore:
     # -- blobs ---------------------------------------------------------------
     def put_artifact(self, value: Any) -> dict:
         """Store ``value``'s pickle under its sha256 (unless present); returns its ref."""
-        writer = _BlobWriter(lambda: self.storage.tmp_path(blob_key(self.flow, "scratch")),
+        writer = _BlobWriter(lambda: self.storage.tmp_path(f"{check_name('flow name', self.flow)}/data/scratch"),
                              storage_bandwidth(self.storage))
         try:
             pickle.dump(value, writer, protocol=PICKLE_PROTOCOL)
