@@ -133,15 +133,17 @@ def test_a_stack_without_outputs_is_an_error_not_a_none(cloud):
     template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
     cloud.client("cloudformation").create_stack(StackName="sfncompile-broken-flow", TemplateBody=json.dumps(template),
                                                 Tags=[{"Key": FLOW_TAG, "Value": "BrokenFlow"}])
-    code, out, err = run("runs", "BrokenFlow")
+    code, out, err = run("runs", "BrokenFlow", "--deployed")
     assert code == 1 and "sfncompile-broken-flow" in err and "no StateMachineArn output" in err
     assert "None" not in err
     code, out, err = run("delete", "BrokenFlow", "--yes")  # a broken stack can still be deleted
     assert code == 0 and "deleted sfncompile-broken-flow" in out, err
 
 
-@pytest.mark.parametrize("spec", ["RequiredParamFlow/../../etc", "RequiredParamFlow/..", "Flow/run/../x/0"])
-def test_pathspecs_that_climb_out_are_refused(cloud, spec):
+@pytest.mark.parametrize("deployed", [[], ["--deployed"]], ids=["local", "deployed"])
+@pytest.mark.parametrize("spec", ["RequiredParamFlow/../../etc", "RequiredParamFlow/..", "Flow/run/../x/0",
+                                  "Flow/../step/0"])
+def test_pathspecs_that_climb_out_are_refused(cloud, spec, deployed, tmp_path):
     command = "logs" if spec.count("/") > 2 else "status"
-    code, out, err = run(command, spec)
+    code, out, err = run(command, spec, "--datastore", str(tmp_path), *deployed)
     assert code == 1 and ("is not valid" in err or "give" in err) and "Traceback" not in err
