@@ -13,7 +13,7 @@ from .flowspec import FlowSpec, MergeArtifactsException
 from .parameters import IncludeFile, JSONType, Parameter, ParameterContext
 
 CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace", "default_namespace",
-                "MetaflowNotFound", "MetaflowNamespaceMismatch")
+                "MetaflowNotFound", "MetaflowNamespaceMismatch", "MetaflowTaggingError", "MetaflowCode", "Metadata")
 
 __all__ = ["FlowSpec", "step", "Parameter", "current", "batch", "resources", "retry", "catch", "timeout",
            "environment", "schedule", "project", "trigger", "trigger_on_finish", "pypi", "pypi_base", "conda",

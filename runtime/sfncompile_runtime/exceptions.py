@@ -3,6 +3,43 @@
 from __future__ import annotations
 
 
+class MetaflowException(Exception):
+    headline = "Flow failed"
+
+    def __init__(self, msg="", lineno=None, source_file=None):
+        self.message = msg
+        self.line_no = lineno
+        self.source_file = source_file
+        super().__init__(msg)
+
+    def __str__(self):
+        prefix = ""
+        if self.source_file:
+            prefix = f"{self.source_file}:"
+        if self.line_no:
+            prefix = f"line {self.line_no}:"
+        return f"{prefix} {self.message}" if prefix else str(self.message)
+
+
+class MetaflowNotFound(MetaflowException):
+    headline = "Object not found"
+
+
+class MetaflowNamespaceMismatch(MetaflowException):
+    headline = "Object not in the current namespace"
+
+    def __init__(self, namespace):
+        super().__init__(f"Object not in namespace '{namespace}'")
+
+
+class MetaflowInvalidPathspec(MetaflowException):
+    headline = "Invalid pathspec"
+
+
+class MetaflowTaggingError(MetaflowException):
+    headline = "Tagging error"
+
+
 class TimeoutException(Exception):
     """Raised inside a step that ran longer than its ``@timeout``."""
 

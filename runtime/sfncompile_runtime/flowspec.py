@@ -144,6 +144,18 @@ class FlowSpec:
         frames = self._frames()
         return frames[-1].index if frames else None
 
+    @property
+    def _current_step(self) -> str | None:
+        """The running step's name (Metaflow's private attribute, used by flows for lineage)."""
+        task = self.__dict__.get(_INTERNAL)
+        return task.step if task is not None else None
+
+    @property
+    def _foreach_stack(self) -> list:
+        """The enclosing foreach frames, outermost first (``.step``, ``.var``, ``.index``,
+        ``.num_splits``, ``.value``), as Metaflow's private attribute."""
+        return list(self._frames())
+
     def foreach_stack(self):
         """[(index, num_splits, value), ...] for the enclosing foreaches, outermost first."""
         return [(f.index, f.num_splits, f.value) for f in self._frames()]

@@ -132,7 +132,8 @@ class Task:
         self.store.write_json(f"{prefix}/started.json", {
             "attempt": self.attempt, "retry_count": self.retry_count, "mode": self.mode, "started_at": self.started_at,
             "host": os.uname().nodename if hasattr(os, "uname") else "", "pid": os.getpid(),
-            "index_path": self.index_path, "code_sha256": os.environ.get(envnames.CODE_SHA256)})
+            "index_path": self.index_path, "code_sha256": os.environ.get(envnames.CODE_SHA256),
+            "python_version": _python_version()})
         from .logcapture import LogCapture
 
         capture = LogCapture(self.store.storage, prefix)
@@ -393,6 +394,10 @@ class Task:
         except Exception as commit_error:  # the datastore itself is failing: the exit code still tells
             print(f"sfncompile: could not record the failure: {commit_error}", file=sys.stderr)
         return exit_code
+
+
+def _python_version() -> str:
+    return ".".join(str(part) for part in sys.version_info[:3])
 
 
 def _retry_times(node: dict) -> int:

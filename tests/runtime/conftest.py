@@ -63,10 +63,9 @@ def client_root(monkeypatch):
 
     def use(backend: Backend):
         monkeypatch.setenv("SFNCOMPILE_DATASTORE", backend.datastore)
-        client._stores.clear()
+        client.reset()
         client.namespace(None)
         return client
 
     yield use
-    client._stores.clear()
-    client._namespace = client._UNSET
+    client.reset()
