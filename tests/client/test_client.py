@@ -101,3 +101,15 @@ def test_top_level_import_names():
     from sfncompile_runtime import client
 
     assert sfncompile.Flow is client.Flow
+
+
+def test_client_does_not_import_the_authoring_api():
+    """api -> client only: reading runs must not pull in the authoring API (no import circle)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sfncompile_runtime.client; "
+            "print(sorted(m for m in ('sfncompile_runtime.api', 'sfncompile_runtime.context', "
+            "'sfncompile_runtime.flowspec') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
