@@ -7,7 +7,7 @@ runs unchanged. The client API is imported on first use only.
 
 from .current import current
 from .decorators import (batch, card, catch, conda, conda_base, environment, exit_hook, parallel, project, pypi,
-                         pypi_base, resources, retry, schedule, step, timeout, trigger, trigger_on_finish)
+                         pypi_base, resources, retry, schedule, secrets, step, timeout, trigger, trigger_on_finish)
 from .exceptions import ExceptionWrapper, TimeoutException
 from .flowspec import FlowSpec, MergeArtifactsException
 from .parameters import IncludeFile, JSONType, Parameter, ParameterContext
@@ -17,7 +17,7 @@ CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get
 
 __all__ = ["FlowSpec", "step", "Parameter", "current", "batch", "resources", "retry", "catch", "timeout",
            "environment", "schedule", "project", "trigger", "trigger_on_finish", "pypi", "pypi_base", "conda",
-           "conda_base", "exit_hook", "parallel", "card", "JSONType", "IncludeFile", "ParameterContext",
+           "conda_base", "exit_hook", "parallel", "card", "secrets", "JSONType", "IncludeFile", "ParameterContext",
            "MergeArtifactsException", "ExceptionWrapper", "TimeoutException", *CLIENT_NAMES]
 
 

@@ -362,6 +362,17 @@ _add(DecoratorSpec("card", (STEP,), {"type": "default", "id": None, "options": {
                     "timeout": _positive_number, "save_errors": _bool, "customize": _bool,
                     "refresh_interval": _positive_number}))
 _add(DecoratorSpec("parallel", (STEP,), {}))
+
+
+def _secret_sources(value):
+    from .secretsources import source_problems
+
+    return source_problems(value)
+
+
+_add(DecoratorSpec("secrets", (STEP,), {"sources": [], "role": None, "allow_override": False},
+                   {"sources": _secret_sources, "role": _instance(str, "an IAM role ARN"),
+                    "allow_override": _bool}))
 _add(DecoratorSpec("pypi", (STEP, FLOW), {"packages": {}, "python": None, "disabled": None},
                    {"packages": _packages, "python": _instance(str, "a version string like '3.11'"),
                     "disabled": _bool}))

@@ -214,6 +214,7 @@ class Task:
             from .environments import prepare_environment
 
             prepare_environment(self)
+            self._inject_secrets()
             flow, view = build_flow(self)
             self._bind_current(flow)
             cards = self._bind_cards(flow)
@@ -262,6 +263,18 @@ class Task:
         from .cards.render import bind
 
         return bind(self, flow)
+
+    def _inject_secrets(self) -> None:
+        """@secrets: the sources' values into this process's environment (before the flow is imported)."""
+        args = graphinfo.decorator_args(self.node, "secrets")
+        if args is None or self.mode == "fallback":  # a fallback runs no user code
+            return
+        from .secretsources import SecretsError, inject
+
+        try:
+            inject(args)
+        except SecretsError as exc:
+            raise StepFailure(f"@secrets of step '{self.step}': {exc}") from None
 
     def _run_user_code(self, flow) -> ExceptionWrapper | None:
         method = getattr(flow, self.step, None)

@@ -22,8 +22,6 @@ UNSUPPORTED = {
     "airflow_s3_key_sensor": "Airflow sensors are not supported on Step Functions; use @trigger",
     "airflow_external_task_sensor": "Airflow sensors are not supported on Step Functions; use @trigger_on_finish",
     "unbounded_foreach": "@unbounded_foreach is not supported on Step Functions; use a foreach",
-    "secrets": "@secrets is not supported yet: pass settings with @environment(vars=...) or read "
-               "AWS Secrets Manager from the step",
     "checkpoint": "@checkpoint is not supported: store progress as artifacts and use resume",
     "model": "@model is not supported: store models as artifacts",
     "argo_events": "Argo Events are not supported: use @trigger (EventBridge)",

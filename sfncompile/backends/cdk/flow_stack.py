@@ -23,6 +23,7 @@ from constructs import Construct
 from ...diagnostics import UserError
 from .build import FlowBuild
 from .definition_uses import definition_uses
+from ..secretgrants import secret_grants
 from .findings import acknowledge_nag, skip_checkov
 from .jobspec import job_definition_properties
 from .platform import bucket_name, job_queue_arn, table_name
@@ -127,6 +128,7 @@ class FlowStack(cdk.Stack):
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{self.graph.name}/*"]}}))
         acknowledge_nag(job_role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(objects)}]",
                         "objects under this flow's own datastore prefix; artifact keys are content hashes")
+        self._secret_grants(job_role)
 
         execution_role = existing_execution or iam.Role(self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
                                   description="Batch/ECS agent: write the job's container logs")
@@ -151,6 +153,30 @@ class FlowStack(cdk.Stack):
             acknowledge_nag(execution_role, "AwsSolutions-IAM5[Resource::*]",
                             "ecr:GetAuthorizationToken has no resource-level permissions")
         return job_role, execution_role
+
+    def _secret_grants(self, job_role) -> None:
+        """@secrets: read exactly the flow's Secrets Manager secrets; assume exactly the roles
+        its sources name (docs/deploy.md). An existing job role is the caller's to grant."""
+        grants = secret_grants(self.graph)
+        if not grants or not isinstance(job_role, iam.Role):
+            return
+        if grants.secrets:
+            arns = []
+            for ref in grants.secrets:
+                arn = ref.arn_pattern() or self.format_arn(
+                    service="secretsmanager", resource="secret", resource_name=f"{ref.secret_id}-??????",
+                    region=ref.region or self.region, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+                arns.append(arn)
+            job_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="FlowSecrets", actions=["secretsmanager:GetSecretValue"], resources=arns))
+            for arn in arns:
+                if "?" in self._nag_arn(arn) or "*" in self._nag_arn(arn):
+                    acknowledge_nag(job_role, f"AwsSolutions-IAM5[Resource::{self._nag_arn(arn)}]",
+                                    "one named secret: '??????' is the 6-character suffix Secrets Manager "
+                                    "appends to every secret's ARN")
+        if grants.roles:
+            job_role.add_to_principal_policy(iam.PolicyStatement(
+                sid="FlowSecretsRoles", actions=["sts:AssumeRole"], resources=list(grants.roles)))
 
     # -- job definitions -------------------------------------------------------
     def _job_definitions(self, job_role: iam.Role, execution_role: iam.Role) -> dict[str, str]:

@@ -210,3 +210,25 @@ def test_no_assets_and_no_bootstrap(synthesized):
         assert "BootstrapVersion" not in template.get("Parameters", {})
         assert not [v for v in template["Resources"].values() if v["Type"].startswith("Custom::")
                     or v["Type"] == "AWS::Lambda::Function"]
+
+
+def test_secrets_job_role_reads_exactly_the_flow_secrets(synthesized):
+    from .conftest import policy_statements, text
+
+    template = synthesized.flow_template("SecretsFlow")
+    role_policy = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Policy"
+                       and k.startswith("JobRole"))
+    statements = {s["Sid"]: s for k, s in policy_statements(template) if k == role_policy}
+    secrets = statements["FlowSecrets"]
+    assert secrets["Action"] == "secretsmanager:GetSecretValue"
+    arns = sorted(text(r) for r in secrets["Resource"])
+    assert arns == sorted([
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:db-creds-??????",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:api-key-AbC123",
+        "arn:${AWS::Partition}:secretsmanager:us-west-2:${AWS::AccountId}:secret:west-??????"])
+    # a source read under its own role: the job role may assume that role, not read the secret
+    assert statements["FlowSecretsRoles"] == {"Action": "sts:AssumeRole", "Effect": "Allow",
+                                              "Resource": "arn:aws:iam::444455556666:role/secret-reader",
+                                              "Sid": "FlowSecretsRoles"}
+    other = synthesized.flow_template("TrainEvaluateFlow")
+    assert not [s for _, s in policy_statements(other) if "secretsmanager" in str(s.get("Action"))]
