@@ -167,7 +167,8 @@ class S3Storage(Storage):
         return path, True
 
     def list_children(self, prefix: str) -> list[str]:
-        full = self.key(prefix).rstrip("/") + "/"
+        full = self.key(prefix).rstrip("/")
+        full = f"{full}/" if full else ""  # the bucket's top level when the root has no prefix
         names: set[str] = set()
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=full, Delimiter="/"):

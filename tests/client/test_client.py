@@ -113,3 +113,12 @@ def test_client_does_not_import_the_authoring_api():
             "'sfncompile_runtime.flowspec') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_metaflow_object_lists_flows(backend, client_root):
+    backend.driver("linear_flow.py").run_flow()
+    client = client_root(backend)
+    assert [f.id for f in client.Metaflow().flows] == ["LinearFlow"]
+    assert client.Metaflow()["LinearFlow"].latest_run.successful
+    client.namespace("user:nobody")
+    assert list(client.Metaflow()) == []

@@ -19,10 +19,10 @@ from ..exceptions import (MetaflowInvalidPathspec, MetaflowNamespaceMismatch, Me
 from .code import MetaflowCode
 from .metadata import Metadata
 from .namespaces import default_namespace, get_namespace, namespace
-from .objects import DataArtifact, Flow, MetaflowObject, Run, Step, Task
+from .objects import DataArtifact, Flow, Metaflow, MetaflowObject, Run, Step, Task
 from .records import datastore_root
 
-__all__ = ["Flow", "Run", "Step", "Task", "DataArtifact", "MetaflowObject", "MetaflowCode", "Metadata",
+__all__ = ["Metaflow", "Flow", "Run", "Step", "Task", "DataArtifact", "MetaflowObject", "MetaflowCode", "Metadata",
            "namespace", "get_namespace", "default_namespace", "datastore_root", "MetaflowNotFound",
            "MetaflowNamespaceMismatch", "MetaflowInvalidPathspec", "MetaflowTaggingError"]
 

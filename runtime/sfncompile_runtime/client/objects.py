@@ -766,3 +766,29 @@ class DataArtifact(MetaflowObject):
     @property
     def finished_at(self):
         return self.created_at
+
+
+class Metaflow:
+    """Every flow in the datastore (``Metaflow().flows``), in the current namespace."""
+
+    def __init__(self, _current_metadata: str | None = None):
+        self._namespace = namespaces.get_namespace()
+
+    @property
+    def flows(self) -> list[Flow]:
+        found = []
+        for name in records.flow_names():
+            try:
+                found.append(Flow(name, _current_namespace=self._namespace))
+            except (MetaflowNotFound, MetaflowNamespaceMismatch):
+                continue
+        return found
+
+    def __iter__(self):
+        return iter(self.flows)
+
+    def __getitem__(self, name: str) -> Flow:
+        return Flow(name, _current_namespace=self._namespace)
+
+    def __str__(self) -> str:
+        return "Metaflow()"

@@ -58,6 +58,14 @@ def children(ds: Datastore, prefix: str) -> list[str]:
     return ds.storage.list_children(prefix)
 
 
+# -- flows ---------------------------------------------------------------------
+def flow_names() -> list[str]:
+    """Flows with a runs/ folder under the current root (``.cache``, ``_local_logs`` are not flows)."""
+    storage = open_storage(datastore_root())
+    names = [n for n in storage.list_children("") if n and not n.startswith((".", "_"))]
+    return sorted(n for n in names if storage.list_children(f"{n}/runs"))
+
+
 # -- runs ----------------------------------------------------------------------
 def has_runs(ds: Datastore) -> bool:
     return bool(children(ds, f"{ds.flow}/runs"))
