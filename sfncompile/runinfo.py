@@ -128,7 +128,7 @@ def status(root: str, flow: str, run_id: str) -> dict[str, Any]:
         for step in reversed(run.steps()):  # the client lists the latest step first
             tasks = step.tasks()
             done = sum(1 for t in tasks if t.successful)
-            failed = [t for t in tasks if t.finished and not t.successful]
+            failed = [t for t in tasks if t.finished_at is not None and not t.successful]  # Metaflow's finished: ok only
             steps.append(StepStatus(step.id, entered=len(tasks), succeeded=done, failed=len(failed),
                                     tasks_done=done))
             if failed and error is None:

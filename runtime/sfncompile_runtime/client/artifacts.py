@@ -65,6 +65,13 @@ class MetaflowData:
             raise AttributeError(name)
         return task._value(name)
 
+    def _get(self, name: str):
+        """The value of artifact ``name`` (public or not); AttributeError when the task has none."""
+        task = self.__dict__["_task"]
+        if name not in task._artifact_names():
+            raise AttributeError(f"task {task.pathspec} has no artifact '{name}'")
+        return task._value(name)
+
     def __contains__(self, name: str) -> bool:
         return not is_private(name) and name in self.__dict__["_task"]._artifact_names()
 

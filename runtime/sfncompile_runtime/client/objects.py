@@ -87,6 +87,11 @@ class MetaflowObject:
     def _load(self) -> None:
         """Find the object (MetaflowNotFound when it does not exist)."""
 
+    @property
+    def _store(self):
+        """The object's Datastore (read by the cards module and the UI)."""
+        return self._ds
+
     def _in(self, ns: str | None) -> bool:
         return namespaces.in_namespace(self.tags, ns)
 
@@ -510,6 +515,10 @@ class Task(MetaflowObject):
     # -- artifacts --------------------------------------------------------------------
     def _stored_refs(self) -> dict:
         return dict((self._record or {}).get("artifacts") or {})
+
+    def _refs(self) -> dict:
+        """name -> stored artifact reference (sha, size, ...), the derived artifacts left out."""
+        return self._stored_refs()
 
     def _system(self) -> dict:
         if self._derived is None:
