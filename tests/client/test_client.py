@@ -122,3 +122,13 @@ def test_metaflow_object_lists_flows(backend, client_root):
     assert client.Metaflow()["LinearFlow"].latest_run.successful
     client.namespace("user:nobody")
     assert list(client.Metaflow()) == []
+
+
+def test_a_pathspec_outside_the_datastore_is_not_found(local_backend, client_root):
+    local_backend.driver("linear_flow.py").run_flow()
+    client = client_root(local_backend)
+    for bad in ("LinearFlow/..", "LinearFlow/../x"):
+        with pytest.raises((client.MetaflowNotFound, client.MetaflowInvalidPathspec)):
+            client.Run(bad)
+    with pytest.raises(client.MetaflowNotFound):
+        client.Task("LinearFlow/x/../0")
