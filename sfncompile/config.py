@@ -32,6 +32,8 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "namespace": ("client namespace, e.g. user:alice", ()),
     "image": ("container image for Batch jobs", ()),
     "max_workers": ("local parallelism", ()),
+    "retry_delays": ("local runs: wait @retry's minutes_between_retries as AWS will (default: retry at once, "
+                     "as Metaflow's local runtime)", ()),
     "compute": ("Batch compute: fargate, fargate_spot, ec2, spot or gpu", ()),
     "subnets": ("comma-separated subnet ids for Batch (imported networking)", ()),
     "security_groups": ("comma-separated security group ids for Batch", ()),

@@ -15,13 +15,19 @@ from .parameters import IncludeFile, JSONType, Parameter, ParameterContext
 CLIENT_NAMES = ("Flow", "Run", "Step", "Task", "DataArtifact", "namespace", "get_namespace", "default_namespace",
                 "MetaflowNotFound", "MetaflowNamespaceMismatch", "MetaflowTaggingError", "MetaflowCode", "Metadata")
 
+RUNNER_NAMES = ("Runner", "ExecutingRun")
+
 __all__ = ["FlowSpec", "step", "Parameter", "current", "batch", "resources", "retry", "catch", "timeout",
            "environment", "schedule", "project", "trigger", "trigger_on_finish", "pypi", "pypi_base", "conda",
            "conda_base", "exit_hook", "parallel", "card", "secrets", "JSONType", "IncludeFile", "ParameterContext",
-           "MergeArtifactsException", "ExceptionWrapper", "TimeoutException", *CLIENT_NAMES]
+           "MergeArtifactsException", "ExceptionWrapper", "TimeoutException", *CLIENT_NAMES, *RUNNER_NAMES]
 
 
 def __getattr__(name):
+    if name in RUNNER_NAMES:  # imported on first use: nothing of it in a task's start-up
+        from . import runner
+
+        return getattr(runner, name)
     if name in CLIENT_NAMES:
         from . import client
 

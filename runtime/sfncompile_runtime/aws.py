@@ -29,3 +29,11 @@ def client(service: str):
         made = boto3.session.Session().client(service, config=config)
         _clients[service] = made
         return made
+
+
+def reset_after_fork() -> None:
+    """In a forked child: forget the parent's clients (their connections are the parent's)
+    and its lock (another thread may have held it at the fork)."""
+    global _lock
+    _clients.clear()
+    _lock = threading.Lock()

@@ -184,18 +184,9 @@ def build_flow(task):
         flow = new_flow(cls, view)
         _set_parameters(task, cls, flow, view)
         return flow, view
-    parents = list(node.get("in_funcs") or [])
     if node.get("is_join"):
-        if graphinfo.is_foreach_join(graph, node):
-            body_end = parents[0]
-            foreach_step = steps[body_end]["foreach_stack"][-1]
-            width = int(task.record_of(foreach_step, _task_id(path))["foreach"]["width"])
-            child_paths = [f"{path}.{i}" if path else str(i) for i in range(width)]
-            views = [view_of(task, body_end, p) for p in child_paths]
-            names = []
-        else:
-            names = graphinfo.static_join_order(graph, step)
-            views = [view_of(task, p, path) for p in names]
+        tasks, names = parent_tasks(task)
+        views = [view_of(task, parent, parent_path) for parent, parent_path in tasks]
         inputs = Inputs([new_flow(cls, v) for v in views], names)
         params = views[0].parameters if views else _start_parameters(task)
         refs = {}
@@ -205,11 +196,47 @@ def build_flow(task):
                 refs[name] = source[name]
         view = TaskView(step, refs, task.store.load_artifact, frames, params, is_join=True, inputs=inputs)
         return new_flow(cls, view), view
-    parent = _choose_parent(task, parents, path)
-    record = task.record_of(*parent)
+    [(parent, parent_path)], _ = parent_tasks(task)
+    record = task.record_of(parent, _task_id(parent_path))
     view = TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames, record.get("parameters", []),
                     not_stored=record.get("not_stored"))
     return new_flow(cls, view), view
+
+
+def parent_tasks(task) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (step, index path) of every task this one reads, in input order, and the input
+    names of a static join (empty otherwise). The start step has none."""
+    graph, node, step, path = task.graph, task.node, task.step, task.index_path
+    steps = graph["steps"]
+    parents = list(node.get("in_funcs") or [])
+    if not parents:
+        return [], []
+    if node.get("is_join"):
+        if graphinfo.is_foreach_join(graph, node):
+            foreach_step = steps[parents[0]]["foreach_stack"][-1]
+            width = int(task.record_of(foreach_step, _task_id(path))["foreach"]["width"])
+            child_paths = [f"{path}.{i}" if path else str(i) for i in range(width)]
+            # With a switch in the body, each iteration ends in whichever case it took.
+            return [(_ran(task, parents, p), p) for p in child_paths], []
+        # One input per branch of the split; a branch with a switch ends in the case it took.
+        names = [_ran(task, group, path) for group in graphinfo.static_join_branches(graph, step)]
+        return [(name, path) for name in names], names
+    return [_choose_parent(task, parents, path)], []
+
+
+def _ran(task, candidates: list[str], path: str) -> str:
+    """Which of ``candidates`` (steps at ``path``, of which one ran: the cases of a switch)
+    ran: the one that committed last. With one candidate, that one (missing → a clear error)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    found = [(task.maybe_record(c, _task_id(path)), c) for c in candidates]
+    found = [((r.get("finished_at") or 0), c) for r, c in found if r is not None]
+    if not found:
+        from .failures import SetupError
+
+        raise SetupError(f"step '{task.step}' needs the output of one of {', '.join(candidates)} at "
+                         f"{task.flow_name}/{task.run_id}/…/{_task_id(path)}, and none has a successful attempt")
+    return max(found)[1]
 
 
 def _start_parameters(task) -> list[str]:
@@ -218,16 +245,17 @@ def _start_parameters(task) -> list[str]:
 
 
 def _choose_parent(task, parents: list[str], path: str) -> tuple[str, str]:
+    """(step, index path) of a non-join step's parent: with several possible parents (after
+    a switch, or in a loop), the one that committed last."""
     steps = task.graph["steps"]
     depth = graphinfo.depth(task.node)
     candidates = []
     for parent in parents:
         parent_depth = graphinfo.depth(steps[parent])
-        parent_path = _parent_path(path) if parent_depth < depth else path
-        candidates.append((parent, _task_id(parent_path)))
+        candidates.append((parent, _parent_path(path) if parent_depth < depth else path))
     if len(candidates) == 1:
         return candidates[0]
-    found = [(task.maybe_record(*c), c) for c in candidates]
+    found = [(task.maybe_record(step, _task_id(p)), (step, p)) for step, p in candidates]
     found = [(r.get("finished_at") or 0, c) for r, c in found if r is not None]
     if not found:
         raise SetupError(f"step '{task.step}': none of its parents ({', '.join(parents)}) has a successful task")
@@ -255,6 +283,7 @@ def _set_parameters(task, cls, flow, view) -> None:
             raw = param.resolve_default(context)
             if raw is None and param.required:
                 raise StepFailure(f"parameter '{param.name}' is required: pass it with --param {param.name}=VALUE")
+        raw = _included_content(task, raw)
         try:
             value = param.convert(raw)
         except ParameterError as exc:
@@ -262,6 +291,16 @@ def _set_parameters(task, cls, flow, view) -> None:
         flow.__dict__[attr] = value
         names.append(attr)
     view.parameters = names
+
+
+def _included_content(task, raw):
+    """An ``IncludeFile`` value arrives as a reference to the file's bytes, which the launching
+    process stored in the datastore (``parameters.INCLUDE_KEY``); anything else as is."""
+    from .parameters import INCLUDE_KEY
+
+    if isinstance(raw, dict) and INCLUDE_KEY in raw:
+        return task.store.load_artifact(raw[INCLUDE_KEY])
+    return raw
 
 
 def _class_parameters(cls):

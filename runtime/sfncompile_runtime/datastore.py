@@ -538,6 +538,16 @@ class Datastore:
                 return record
         return None
 
+    def ok_records(self, run_id: str, step: str, task_id: str) -> list[dict]:
+        """Every successful committed attempt, oldest first: one per visit of the task (a step
+        in a switch loop is visited once per round; retries leave failed attempts between)."""
+        found = []
+        for attempt in self.attempts(run_id, step, task_id):
+            record = self.attempt_record(run_id, step, task_id, attempt)
+            if record is not None and record.get("status") == "ok":
+                found.append(record)
+        return found
+
     def tasks(self, run_id: str, step: str) -> list[str]:
         return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")
 
@@ -587,17 +597,15 @@ def write_run_record(root: str, flow: str, run_id: str, **fields) -> dict:
 
 
 def resume_plan(root: str, graph: dict, origin_run_id: str, step: str | None = None) -> list[str]:
-    """The steps a resume of ``origin_run_id`` re-runs: ``step`` (default: the first
-    step in the origin that has no successful task) and everything reachable from it."""
-    store = Datastore(root, graph["name"])
+    """The steps whose tasks a resume of ``origin_run_id`` re-runs whatever the origin did:
+    ``step`` and every step reachable from it (Metaflow's ``resume STEP``). Without a step,
+    none: every task that succeeded in the origin and whose inputs were cloned is cloned
+    (Metaflow's rule, applied by each task), so the run re-starts where it stopped."""
     steps = graph["steps"]
-    order = list(steps)
-    if step is None:
-        step = _where_run_stopped(store, graph, origin_run_id)
     if step is None:
         return []
     if step not in steps:
-        raise ValueError(f"no step named '{step}' (steps: {', '.join(order)})")
+        raise ValueError(f"no step named '{step}' (steps: {', '.join(steps)})")
     seen: set[str] = set()
     stack = [step]
     while stack:
@@ -607,6 +615,11 @@ def resume_plan(root: str, graph: dict, origin_run_id: str, step: str | None = N
         seen.add(name)
         stack.extend(steps[name].get("out_funcs", []))
     return sorted(seen)
+
+
+def where_run_stopped(root: str, graph: dict, run_id: str) -> str | None:
+    """The step a run stopped at (None when every step has a successful task)."""
+    return _where_run_stopped(Datastore(root, graph["name"]), graph, run_id)
 
 
 def _where_run_stopped(store: "Datastore", graph: dict, run_id: str) -> str | None:

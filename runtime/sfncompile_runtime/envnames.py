@@ -21,6 +21,10 @@ PARAMETERS = "SFNCOMPILE_PARAMETERS"
 FOREACH = "SFNCOMPILE_FOREACH"
 CAUGHT_ERROR = "SFNCOMPILE_CAUGHT_ERROR"
 
+# Local runs only (the executor's own environment, which local tasks inherit): Metaflow's
+# --max-num-splits safety cap on a foreach's width. Unset on AWS: no cap.
+MAX_NUM_SPLITS = "SFNCOMPILE_MAX_NUM_SPLITS"
+
 # The datastore root when SFNCOMPILE_DATASTORE is unset (client, CLI configuration).
 DEFAULT_DATASTORE = ".sfncompile"
 

@@ -241,11 +241,7 @@ def _run_cli(flow_cls) -> None:
     if module is None or module.__name__ != "__main__":
         return
     try:
-        from sfncompile.cli.main import main as cli_main  # the compiler, when installed
+        from sfncompile.cli.main import flow_file_main  # the compiler, when installed
     except ImportError:
         sys.exit("sfncompile is not installed here: run flows with `sfncompile run FLOW.py`")
-    path = getattr(module, "__file__", None)
-    args = sys.argv[1:]
-    if not args:
-        sys.exit(f"usage: python {path} (run|check|graph|compile|resume|deploy|trigger) [OPTIONS]")
-    sys.exit(cli_main([args[0], path, *args[1:]]))
+    sys.exit(flow_file_main(getattr(module, "__file__", None), sys.argv[1:]))

@@ -40,26 +40,37 @@ def depth(node: dict) -> int:
     return len(node.get("foreach_stack") or [])
 
 
-def static_join_order(graph: dict, join: str) -> list[str]:
-    """A static join's parents in the order of the split's branches (Metaflow's order)."""
+def static_join_branches(graph: dict, join: str) -> list[list[str]]:
+    """A static join's possible parents, grouped by the split's branch, in branch order
+    (Metaflow's input order). A branch with a switch has several possible parents (one
+    per case that meets at the join); exactly one of them runs."""
     steps = graph["steps"]
     parents = list(steps[join].get("in_funcs", []))
     split = next((n for n, s in steps.items() if s.get("matching_join") == join and s.get("kind") == "split"), None)
     if split is None:
-        return parents
-    ordered: list[str] = []
+        return [[p] for p in parents]
+    groups: list[list[str]] = []
+    placed: set[str] = set()
     for branch in steps[split].get("out_funcs", []):
+        group: list[str] = []
         seen, queue = set(), [branch]
         while queue:
             name = queue.pop(0)
             if name in seen or name == join:
                 continue
             seen.add(name)
-            if name in parents and name not in ordered:
-                ordered.append(name)
-                break
+            if name in parents and name not in placed:
+                group.append(name)
+                placed.add(name)
             queue.extend(steps[name].get("out_funcs", []))
-    return ordered + [p for p in parents if p not in ordered]
+        if group:
+            groups.append(group)
+    return groups + [[p] for p in parents if p not in placed]
+
+
+def static_join_order(graph: dict, join: str) -> list[str]:
+    """A static join's parents in the order of the split's branches (Metaflow's order)."""
+    return [name for group in static_join_branches(graph, join) for name in group]
 
 
 def is_foreach_join(graph: dict, node: dict) -> bool:

@@ -66,6 +66,14 @@ class LogCapture:
             self._uploader = threading.Thread(target=self._upload_loop, daemon=True, name="sfncompile-logs")
             self._uploader.start()
 
+    def write_stderr(self, text: str) -> None:
+        """A line of ours into the task's stderr (the log and the echo), from this process."""
+        for name, fd, saved, read_end, log, path, thread in self._streams:
+            if name == "stderr":
+                os.write(fd, text.encode())
+                return
+        os.write(2, text.encode())
+
     def _upload_loop(self) -> None:
         sizes: dict[str, int] = {}
         while not self._stop.wait(UPLOAD_EVERY):

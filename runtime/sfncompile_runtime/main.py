@@ -140,7 +140,10 @@ class Task:
         capture.start()
         exit_code = 1
         try:
-            exit_code = self._execute(environment_error)
+            if hasattr(os, "fork") and os.environ.get("SFNCOMPILE_SUPERVISE", "1") != "0":
+                exit_code = self._supervised(environment_error, capture)
+            else:
+                exit_code = self._execute(environment_error)
         finally:
             from .processes import end_leftover_processes
 
@@ -149,6 +152,62 @@ class Task:
                 print(f"sfncompile: ended {ended} process(es) step '{self.step}' left running", file=sys.stderr)
             capture.stop()
         return exit_code
+
+    def _supervised(self, environment_error, capture) -> int:
+        """Run the step in a forked child while this process keeps the log pipes.
+
+        A child that dies of a signal (a segmentation fault in a C extension, the OOM
+        killer) cannot report itself: what it printed is still in the pipes, which this
+        process drains, and this process says what happened in the task's stderr and
+        commits the failed attempt (Metaflow's runtime does the same for its tasks)."""
+        import signal
+
+        pid = os.fork()
+        if pid == 0:  # the child: the step itself
+            code = 1
+            try:
+                import faulthandler
+
+                from . import aws
+
+                faulthandler.enable()  # a Python traceback of the crash, into the task's stderr
+                aws.reset_after_fork()
+                self.store = Datastore(self.store.storage.root, self.flow_name)
+                code = self._execute(environment_error)
+            except BaseException:  # never return into the parent's stack
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+                os._exit(code)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        if os.WIFEXITED(status):
+            return os.WEXITSTATUS(status)
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        what = ("Task failed with a segmentation fault." if number == signal.SIGSEGV
+                else f"Task was killed by {name}.")
+        capture.write_stderr(f"sfncompile: {what} (step '{self.step}', the step's process ended by {name})\n")
+        record = self._base_record()
+        record.update({"status": "failed", "finished_at": time.time(), "exit_code": 128 + number, "artifacts": {},
+                       "exception": {"type": "SegmentationFault" if number == signal.SIGSEGV else "TaskKilled",
+                                     "message": what, "traceback": ""}})
+        if self.store.attempt_record(self.run_id, self.step, self.task_id, self.attempt) is None:
+            self._commit(record)
+        return 128 + number
 
     def _run_record(self) -> dict:
         record = self.store.read_run(self.run_id)
@@ -183,13 +242,20 @@ class Task:
 
     # -- resume ----------------------------------------------------------------
     def _clone_from(self, origin: str) -> bool:
-        source = self.store.latest_record(origin, self.step, self.task_id)
-        if source is None:
+        """Metaflow's rule: a task is cloned when the origin has a successful task at the same
+        place and every task it reads was cloned too (so the first task that failed or did
+        not run, and everything after it, runs). In a switch loop the k-th visit of a task
+        clones the origin's k-th successful visit, so a loop resumes at the round that failed."""
+        visit = len(self.store.ok_records(self.run_id, self.step, self.task_id))
+        sources = self.store.ok_records(origin, self.step, self.task_id)
+        if visit >= len(sources) or not self._inputs_cloned():
             return False
+        source = sources[visit]
         self.attempt = self._allocate_attempt()
         record = dict(source)
         record.update({"run_id": self.run_id, "attempt": self.attempt, "retry_count": self.retry_count,
-                       "cloned_from": {"run_id": origin, "attempt": source.get("attempt")},
+                       "cloned_from": {"run_id": origin, "task_id": self.task_id, "attempt": source.get("attempt"),
+                                       "pathspec": f"{self.flow_name}/{origin}/{self.step}/{self.task_id}"},
                        "cloned_at": time.time()})
         self._publish(record)
         self._commit(record)
@@ -197,15 +263,20 @@ class Task:
               file=sys.stderr)
         return True
 
+    def _inputs_cloned(self) -> bool:
+        from .context import parent_tasks
+
+        try:
+            parents, _ = parent_tasks(self)
+            return all(self.record_of(step, task_id_for(path)).get("cloned_from") for step, path in parents)
+        except SetupError:  # a parent is missing: the task cannot be cloned (running it reports why)
+            return False
+
     # -- the step itself ---------------------------------------------------------
     def _execute(self, environment_error: Exception | None = None) -> int:
         from .context import build_flow
 
-        record = {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
-                  "kind": self.node.get("kind"), "code_sha256": os.environ.get(envnames.CODE_SHA256),
-                  "flow_module": self.manifest.get("module"),
-                  "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
-                  "mode": self.mode, "started_at": self.started_at, "user": self.user}
+        record = self._base_record()
         flow = None
         cards = None
         try:
@@ -276,6 +347,13 @@ class Task:
         except SecretsError as exc:
             raise StepFailure(f"@secrets of step '{self.step}': {exc}") from None
 
+    def _base_record(self) -> dict:
+        return {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
+                "kind": self.node.get("kind"), "code_sha256": os.environ.get(envnames.CODE_SHA256),
+                "flow_module": self.manifest.get("module"),
+                "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
+                "mode": self.mode, "started_at": self.started_at, "user": self.user}
+
     def _run_user_code(self, flow) -> ExceptionWrapper | None:
         method = getattr(flow, self.step, None)
         if method is None:
@@ -338,6 +416,14 @@ class Task:
             except TypeError:
                 raise StepFailure(f"step '{self.step}': foreach='{var}' must name a list or other sized iterable, "
                                   f"got {type(items).__name__}")
+            if width == 0:  # Metaflow's rule and message: a foreach must fan out
+                raise StepFailure(f"Foreach iterator over *{var}* in step *{self.step}* produced zero splits. "
+                                  "Check your variable.")
+            cap = os.environ.get(envnames.MAX_NUM_SPLITS)
+            if cap and width > int(cap):
+                raise StepFailure(f"Foreach in step *{self.step}* yielded {width} child steps which is more than "
+                                  f"the current maximum of {cap} children. You can raise the maximum with the "
+                                  "--max-num-splits option.")
             record["foreach"] = {"var": var, "width": width}
         elif kind == "switch" or trans.get("condition"):
             var = trans["condition"]

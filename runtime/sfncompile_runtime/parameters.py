@@ -140,11 +140,19 @@ class Parameter:
         return value
 
 
+# An IncludeFile's value in the execution input: {INCLUDE_KEY: <artifact ref of the file's bytes>,
+# "path": <the path it was read from>}. The launching process (run, trigger) reads the file and
+# stores it in the datastore, as Metaflow does, so the content never travels through the state
+# machine's payload or a container's environment.
+INCLUDE_KEY = "sfncompile_include_file"
+
+
 class IncludeFile(Parameter):
     """A parameter whose value is the content of a file (text by default).
 
-    The execution input carries either the content itself or, locally, a path
-    to a readable file.
+    The execution input carries a reference to the file's bytes in the datastore
+    (``INCLUDE_KEY``; the start step resolves it), or the content itself, or,
+    locally, a path to a readable file.
     """
 
     IS_INCLUDE_FILE = True
@@ -157,6 +165,8 @@ class IncludeFile(Parameter):
     def convert(self, value):
         if value is None:
             return None
+        if isinstance(value, (bytes, bytearray)):  # the stored file
+            return bytes(value).decode(self.encoding) if self.is_text else bytes(value)
         if isinstance(value, str) and len(value) < 4096 and "\n" not in value and os.path.isfile(value):
             with open(value, "rb") as src:
                 data = src.read()

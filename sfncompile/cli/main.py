@@ -88,6 +88,44 @@ def cli():
     """Compile Python flows to AWS Step Functions, run them locally, deploy them."""
 
 
+# Metaflow's top-level options (``python flow.py [OPTIONS] run ...``) that select Metaflow's
+# own services: their local values are what sfncompile does, so they are accepted and dropped.
+_METAFLOW_TOP_LEVEL = {"--metadata", "--environment", "--event-logger", "--monitor", "--profile",
+                       "--package-suffixes"}
+_METAFLOW_TOP_LEVEL_FLAGS = {"--quiet", "--no-pylint", "--pylint", "--no-quiet"}
+_DATASTORE_TYPES = {"local", "s3", "azure", "gs"}
+
+
+def flow_file_main(path, args):
+    """``python flow.py [Metaflow top-level options] COMMAND [OPTIONS]`` → ``sfncompile COMMAND flow.py ...``.
+
+    ``--datastore-root R`` (or ``--datastore`` with a path) becomes the command's
+    ``--datastore``; ``--datastore=local`` and the options above are accepted and dropped."""
+    args = list(args)
+    extra: list[str] = []
+    while args and args[0].startswith("--"):
+        option, eq, value = args.pop(0).partition("=")
+        if option in _METAFLOW_TOP_LEVEL_FLAGS:
+            continue
+        if option in _METAFLOW_TOP_LEVEL or option in ("--datastore", "--datastore-root"):
+            if not eq:
+                if not args:
+                    click.echo(f"error: option {option} needs a value", err=True)
+                    return 2
+                value = args.pop(0)
+            if option == "--datastore-root" or (option == "--datastore" and value not in _DATASTORE_TYPES):
+                extra += ["--datastore", value]
+            continue
+        click.echo(f"error: python {path}: option {option} is not one sfncompile takes before the command "
+                   f"(accepted: {', '.join(sorted(_METAFLOW_TOP_LEVEL | _METAFLOW_TOP_LEVEL_FLAGS))}, "
+                   "--datastore, --datastore-root)", err=True)
+        return 2
+    if not args:
+        click.echo(f"usage: python {path} (run|check|graph|compile|resume|deploy|trigger) [OPTIONS]", err=True)
+        return 2
+    return main([args[0], path, *args[1:], *extra])
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="sfncompile", standalone_mode=True)

@@ -14,10 +14,19 @@ MAX_WORKERS_HELP = "tasks run at once (default: the number of CPUs)"
 
 
 def _execution_options(tag_help: str):
-    """The options ``run`` and ``resume`` share: how and where the execution runs."""
+    """The options ``run`` and ``resume`` share (Metaflow's run/resume options among them)."""
     options = [
         click.option("--max-workers", type=int, default=None, help=MAX_WORKERS_HELP),
         click.option("--tag", "tags", multiple=True, help=tag_help),
+        click.option("--run-id-file", type=click.Path(dir_okay=False), default=None,
+                     help="write the new run's id to this file as soon as the run starts"),
+        click.option("--runner-attribute-file", type=click.Path(dir_okay=False), default=None, hidden=True,
+                     help="the Runner API's: JSON with the run id, flow name and datastore, written at start"),
+        click.option("--max-num-splits", type=click.IntRange(min=1), default=None,
+                     help="largest foreach allowed (default 100, as Metaflow; a safety check)"),
+        click.option("--retry-delays/--no-retry-delays", default=None,
+                     help="wait @retry's minutes_between_retries as AWS will (default: retry at once, as "
+                          "Metaflow's local runtime; or the retry_delays setting)"),
         click.option("--datastore", default=None, help="datastore root: a directory or s3://bucket/prefix"),
         click.option("--side-channel-table", default=None, help="DynamoDB table for an S3 datastore"),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -51,7 +60,57 @@ def _execution_options(tag_help: str):
     return apply
 
 
-def _run_in_background(prepared, parameters, progress_factory, **kwargs):
+def _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start) -> dict:
+    from ..executor.local_run import DEFAULT_MAX_NUM_SPLITS
+
+    return {"max_workers": _max_workers(max_workers), "tags": list(tags), "timeout": timeout,
+            "warm_start": warm_start, "retry_delays": _retry_delays(retry_delays),
+            "max_num_splits": max_num_splits or DEFAULT_MAX_NUM_SPLITS}
+
+
+def _retry_delays(value):
+    if value is not None:
+        return value
+    from ..config import Config
+
+    configured = Config.load().get("retry_delays")
+    if configured in (None, ""):
+        return False
+    text = str(configured).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UserError(f"retry_delays must be true or false, got {configured!r}")
+
+
+def _write_attributes(path, content: dict) -> None:
+    """Atomically (the Runner polls for the file): a temporary file renamed into place."""
+    import json
+    import os
+
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as out:
+        json.dump(content, out)
+    os.replace(partial, path)
+
+
+def _write_run_id_file(path):
+    if not path:
+        return None
+
+    def write(run_id):
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(run_id)
+        except OSError as exc:
+            raise UserError(f"cannot write the run id to {path}: {exc.strerror}") from None
+
+    return write
+
+
+def _run_in_background(prepared, parameters, progress_factory, run_id_file=None, runner_attribute_file=None,
+                       **kwargs):
     """Run the execution on a thread so that Ctrl-C reaches us; returns the outcome.
 
     Ctrl-C cancels the execution: running tasks are terminated (SIGTERM, then
@@ -65,8 +124,15 @@ def _run_in_background(prepared, parameters, progress_factory, **kwargs):
     holder: dict = {}
     started = threading.Event()
 
+    write_run_id = _write_run_id_file(run_id_file)
+
     def on_started(run_id):
         holder["run_id"] = run_id
+        if write_run_id:
+            write_run_id(run_id)
+        if runner_attribute_file:
+            _write_attributes(runner_attribute_file, {"run_id": run_id, "flow_name": prepared.flow,
+                                                      "datastore": prepared.root, "metadata": "local"})
         holder["progress"] = progress_factory(run_id)
         holder["progress"].start()
         started.set()
@@ -205,45 +271,67 @@ def _max_workers(value):
     return value
 
 
-@click.command("run")
+_EXTRA = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+@click.command("run", context_settings=_EXTRA)
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
 @_execution_options(tag_help="a tag for the run (repeatable)")
-def run(flow, params, max_workers, tags, datastore, side_channel_table, timeout, quiet, output_format, warm_start,
-        with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
+@click.pass_context
+def run(ctx, flow, params, max_workers, tags, run_id_file, runner_attribute_file, max_num_splits, retry_delays,
+        datastore, side_channel_table, timeout, quiet, output_format, warm_start, with_decorators, hybrid, job_queue,
+        job_role_arn, execution_role_arn):
     """Run FLOW locally by executing its compiled state machine.
 
     What tasks print shows as it comes, each line prefixed with the task's pathspec (--quiet hides it).
-    The last line on stdout is the run id (--format json: one JSON object instead)."""
-    from ..executor.parameters import parse_parameters
+    The last line on stdout is the run id (--format json: one JSON object instead).
+    Flow parameters: --param NAME=VALUE, or Metaflow's --NAME VALUE."""
+    from ..executor.parameters import parameter_options, parse_parameters
 
-    max_workers = _max_workers(max_workers)
+    kwargs = _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start)
     prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
                                 job_role_arn, execution_role_arn)
-    parameters = parse_parameters(prepared.graph, params)
+    assignments = list(params) + parameter_options(prepared.graph, ctx.args)
+    parameters = parse_parameters(prepared.graph, assignments, flow_path=prepared.flow_path, root=prepared.root)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
-                                              max_workers=max_workers, tags=list(tags), timeout=timeout,
-                                              warm_start=warm_start, hybrid=target)
+                                              run_id_file=run_id_file, runner_attribute_file=runner_attribute_file,
+                                              hybrid=target, **kwargs)
     _report(outcome, prepared, flow, interrupted, output_format)
 
 
 @click.command("resume")
 @click.argument("flow", type=click.Path(dir_okay=False))
-@click.argument("run_id", required=False)
-@click.option("--step", default=None, help="re-run from this step (default: the first step that did not finish)")
+@click.argument("step_to_rerun", metavar="[STEP]", required=False)
+@click.option("--origin-run-id", default=None, help="the run to resume (default: the latest run of the flow)")
+@click.option("--step", default=None, help="re-run this step and every step after it (same as STEP)")
 @_execution_options(tag_help="a tag for the new run (repeatable)")
-def resume(flow, run_id, step, max_workers, tags, datastore, side_channel_table, timeout, quiet, output_format,
-           warm_start, with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
-    """Re-run a failed run of FLOW (default: the latest), reusing the tasks that succeeded."""
+def resume(flow, step_to_rerun, origin_run_id, step, max_workers, tags, run_id_file, runner_attribute_file,
+           max_num_splits, retry_delays, datastore, side_channel_table, timeout, quiet, output_format, warm_start,
+           with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):
+    """Re-run a failed run of FLOW (default: the latest), cloning the tasks that succeeded.
+
+    STEP (Metaflow's form) re-runs that step and everything after it; a run id in its
+    place is taken as --origin-run-id."""
     from ..executor.local_run import plan_resume
 
-    max_workers = _max_workers(max_workers)
+    kwargs = _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start)
     prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
                                 job_role_arn, execution_role_arn)
-    origin, parameters, rerun = plan_resume(prepared, run_id, step)
-    click.echo(f"resuming {prepared.flow}/{origin}: re-running {', '.join(rerun)}", err=True)
+    if step_to_rerun is not None:
+        if step_to_rerun in prepared.graph.steps:
+            if step is not None and step != step_to_rerun:
+                raise UserError(f"resume got two steps: {step_to_rerun} and --step {step}")
+            step = step_to_rerun
+        elif origin_run_id is None:
+            origin_run_id = step_to_rerun  # sfncompile's older form: resume FLOW RUN_ID
+        else:
+            raise UserError(f"flow {prepared.flow} has no step '{step_to_rerun}' "
+                            f"(steps: {', '.join(prepared.graph.steps)})")
+    origin, parameters, rerun, start = plan_resume(prepared, origin_run_id, step)
+    click.echo(f"resuming {prepared.flow}/{origin}: " + (f"re-running from step '{start}'" if start else
+               "every step succeeded; cloning the run"), err=True)
     outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
-                                              max_workers=max_workers, tags=list(tags),
-                                              origin_run_id=origin, rerun_steps=rerun, timeout=timeout,
-                                              warm_start=warm_start, hybrid=target)
+                                              run_id_file=run_id_file, runner_attribute_file=runner_attribute_file,
+                                              origin_run_id=origin, rerun_steps=rerun, hybrid=target, **kwargs)
     _report(outcome, prepared, flow, interrupted, output_format)

@@ -130,6 +130,13 @@ def trigger(config: Config, flow_file: str, params: str | None, deployment: str 
     values = validate_parameters(graph, params)
     clients = Clients.from_config(config)
     dep = find_deployment(clients, name, deployment)
+    # As Metaflow's launcher: function defaults evaluated here, IncludeFiles read here and stored
+    # in the deployment's datastore (the execution input carries a reference).
+    from ..executor.parameters import function_defaults, include_files
+
+    values.update(function_defaults(graph, flow_file, values, dep.datastore_root))
+    with aws_errors("storing the included files"):
+        include_files(graph, values, dep.datastore_root)
     run_id = new_run_id()
     _write_run_record(dep.datastore_root, name, run_id, parameters=values, production_token=dep.production_token)
     return start(clients, dep, values, run_id)
@@ -391,7 +398,7 @@ def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None 
         raise UserError("resume needs the flow file")
     clients = Clients.from_config(config)
     dep = find_deployment(clients, name, deployment)
-    from sfncompile_runtime.datastore import Datastore, resume_plan
+    from sfncompile_runtime.datastore import Datastore, resume_plan, where_run_stopped
 
     graph_dict = graph.to_dict()
     _check_names(origin_run_id, [("run id", origin_run_id)])
@@ -405,7 +412,8 @@ def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None 
             plan = resume_plan(dep.datastore_root, graph_dict, origin_run_id, step)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    if not plan:
+        stopped = step or where_run_stopped(dep.datastore_root, graph_dict, origin_run_id)
+    if stopped is None:
         raise UserError(f"{name}/{origin_run_id} has nothing to resume: every step succeeded")
     parameters = (origin or {}).get("parameters", {})
     run_id = new_run_id()

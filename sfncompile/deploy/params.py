@@ -56,7 +56,9 @@ def _convert(name: str, kind: str, value: Any) -> Any:
                 raise bad("JSON") from None
         return value
     if kind == "file":
-        raise UserError(f"parameter '{name}' is an IncludeFile; a deployed flow takes its content as a string")
+        if not isinstance(value, str):
+            raise UserError(f"parameter '{name}' is an IncludeFile: give the path of the file to include")
+        return value  # a path: trigger reads the file and stores it (sfncompile.executor.parameters.include_files)
     return value
 
 

@@ -35,6 +35,7 @@ from .services import LOCAL_BUCKET, BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChanne
 LOCAL_JOB_QUEUE = "sfncompile-local"
 LOCAL_SIDE_CHANNEL_TABLE = "sfncompile-local-side-channel"
 LOG_LINES_ON_FAILURE = 20
+DEFAULT_MAX_NUM_SPLITS = 100  # Metaflow's default for --max-num-splits
 
 
 @dataclass
@@ -192,11 +193,14 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             origin_run_id: str | None = None, rerun_steps: list[str] | None = None,
             cancel: CancelToken | None = None, timeout: float | None = None,
             on_job_event: Callable[[str, dict], None] | None = None, warm_start: bool | None = None,
-            on_started: Callable[[str], None] | None = None, hybrid=None) -> RunOutcome:
+            on_started: Callable[[str], None] | None = None, hybrid=None, retry_delays: bool = False,
+            max_num_splits: int | None = DEFAULT_MAX_NUM_SPLITS) -> RunOutcome:
     """Write the run record and run the state machine here; returns when the run ends.
 
     ``hybrid`` (``hybrid.HybridTarget``) sends its steps' Batch jobs to AWS Batch.
-    """
+    ``retry_delays`` False (the default) retries a failed task at once, as Metaflow's local
+    runtime does; True waits the state machine's ``IntervalSeconds`` as AWS will.
+    ``max_num_splits`` caps a foreach's width (Metaflow's ``--max-num-splits``; None: no cap)."""
     from sfncompile_runtime.datastore import write_run_record
     from sfncompile_runtime.sidechannel import open_side_channel
 
@@ -206,8 +210,12 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     if warm_start is None:
         warm_start = os.environ.get("SFNCOMPILE_WARM_START", "") not in ("", "0")
     try:
+        environment = dict(os.environ)
+        environment.pop(envnames.MAX_NUM_SPLITS, None)
+        if max_num_splits is not None:
+            environment[envnames.MAX_NUM_SPLITS] = str(max_num_splits)
         batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
-                           on_event=on_job_event, warm_start=warm_start)
+                           on_event=on_job_event, warm_start=warm_start, base_environment=environment)
     except RuntimeError as exc:
         raise UserError(str(exc)) from None
     if hybrid is not None:
@@ -221,7 +229,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     try:
         # Validates the definition (resources included) before the run exists.
         interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
-                                  state_machine_name=prepared.flow)
+                                  state_machine_name=prepared.flow, retry_delays=retry_delays)
     except DefinitionError as exc:
         channel.close()
         raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
@@ -278,8 +286,9 @@ def latest_run_id(root: str, flow: str) -> str:
 
 
 def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | None):
-    """(origin run id, its parameters, the steps to re-run)."""
-    from sfncompile_runtime.datastore import Datastore, resume_plan
+    """(origin run id, its parameters, the steps to re-run whatever the origin did, the step
+    the resume starts from: ``step`` or where the origin stopped, None when it succeeded)."""
+    from sfncompile_runtime.datastore import Datastore, resume_plan, where_run_stopped
 
     from sfncompile_runtime.datastore import InvalidName, check_name
 
@@ -295,6 +304,5 @@ def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | No
         raise UserError(f"flow {prepared.flow} has no step '{step}' (steps: {', '.join(prepared.graph.steps)})")
     graph_dict = json.loads(prepared.graph.to_json())
     rerun = resume_plan(prepared.root, graph_dict, origin, step)
-    if not rerun:
-        raise UserError(f"run {prepared.flow}/{origin} has nothing left to run; pass --step STEP to re-run from a step")
-    return origin, record.get("parameters") or {}, rerun
+    start = step or where_run_stopped(prepared.root, graph_dict, origin)
+    return origin, record.get("parameters") or {}, rerun, start

@@ -114,3 +114,20 @@ def test_missing_region_names_the_setting(tmp_path, monkeypatch):
     config = Config.load(tmp_path, flags={"endpoint_url": "http://127.0.0.1:9"})
     with pytest.raises(UserError, match="missing setting 'region'"):
         operate.runs(config, "AnyFlow")
+
+
+def test_trigger_reads_includefile_and_function_defaults_at_launch(cloud):
+    """As Metaflow's launcher: the default computed by a function is evaluated here and the
+    IncludeFile read here; its bytes go to the deployment's datastore, the input carries a reference."""
+    result = cloud.deploy(flow_file("include_default_flow"))
+    run_id = operate.trigger(cloud.config, str(flow_file("include_default_flow")), None)
+    sfn = cloud.client("stepfunctions")
+    execution = sfn.describe_execution(executionArn=result.state_machine_arn.replace(":stateMachine:", ":execution:")
+                                       + ":" + run_id)
+    params = json.loads(execution["input"])["parameters"]
+    assert params["greeting"] == "hello from IncludeDefaultFlow (greeting)"
+    ref = params["movie_data"]["sfncompile_include_file"]
+    from sfncompile_runtime.datastore import Datastore
+
+    stored = Datastore(result.datastore_root, "IncludeDefaultFlow").load_artifact(ref)
+    assert stored == (flow_file("include_default_flow").parent / "movies.csv").read_bytes()

@@ -119,7 +119,7 @@ def test_attempt_records_and_latest(tmp_path):
 
 def test_resume_starts_at_the_failed_step_not_at_a_join_behind_it(tmp_path):
     """Breadth-first, the join of a split comes before the end of its longer branch."""
-    from sfncompile_runtime.datastore import attempt_prefix, resume_plan
+    from sfncompile_runtime.datastore import attempt_prefix, resume_plan, where_run_stopped
 
     steps = {"start": ["a", "b"], "a": ["join"], "b": ["c"], "c": ["join"], "join": ["end"], "end": []}
     graph = {"name": "F", "start": "start",
@@ -128,4 +128,7 @@ def test_resume_starts_at_the_failed_step_not_at_a_join_behind_it(tmp_path):
     store = Datastore(str(tmp_path), "F")
     for name, status in (("start", "ok"), ("a", "ok"), ("b", "ok"), ("c", "failed")):
         store.write_json(f"{attempt_prefix('F', 'r1', name, '0', 0)}/record.json", {"status": status})
-    assert resume_plan(str(tmp_path), graph, "r1") == ["c", "end", "join"]
+    assert where_run_stopped(str(tmp_path), graph, "r1") == "c"
+    # Re-run by name only what `resume STEP` names; otherwise each task clones by Metaflow's rule.
+    assert resume_plan(str(tmp_path), graph, "r1") == []
+    assert resume_plan(str(tmp_path), graph, "r1", "c") == ["c", "end", "join"]
