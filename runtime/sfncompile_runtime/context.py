@@ -177,7 +177,6 @@ def build_flow(task):
     """The flow instance for this task, bound to its parents' artifacts."""
     cls = import_flow_class(task.package_dir, task.manifest, task.flow_name)
     graph, node, step, path = task.graph, task.node, task.step, task.index_path
-    steps = graph["steps"]
     frames = frames_for(task, step, path)
     if step == graph.get("start") and not node.get("in_funcs"):
         view = TaskView(step, {}, task.store.load_artifact, frames, [])
