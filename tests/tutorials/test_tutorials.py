@@ -26,13 +26,7 @@ from episodes import RUNS  # noqa: E402
 EXPECTED = json.loads((HERE / "expected.json").read_text())["episodes"]
 
 # Episodes that differ from Metaflow today, and why (strict: a fix must remove the entry).
-_INCLUDE = ("executor: IncludeFile(default=script_path('movies.csv')) (a default computed by a function) "
-            "becomes the path string, not the file's content")
 KNOWN_DIFFERENCES = {
-    "01-playlist": _INCLUDE + " (the dataframe is empty: bonus_movie's choice() fails)",
-    "01-playlist-comedy": _INCLUDE + " (the dataframe is empty: bonus_movie's choice() fails)",
-    "02-statistics": _INCLUDE + "; and the IncludeFile does not reach the end step through the join",
-    "06-statistics-redux": _INCLUDE + "; and the IncludeFile does not reach the end step through the join",
     "03-playlist-redux": "surface: `from metaflow import get_metadata` is missing (and it reads 02's results)",
 }
 
