@@ -89,6 +89,12 @@ def task_id_for(index_path: str) -> str:
     return index_path or "0"
 
 
+def visit_task_id(base: str, visit: int) -> str:
+    """The task id of the ``visit``-th run (0-based) of a step in a switch loop at the task
+    ``base`` (``task_id_for(index_path)``): ``base`` first, then ``<base>-1``, ``<base>-2`` ..."""
+    return base if visit == 0 else f"{base}-{visit}"
+
+
 def compression_pays(sample, bandwidth: float) -> bool:
     """Compress (zlib level 1) only when it saves time end to end.
 
@@ -547,6 +553,16 @@ class Datastore:
             if record is not None and record.get("status") == "ok":
                 found.append(record)
         return found
+
+    def visits(self, run_id: str, step: str, base: str) -> list[str]:
+        """The task ids of the visits of a loop step at ``base`` so far, in order."""
+        found = []
+        for name in self.tasks(run_id, step):
+            if name == base:
+                found.append((0, name))
+            elif name.startswith(base + "-") and name[len(base) + 1:].isdigit():
+                found.append((int(name[len(base) + 1:]), name))
+        return [name for _, name in sorted(found)]
 
     def tasks(self, run_id: str, step: str) -> list[str]:
         return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")

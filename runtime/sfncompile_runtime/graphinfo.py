@@ -96,3 +96,25 @@ def effective_environment_spec(graph: dict, node: dict, kind: str) -> dict | Non
     if args is None or args.get("disabled"):
         return None
     return args
+
+
+def in_loop(graph: dict, step: str) -> bool:
+    """Whether ``step`` can run again in the same run (it is on a cycle through a switch):
+    each visit is then a task of its own (``datastore.visit_task_id``), as in Metaflow."""
+    cache = graph.setdefault("_sfn_in_loop", {})
+    if step not in cache:
+        steps = graph["steps"]
+        seen, stack = set(), list(steps[step].get("out_funcs", []))
+        while stack:
+            name = stack.pop()
+            if name == step:
+                break
+            if name in seen:
+                continue
+            seen.add(name)
+            stack.extend(steps[name].get("out_funcs", []))
+        else:
+            cache[step] = False
+            return False
+        cache[step] = True
+    return cache[step]

@@ -30,7 +30,7 @@ import time
 from . import envnames, graphinfo
 from .codepackage import package_dir, read_package
 from .datastore import (Datastore, DatastoreIntegrityError, attempt_prefix, default_user, new_run_record,
-                        task_id_for)
+                        task_id_for, visit_task_id)
 from .exceptions import ExceptionWrapper, TimeoutException
 from .failures import SetupError, StepFailure
 
@@ -69,7 +69,10 @@ class Task:
         if not self.run_id:
             raise SetupError(f"{envnames.RUN_ID} is not set")
         self.index_path = env.get(envnames.INDEX_PATH, "") or ""
-        self.task_id = task_id_for(self.index_path)
+        # The index path's task id; a step in a switch loop runs each visit as a task of its own
+        # (``_visit_task_id``), while the state machine and the side channel know only this one.
+        self.base_task_id = task_id_for(self.index_path)
+        self.task_id = self.base_task_id
         try:
             self.retry_count = int(env.get(envnames.RETRY_COUNT) or 0)
         except ValueError:
@@ -97,7 +100,14 @@ class Task:
     def record_of(self, step: str, task_id: str) -> dict:
         key = (step, task_id)
         if key not in self._records:
-            record = self.store.latest_record(self.run_id, step, task_id)
+            if graphinfo.in_loop(self.graph, step):  # the latest visit that succeeded
+                record = None
+                for visit in reversed(self.store.visits(self.run_id, step, task_id)):
+                    record = self.store.latest_record(self.run_id, step, visit)
+                    if record is not None:
+                        break
+            else:
+                record = self.store.latest_record(self.run_id, step, task_id)
             if record is None:
                 raise SetupError(f"step '{self.step}' needs the output of {self.flow_name}/{self.run_id}/{step}/{task_id}, "
                                  "which has no successful attempt")
@@ -112,6 +122,8 @@ class Task:
 
     # -- run -------------------------------------------------------------------
     def run(self) -> int:
+        if graphinfo.in_loop(self.graph, self.step):
+            self.task_id = self._visit_task_id()
         run_record = self._run_record()
         self.run_record = run_record
         self.user = run_record.get("user") or default_user()
@@ -225,6 +237,14 @@ class Task:
             return record
         return {"run_id": self.run_id, "user": default_user()}
 
+    def _visit_task_id(self) -> str:
+        """A new visit's task id, or the visit in progress when this is its retry (or its @catch
+        fallback): the latest visit that has no successful attempt yet."""
+        visits = self.store.visits(self.run_id, self.step, self.base_task_id)
+        if visits and self.store.latest_record(self.run_id, self.step, visits[-1]) is None:
+            return visits[-1]
+        return visit_task_id(self.base_task_id, len(visits))
+
     def _allocate_attempt(self) -> int:
         existing = self.store.attempts(self.run_id, self.step, self.task_id)
         return existing[-1] + 1 if existing else 0
@@ -244,13 +264,13 @@ class Task:
     def _clone_from(self, origin: str) -> bool:
         """Metaflow's rule: a task is cloned when the origin has a successful task at the same
         place and every task it reads was cloned too (so the first task that failed or did
-        not run, and everything after it, runs). In a switch loop the k-th visit of a task
-        clones the origin's k-th successful visit, so a loop resumes at the round that failed."""
-        visit = len(self.store.ok_records(self.run_id, self.step, self.task_id))
-        sources = self.store.ok_records(origin, self.step, self.task_id)
-        if visit >= len(sources) or not self._inputs_cloned():
+        not run, and everything after it, runs). In a switch loop each visit of a step is a
+        task of its own (``<id>``, ``<id>-1``, ...): the k-th visit clones the origin's k-th, so a
+        loop resumes at the round that failed."""
+        # A loop step's k-th visit has the same task id in both runs.
+        source = self.store.latest_record(origin, self.step, self.task_id)
+        if source is None or not self._inputs_cloned():
             return False
-        source = sources[visit]
         self.attempt = self._allocate_attempt()
         record = dict(source)
         record.update({"run_id": self.run_id, "attempt": self.attempt, "retry_count": self.retry_count,
@@ -472,7 +492,7 @@ class Task:
         from .sidechannel import open_side_channel
 
         channel = open_side_channel(self.side_channel_spec)
-        channel.publish(self.flow_name, self.run_id, self.step, self.task_id, values)
+        channel.publish(self.flow_name, self.run_id, self.step, self.base_task_id, values)
 
     def _commit(self, record: dict) -> None:
         prefix = attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)

@@ -7,7 +7,10 @@ from tests.executor.conftest import FLOWS
 
 
 def _visits(local_runs, flow, run_id, step, task="0"):
-    return local_runs.store(flow).ok_records(run_id, step, task)
+    """The successful record of each visit of a loop step (each visit is a task: 0, 0-1, 0-2 ...)."""
+    store = local_runs.store(flow)
+    records = [store.latest_record(run_id, step, visit) for visit in store.visits(run_id, step, task)]
+    return [r for r in records if r is not None]
 
 
 def test_resume_inside_a_switch_loop_clones_the_rounds_that_succeeded_and_ends(local_runs):
@@ -20,8 +23,11 @@ def test_resume_inside_a_switch_loop_clones_the_rounds_that_succeeded_and_ends(l
     visits = _visits(local_runs, flow, resumed, "loop_step")
     assert len(visits) == 10
     assert [bool(v.get("cloned_from")) for v in visits] == [True] * 5 + [False] * 5
-    assert [v["cloned_from"]["attempt"] for v in visits[:5]] == [v["attempt"] for v in
-                                                                _visits(local_runs, flow, origin, "loop_step")]
+    # As in Metaflow, each round is a task of its own; the k-th clones the origin's k-th.
+    assert [v["task_id"] for v in visits] == ["0"] + [f"0-{k}" for k in range(1, 10)]
+    assert [v["cloned_from"]["task_id"] for v in visits[:5]] == ["0", "0-1", "0-2", "0-3", "0-4"]
+    client_steps = local_runs.client_run(flow, resumed)["loop_step"]
+    assert len(list(client_steps)) == 10
     assert local_runs.record(flow, resumed, "start")["cloned_from"]["run_id"] == origin
     assert "cloned_from" not in local_runs.record(flow, resumed, "exit_loop")
     assert local_runs.artifacts(flow, resumed)["final"] == 10

@@ -110,8 +110,10 @@ def step_names(ds: Datastore, run_id: str) -> list[str]:
 
 # -- tasks -----------------------------------------------------------------------
 def task_ids(ds: Datastore, run_id: str, step: str) -> list[str]:
-    ids = [t for t in children(ds, f"{run_prefix(ds.flow, run_id)}/{step}") if t.replace(".", "").isdigit()]
-    return sorted(ids, key=lambda t: [int(p) for p in t.split(".")])
+    # A foreach index path ("3.1"), with the visit of a step in a switch loop after a dash ("3.1-2").
+    ids = [t for t in children(ds, f"{run_prefix(ds.flow, run_id)}/{step}")
+           if t.partition("-")[0].replace(".", "").isdigit() and (t.partition("-")[2] or "0").isdigit()]
+    return sorted(ids, key=lambda t: ([int(p) for p in t.partition("-")[0].split(".")], int(t.partition("-")[2] or 0)))
 
 
 def attempts(ds: Datastore, run_id: str, step: str, task_id: str) -> list[int]:
