@@ -31,9 +31,14 @@ def client(service: str):
         return made
 
 
-def reset_after_fork() -> None:
-    """In a forked child: forget the parent's clients (their connections are the parent's)
-    and its lock (another thread may have held it at the fork)."""
+def reset_after_fork(child: bool) -> None:
+    """After a fork, one side keeps the clients (their pooled connections), the other forgets
+    them: the child (the step, on the critical path) keeps them warm; the parent makes new
+    ones if it needs any (log uploads). The child also gets a fresh lock (another thread may
+    have held it at the fork)."""
     global _lock
-    _clients.clear()
-    _lock = threading.Lock()
+    if child:
+        _lock = threading.Lock()
+    else:
+        with _lock:
+            _clients.clear()

@@ -183,8 +183,7 @@ class Task:
                 from . import aws
 
                 faulthandler.enable()  # a Python traceback of the crash, into the task's stderr
-                aws.reset_after_fork()
-                self.store = Datastore(self.store.storage.root, self.flow_name)
+                aws.reset_after_fork(child=True)
                 code = self._execute(environment_error)
             except BaseException:  # never return into the parent's stack
                 import traceback
@@ -197,6 +196,9 @@ class Task:
                     except Exception:
                         pass
                 os._exit(code)
+        from . import aws
+
+        aws.reset_after_fork(child=False)
         while True:
             try:
                 _, status = os.waitpid(pid, 0)
