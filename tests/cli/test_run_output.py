@@ -99,4 +99,5 @@ def test_format_json_of_a_failed_run_and_of_its_resume(flow):
                                  catch_exceptions=False)
     # the origin's parameters are reused, so the end step fails again: still one JSON object
     again = json.loads(resumed.stdout)
-    assert again["origin_run_id"] == summary["run_id"] and again["rerun_steps"] == ["end"]
+    # Metaflow's cloning rule: nothing re-run by name; end runs again because it failed.
+    assert again["origin_run_id"] == summary["run_id"] and again["rerun_steps"] == []
