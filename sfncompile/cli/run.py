@@ -38,8 +38,9 @@ def _execution_options(tag_help: str):
                      help="json: stdout is one JSON object (run id, status, timings, transitions) instead of "
                           "the run id; everything else goes to stderr"),
         click.option("--warm-start/--no-warm-start", default=None,
-                     help="fork tasks from a process that already ran the bootstrap (faster; default: "
-                          "SFNCOMPILE_WARM_START, else off: every task runs the job definition's command)"),
+                     help="fork each task from a process that already ran the bootstrap (the default; "
+                          "SFNCOMPILE_WARM_START=0 or --no-warm-start: a fresh process per task running the "
+                          "job definition's command; @pypi/@conda steps always start fresh)"),
         click.option("--with", "with_decorators", multiple=True, metavar="DECORATOR[:k=v,...]",
                      help="attach a step decorator to every step that lacks it, e.g. --with retry, "
                           "--with resources:cpu=4; --with batch sends every step to AWS Batch (repeatable)"),

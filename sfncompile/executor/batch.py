@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from sfncompile_runtime import envnames
+
 from .cancel import Cancelled
 from .errors import TASK_FAILED, StatesError
 from .interpreter import TaskCall
@@ -38,6 +40,9 @@ TIMEOUT_REASON = "Job attempt duration exceeded timeout"
 TERMINATED_REASON = "Terminated by the local executor"
 KILL_GRACE_SECONDS = 5.0
 LOG_TAIL_LINES = 40
+# Set per task by the state machine (ContainerOverrides) and read by the step runner only.
+TASK_VARIABLES = frozenset({envnames.RUN_ID, envnames.INDEX_PATH, envnames.RETRY_COUNT, envnames.PARAMETERS,
+                            envnames.FOREACH, envnames.CAUGHT_ERROR})
 OUTPUT_DRAIN_SECONDS = 30.0
 
 
@@ -51,6 +56,8 @@ class LocalJobDefinition:
     parameters: dict[str, str] = field(default_factory=dict)
     retry_strategy: dict[str, Any] = field(default_factory=dict)
     timeout_seconds: int | None = None
+    # Never forked from a warm process: its steps build their own interpreter (@pypi/@conda).
+    fresh_process: bool = False
 
     @classmethod
     def from_spec(cls, name: str, spec) -> "LocalJobDefinition":
@@ -86,6 +93,15 @@ def substitute_refs(command: list[str], parameters: Mapping[str, str]) -> list[s
         else:
             out.append(arg)
     return out
+
+
+def warm_environment(task: Mapping[str, str]) -> dict[str, str]:
+    """The environment the warm process for this task starts with: the task's own, except
+    the per-task variables of the contract (run id, index path, retry count, parameters,
+    ...), which only the step runner reads, after the fork. Everything else (a step's
+    @environment variables included) is set before anything runs, as in a fresh process;
+    tasks whose environments differ get different warm processes."""
+    return {key: value for key, value in task.items() if key not in TASK_VARIABLES}
 
 
 def _evaluate_on_exit(rules, exit_code, status_reason, reason) -> str | None:
@@ -181,7 +197,7 @@ class LocalBatch:
             log_path = self._log_path(job_name, job_id, len(attempts))
             started = time.time()
             exit_code, reason, tail = self._run_attempt(command, env, timeout, call, log_path,
-                                                        definition.environment, info)
+                                                        definition.environment, info, definition.fresh_process)
             stopped = time.time()
             status_reason = reason
             attempts.append({
@@ -249,7 +265,8 @@ class LocalBatch:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in job_name)
         return self.log_dir / f"{safe}-{job_id[:8]}-{attempt}.log"
 
-    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path, static_env=None, info=None):
+    def _run_attempt(self, command, env, timeout, call: TaskCall, log_path, static_env=None, info=None,
+                     fresh=False):
         """Run one attempt; returns (exit code or None, status reason, last log lines).
 
         Each line the task prints is also a ``log`` event (with the process id), as it comes.
@@ -259,7 +276,7 @@ class LocalBatch:
         tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
         log_file = open(log_path, "wb") if log_path else None
         try:
-            process = self._start(command, static_env or {}, full_env)
+            process = self._start(command, static_env or {}, full_env, fresh)
         except (OSError, RuntimeError) as exc:
             if log_file:
                 log_file.close()
@@ -318,17 +335,18 @@ class LocalBatch:
             return None, reason, list(tail)
         return code, reason, list(tail)
 
-    def _start(self, command, static_env, full_env):
-        process = self._spawn(command, static_env, full_env)
+    def _start(self, command, static_env, full_env, fresh=False):
+        process = self._spawn(command, static_env, full_env, fresh)
         running_groups.add(process.pid)  # a session leader: its pid is its process group
         return process
 
-    def _spawn(self, command, static_env, full_env):
-        """The job's process: the command itself, or (warm start) a fork of its zygote."""
-        if self.warm is not None and len(command) > 3 and command[1] == "-c":
-            static = dict(self.base_environment)
-            static.update(static_env)
-            zygote = self.warm.get(command, static)
+    def _spawn(self, command, static_env, full_env, fresh=False):
+        """The job's process: a fork of its zygote (warm start), or the command itself."""
+        if self.warm is not None and not fresh and len(command) > 3 and command[1] == "-c":
+            zygote = self.warm.get(command, warm_environment(full_env))
+        else:
+            zygote = None
+        if zygote is not None:
             read_fd, write_fd = os.pipe()
             try:
                 child = zygote.spawn(command[3:], full_env, write_fd)

@@ -169,6 +169,7 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
     for key, spec in specs.items():
         name = f"{graph.name}-{key}"
         local_defs[name] = LocalJobDefinition.from_spec(name, spec)
+        local_defs[name].fresh_process = builds_own_interpreter(graph, spec.steps)
         values[spec.placeholder] = name
     needed = substitutions_needed(definition)
     for name in needed:
@@ -180,6 +181,16 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
     definition = substitute(definition, values)
     return PreparedRun(path.resolve(), graph, graph.name, root, definition, local_defs, side_channel,
                        code_url, code_sha256, timings)
+
+
+def builds_own_interpreter(graph, steps) -> bool:
+    """Some of these steps run in a @pypi/@conda environment (their own interpreter): they
+    start as fresh processes even under warm start."""
+    flow_level = {d.name for d in graph.decorators}
+    if flow_level & {"pypi_base", "conda_base"}:
+        return True
+    return any(d.name in ("pypi", "conda") for name in steps if name in graph.steps
+               for d in graph.steps[name].decorators)
 
 
 def _log_dir(root: str, flow: str, run_id: str) -> str:
@@ -208,7 +219,11 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
 
     run_id = run_id or new_run_id()
     if warm_start is None:
-        warm_start = os.environ.get("SFNCOMPILE_WARM_START", "") not in ("", "0")
+        from .warm import supported
+
+        # Warm start is the default where it works; SFNCOMPILE_WARM_START=0 (or --no-warm-start)
+        # starts every task as a fresh process.
+        warm_start = supported() and os.environ.get("SFNCOMPILE_WARM_START", "1") not in ("0", "false", "no")
     try:
         environment = dict(os.environ)
         environment.pop(envnames.MAX_NUM_SPLITS, None)

@@ -34,6 +34,7 @@ ZYGOTE_SOURCE = r'''
 import io, json, os, selectors, signal, socket, sys
 boot, path, parent_watch = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.argv = ["-c", "__warm_start__"]
+before = dict(os.environ)
 saved = sys.stderr
 sys.stderr = io.StringIO()  # main() prints its usage for the dummy argv
 try:
@@ -44,6 +45,8 @@ except SystemExit as done:
         raise
 finally:
     sys.stderr = saved
+# What the bootstrap itself set (SFNCOMPILE_PACKAGE_DIR, ...): a fresh task has it too.
+bootstrap_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
 import sfncompile_runtime.main as runtime_main
 for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec", "decorators", "current",
              "logcapture", "parameters", "graphinfo", "exceptions"):
@@ -88,8 +91,21 @@ while True:
             request = json.loads(msg)
             pid = os.fork()
             if pid == 0:
+                # The task's process: drop everything of the zygote's (its sockets, the
+                # selector, the other tasks' pidfds) through their objects, so nothing
+                # closes a task's file later by a stale number; then be the fresh process.
+                code = 1
                 try:
                     os.setsid()
+                    for other in list(sel.get_map().values()):
+                        if isinstance(other.data, tuple):  # another task's pidfd and connection
+                            other.data[1].close()
+                            os.close(other.fd)
+                        elif other.data == "parent":
+                            os.close(other.fd)
+                    sel.close()
+                    server.close()
+                    conn.close()
                     os.dup2(fds[0], 1)
                     os.dup2(fds[0], 2)
                     os.close(fds[0])
@@ -98,20 +114,22 @@ while True:
                     signal.signal(signal.SIGINT, signal.default_int_handler)
                     os.environ.clear()
                     os.environ.update(request["env"])
+                    os.environ.update(bootstrap_env)
+                    os.chdir(request["cwd"])
                     sys.argv = ["-c"] + request["argv"]
+                    sys.orig_argv = request["orig_argv"]
                     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
                     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
                     code = runtime_main.main(request["argv"])
                 except SystemExit as exit_:
-                    code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+                    code = exit_.code
                 except BaseException:
                     import traceback
                     traceback.print_exc()
                     code = 1
-                try:
-                    sys.stdout.flush(); sys.stderr.flush()
-                finally:
-                    os._exit(code if isinstance(code, int) else 1)
+                # Leave as `sys.exit(main(...))` leaves a fresh process: atexit handlers,
+                # non-daemon threads joined, streams flushed.
+                raise SystemExit(code)
             os.close(fds[0])
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             sel.register(os.pidfd_open(pid), selectors.EVENT_READ, (pid, conn))
@@ -139,6 +157,7 @@ class Zygote:
     def __init__(self, command: list[str], environment: dict[str, str]):
         if len(command) < 3 or command[1] != "-c":
             raise ValueError("warm start needs a `python -c SOURCE ...` command")
+        self.command = list(command[:3])
         self.directory = tempfile.mkdtemp(prefix="sfncompile-warm-")
         self.path = os.path.join(self.directory, "zygote.sock")
         watch_read, self._watch_write = os.pipe()  # the zygote exits when this process does
@@ -158,7 +177,8 @@ class Zygote:
     def spawn(self, argv: list[str], env: dict[str, str], output_fd: int) -> "WarmChild":
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(self.path)
-        socket.send_fds(conn, [json.dumps({"argv": argv, "env": env}).encode() + b"\n"], [output_fd])
+        request = {"argv": argv, "env": env, "cwd": os.getcwd(), "orig_argv": self.command + argv}
+        socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [output_fd])
         reader = conn.makefile("rb")
         pid = json.loads(reader.readline())["pid"]
         return WarmChild(pid, conn, reader)
@@ -205,13 +225,16 @@ class WarmChild:
 
 
 class ZygotePool:
-    """Zygotes by job definition, started on first use; thread-safe."""
+    """Zygotes by command and environment, started on first use; thread-safe. Past
+    ``limit`` distinct environments ``get`` returns None (the task starts fresh)."""
+
+    limit = 16
 
     def __init__(self):
         self._zygotes: dict[tuple, Zygote] = {}
         self._lock = threading.Lock()
 
-    def get(self, command: list[str], environment: dict[str, str]) -> Zygote:
+    def get(self, command: list[str], environment: dict[str, str]) -> Zygote | None:
         key = (tuple(command[:3]), tuple(sorted(environment.items())))
         with self._lock:
             zygote = self._zygotes.get(key)
@@ -219,6 +242,8 @@ class ZygotePool:
                 zygote.close()  # it died (killed from outside?): start a new one
                 zygote = None
             if zygote is None:
+                if len(self._zygotes) >= self.limit:
+                    return None
                 zygote = self._zygotes[key] = Zygote(command, environment)
             return zygote
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from sfncompile.executor.warm import supported
@@ -40,3 +43,42 @@ def test_failure_log_and_resume(local_runs, tmp_path):
     resumed = result.stdout.strip().splitlines()[-1]
     assert local_runs.record("ResumableFlow", resumed, "gather")["cloned_from"]["run_id"] == origin
     assert local_runs.artifacts("ResumableFlow", resumed)["final"] == 141
+
+
+def _views(local_runs, mode):
+    run_id, _ = local_runs.run(FLOWS / "process_view_flow.py", extra=[mode])
+    data = local_runs.artifacts("ProcessViewFlow", run_id, step="join")
+    return [json.loads(data["start_view"])] + [json.loads(v) for v in data["views"]]
+
+
+def test_a_forked_task_sees_what_a_fresh_process_sees(local_runs):
+    """Environment (@environment variables and the bootstrap's own included), sys.path, cwd,
+    sys.argv, open file descriptors, signal handlers and mask, loaded user modules: the same
+    in a task forked from the warm process as in a fresh process per task. Process ids and
+    random states differ from task to task in both modes."""
+    fresh = _views(local_runs, "--no-warm-start")
+    warm = _views(local_runs, "--warm-start")
+    for views in (fresh, warm):
+        assert len({v["pid"] for v in views}) == len(views)
+        assert len({v["random"] for v in views}) == len(views)
+        assert views[0]["env"]["VIEW_VAR"] == "from-decorator"
+        assert views[0]["env"]["SFNCOMPILE_PACKAGE_DIR"]
+    # fresh: children of the executor (this process); warm: forked from the warm process
+    assert {v["ppid"] for v in fresh} == {os.getpid()}
+    assert os.getpid() not in {v["ppid"] for v in warm}
+    for f, w in zip(fresh, warm):
+        for key in ("env", "path", "cwd", "argv", "orig_argv", "fds", "handlers", "blocked", "user_modules"):
+            assert w[key] == f[key], key
+    # the per-task variables reach each task: its own index path
+    assert [v["env"]["SFNCOMPILE_INDEX_PATH"] for v in warm[1:]] == \
+        [v["env"]["SFNCOMPILE_INDEX_PATH"] for v in fresh[1:]]
+
+
+def test_task_variables_never_reach_the_warm_process():
+    from sfncompile.executor.batch import TASK_VARIABLES, warm_environment
+
+    task = {"SFNCOMPILE_DATASTORE": "/d", "HOME": "/h", "VIEW_VAR": "x", "SFNCOMPILE_RUN_ID": "r1",
+            "SFNCOMPILE_INDEX_PATH": "0"}
+    env = warm_environment(task)
+    assert env == {"SFNCOMPILE_DATASTORE": "/d", "HOME": "/h", "VIEW_VAR": "x"}
+    assert not TASK_VARIABLES & set(env)
