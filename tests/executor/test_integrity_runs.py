@@ -126,7 +126,6 @@ def test_a_lambda_is_not_an_artifact_and_the_reader_is_told_where_it_went(local_
 def test_a_run_id_that_climbs_out_of_the_datastore_is_refused(local_runs):
     import pytest
 
-    from sfncompile_runtime.datastore import InvalidName
 
     run_id, _ = local_runs.run(FLOW)
     outside = local_runs.root.parent / "outside" / "runs" / "x"
@@ -135,8 +134,9 @@ def test_a_run_id_that_climbs_out_of_the_datastore_is_refused(local_runs):
     for bad in ("../../outside/runs/x", "..", ".hidden", f"{run_id}/../{run_id}"):
         result = local_runs.cli("resume", str(FLOW), bad, expect_exit=1)
         assert "is not valid" in result.output and "Traceback" not in result.output
-    from sfncompile import Run
+    from sfncompile import MetaflowNotFound, Run
 
     local_runs.client_run("TotalFlow", run_id)
-    with pytest.raises(InvalidName):
+    # The client answers as Metaflow's does for a run it cannot have (not found), saying why.
+    with pytest.raises(MetaflowNotFound, match="is not valid"):
         Run("TotalFlow/..")
