@@ -118,6 +118,9 @@ class StepNode:
     next_missing_on_some_path: bool = False  # some path through the body ends without self.next
     next_missing_at: Span | None = None  # where the first such path ends (a return, or the last statement)
     assigned_attrs: dict[str, Span] = field(default_factory=dict)  # self.<x> = ... (first assignment)
+    # Of those, the ones assigned inside a ``try`` that catches AttributeError: the step
+    # expects the assignment to fail (a parameter is read-only), so lint does not refuse it.
+    guarded_attrs: list[str] = field(default_factory=list)
     step_annotation: dict[str, bool] = field(default_factory=dict)  # @step(start=True/end=True)
     # Structure derived by the front end's graph passes:
     out_funcs: list[str] = field(default_factory=list)  # successors, in order (switch: case order)

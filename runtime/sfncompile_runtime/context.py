@@ -18,105 +18,13 @@ import types
 
 from . import graphinfo
 from .failures import SetupError, StepFailure
-from .flowspec import FlowSpec, ForeachFrame, Inputs, TaskView
+from .flowspec import FlowSpec, ForeachFrame, Inputs, TaskView, class_constants
+from .shims import SHADOWED_MODULES, install_shims  # noqa: F401  (re-exported: callers import it from here)
 
-SHADOWED_MODULES = ("metaflow", "sfncompile")
 _MISSING = object()
 _IMMUTABLE = (int, float, complex, bool, str, bytes, type(None), frozenset, range)
 # What pickle raises for a value it cannot serialise (an open file, a lock, a local class...)
 _UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError, NotImplementedError)
-
-
-def install_shims() -> None:
-    """Make ``metaflow`` and ``sfncompile`` resolve to the runtime's API in this process."""
-    from . import api, decorators
-
-    decorators.VALIDATE = False
-    for name in SHADOWED_MODULES:
-        existing = sys.modules.get(name)
-        if existing is api:
-            continue
-        sys.modules[name] = api
-    _install_card_modules()
-
-
-# ``metaflow.*`` module names Metaflow users (and Metaflow's own test suite) import
-# for cards, and the runtime module that serves each.
-CARD_MODULES = {
-    "cards": "sfncompile_runtime.cards",
-    "plugins.cards.exception": "sfncompile_runtime.cards.exception",
-    "plugins.cards.card_client": "sfncompile_runtime.cards.client",
-    "plugins.cards.card_modules.card": "sfncompile_runtime.cards.card",
-    "plugins.cards.card_modules.components": "sfncompile_runtime.cards.components",
-    "plugins.cards.card_modules.basic": "sfncompile_runtime.cards.card",
-    "plugins.cards.card_modules.test_cards": "sfncompile_runtime.cards.test_cards",
-}
-
-
-class _CardModuleFinder:
-    """Serves ``metaflow.cards`` & co. from the runtime's ``cards`` package when first
-    imported (not at task start: most steps have no card)."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        import importlib.util
-
-        root, _, suffix = fullname.partition(".")
-        if root not in SHADOWED_MODULES or not suffix:
-            return None
-        if suffix in CARD_MODULES or any(k.startswith(suffix + ".") for k in CARD_MODULES):
-            return importlib.util.spec_from_loader(fullname, _CardModuleLoader(CARD_MODULES.get(suffix)))
-        return None
-
-
-class _CardModuleLoader:
-    def __init__(self, target):
-        self.target = target
-
-    def create_module(self, spec):
-        if self.target is None:  # an intermediate package (metaflow.plugins, ...)
-            module = types.ModuleType(spec.name)
-            module.__path__ = []
-            return module
-        import importlib
-
-        self._spec = importlib.import_module(self.target).__spec__
-        return importlib.import_module(self.target)
-
-    def exec_module(self, module):
-        if self.target is not None:
-            module.__spec__ = self._spec  # the import system replaced it with the metaflow.* one
-
-
-def _install_card_modules() -> None:
-    from . import api
-
-    if not hasattr(api, "__path__"):
-        api.__path__ = []  # ``metaflow`` is a package to the import system: its submodules come from the finder
-    if not any(isinstance(f, _CardModuleFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _CardModuleFinder())
-
-
-# What the runtime imports lazily, after the step's code has run (storing artifacts, publishing,
-# log upload, exit hooks): imported before the flow's directory goes on sys.path, so that a
-# ``json.py`` or ``signal.py`` next to the flow is the flow's module and never the runtime's.
-RUNTIME_NEEDS = ("concurrent.futures", "hashlib", "importlib.util", "inspect", "io", "json", "pickle",
-                 "platform", "shutil", "signal", "sqlite3", "subprocess", "tempfile", "threading", "time",
-                 "traceback", "types", "zlib")
-RUNTIME_NEEDS_S3 = ("boto3", "boto3.s3.transfer", "botocore.config", "botocore.exceptions")
-
-
-def user_code_on_path(package_dir: str) -> None:
-    """Put the flow's directory first on sys.path (as ``python flow.py`` does), once the runtime
-    holds every module it will need: a module there never replaces one of the runtime's."""
-    import importlib
-
-    for name in RUNTIME_NEEDS:
-        importlib.import_module(name)
-    if "boto3" in sys.modules or "botocore" in sys.modules:
-        for name in RUNTIME_NEEDS_S3:
-            importlib.import_module(name)
-    if sys.path[:1] != [package_dir]:
-        sys.path.insert(0, package_dir)
 
 
 def import_flow_class(package_dir: str, manifest: dict, flow_name: str):
@@ -261,8 +169,15 @@ def _choose_parent(task, parents: list[str], path: str) -> tuple[str, str]:
     return max(found)[1]
 
 
+def set_config_values(graph: dict) -> None:
+    """The configs compiled into graph.json, for ``DelayedConfig`` and ``ctx.configs``."""
+    from . import configs
+
+    configs.set_values({c["name"]: (c.get("value"), bool(c.get("plain"))) for c in graph.get("configs") or []})
+
+
 def _set_parameters(task, cls, flow, view) -> None:
-    from .parameters import Parameter, ParameterContext, ParameterError
+    from .parameters import ParameterContext, ParameterError, env_value
 
     given = task._parameters_input()
     declared = [(attr, value) for attr, value in _class_parameters(cls)]
@@ -277,8 +192,13 @@ def _set_parameters(task, cls, flow, view) -> None:
             raw = given[param.name]
         elif attr in given:
             raw = given[attr]
+        elif env_value(param) is not None:
+            raw = env_value(param)  # METAFLOW_RUN_<NAME>, as Metaflow's command line reads it
         else:
-            context = ParameterContext(task.flow_name, task.user, param.name, print, "sfncompile", {})
+            from .configs import namespace_for_context
+
+            context = ParameterContext(task.flow_name, task.user, param.name, print, "sfncompile",
+                                       namespace_for_context())
             raw = param.resolve_default(context)
             if raw is None and param.required:
                 raise StepFailure(f"parameter '{param.name}' is required: pass it with --param {param.name}=VALUE")
@@ -289,6 +209,15 @@ def _set_parameters(task, cls, flow, view) -> None:
             raise StepFailure(str(exc))
         flow.__dict__[attr] = value
         names.append(attr)
+    # Configs and class-level constants are artifacts of every step too, read-only
+    # like the parameters and passed down with them (Metaflow's _set_constants).
+    for config in task.graph.get("configs") or []:
+        flow.__dict__[config["attr"]] = config.get("value")
+        names.append(config["attr"])
+    for var in class_constants(cls):
+        if var not in names:
+            flow.__dict__[var] = getattr(cls, var)
+            names.append(var)
     view.parameters = names
 
 

@@ -1,4 +1,11 @@
-"""What ``@catch(var=...)`` stores, and the in-process timeout."""
+"""Metaflow's exception types (``metaflow.exception`` inside a task), what
+``@catch(var=...)`` stores, and the in-process timeout.
+
+The classes carry Metaflow's names, headlines and messages; a caught
+exception's ``type`` is reported under the module a Metaflow user imports it
+from (``metaflow.exception.ExternalCommandFailed``,
+``metaflow.plugins.catch_decorator.FailureHandledByCatch``), as Metaflow does.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,24 @@ class MetaflowException(Exception):
         return f"{prefix} {self.message}" if prefix else str(self.message)
 
 
+class ParameterFieldFailed(MetaflowException):
+    headline = "Parameter field failed"
+
+    def __init__(self, name, field):
+        import traceback
+
+        super().__init__(f"When evaluating the field *{field}* for the Parameter *{name}*, the following exception "
+                         f"occurred:\n\n{traceback.format_exc()}")
+
+
+class ParameterFieldTypeMismatch(MetaflowException):
+    headline = "Parameter field with a mismatching type"
+
+
+class ExternalCommandFailed(MetaflowException):
+    headline = "External command failed"
+
+
 class MetaflowNotFound(MetaflowException):
     headline = "Object not found"
 
@@ -36,19 +61,99 @@ class MetaflowInvalidPathspec(MetaflowException):
     headline = "Invalid pathspec"
 
 
+class MetaflowInternalError(MetaflowException):
+    headline = "Internal error"
+
+
 class MetaflowTaggingError(MetaflowException):
     headline = "Tagging error"
 
 
-class TimeoutException(Exception):
+class MetaflowUnknownUser(MetaflowException):
+    headline = "Unknown user"
+
+    def __init__(self):
+        super().__init__("Metaflow could not determine your user name based on environment variables ($USERNAME etc.)")
+
+
+class InvalidDecoratorAttribute(MetaflowException):
+    headline = "Unknown decorator attribute"
+
+    def __init__(self, deconame, attr, defaults):
+        super().__init__(f"Decorator '{deconame}' does not support the attribute '{attr}'. "
+                         f"These attributes are supported: {', '.join(defaults)}.")
+
+
+class CommandException(MetaflowException):
+    headline = "Invalid command"
+
+
+class MetaflowDataMissing(MetaflowException):
+    headline = "Data missing"
+
+
+class UnhandledInMergeArtifactsException(MetaflowException):
+    headline = "Unhandled artifacts in merge"
+
+    def __init__(self, msg, unhandled):
+        super().__init__(msg)
+        self.artifact_names = unhandled
+
+
+class MissingInMergeArtifactsException(MetaflowException):
+    headline = "Missing artifacts in merge"
+
+    def __init__(self, msg, unhandled):
+        super().__init__(msg)
+        self.artifact_names = unhandled
+
+
+class TimeoutException(MetaflowException):
     """Raised inside a step that ran longer than its ``@timeout``."""
+
+    headline = "@timeout"
+
+
+class FailureHandledByCatch(MetaflowException):
+    """What ``@catch`` stores when the task's process died without a Python exception."""
+
+    headline = "Task execution failed but @catch handled it"
+
+    def __init__(self, retry_count):
+        super().__init__(f"Task execution kept failing over {retry_count} attempts. Your code did not raise an "
+                         "exception. Something in the execution environment caused the failure.")
+
+
+class CardNotPresentException(MetaflowException):
+    """``get_cards`` found no card (``metaflow.plugins.cards.exception``)."""
+
+    headline = "Card not present"
+
+
+# The module a Metaflow user imports each of our classes from (reported as the
+# caught exception's ``type``, as Metaflow reports it).
+PUBLIC_MODULES = {
+    "TimeoutException": "metaflow.plugins.timeout_decorator",
+    "FailureHandledByCatch": "metaflow.plugins.catch_decorator",
+    "CardNotPresentException": "metaflow.plugins.cards.exception",
+}
+
+
+def public_type_name(kind: type) -> str:
+    """Metaflow's ``type`` text for an exception class: ``module.Name``."""
+    module = kind.__module__
+    if module == __name__:
+        module = PUBLIC_MODULES.get(kind.__name__, "metaflow.exception")
+    return f"{module}.{kind.__name__}"
 
 
 class ExceptionWrapper:
-    """A failure as data: picklable whatever the original exception was.
+    """A failure as data: picklable whatever the original exception was
+    (Metaflow's ``MetaflowExceptionWrapper``).
 
-    ``type`` is the exception's qualified class name, ``message`` its text,
-    ``traceback`` the formatted stack (Metaflow calls it ``stacktrace``).
+    ``type`` is the exception's ``module.Name`` as Metaflow writes it
+    (``builtins.KeyError``), ``message`` (Metaflow: ``exception``) its text,
+    ``traceback`` (Metaflow: ``stacktrace``) the formatted stack.
     """
 
     def __init__(self, type: str, message: str, traceback: str = ""):
@@ -61,8 +166,7 @@ class ExceptionWrapper:
         import traceback as _traceback
 
         kind = type(exc)
-        name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
-        return cls(name, str(exc), "".join(_traceback.format_exception(kind, exc, exc.__traceback__)))
+        return cls(public_type_name(kind), str(exc), "".join(_traceback.format_exception(kind, exc, exc.__traceback__)))
 
     @property
     def exception(self) -> str:
@@ -76,7 +180,10 @@ class ExceptionWrapper:
         return {"type": self.type, "message": self.message, "traceback": self.traceback}
 
     def __str__(self) -> str:
-        return f"{self.type}: {self.message}"
+        return self.traceback or f"[no stacktrace]\n{self.type}: {self.message}"
 
     def __repr__(self) -> str:
         return f"ExceptionWrapper({self.type!r}, {self.message!r})"
+
+
+MetaflowExceptionWrapper = ExceptionWrapper

@@ -85,11 +85,36 @@ class FlowSpec:
 
     _flow_decorators: list = []
 
+    # Class attributes that are neither parameters nor constants (Metaflow's list).
+    _NON_PARAMETERS = frozenset({"cmd", "foreach_stack", "index", "input", "script_name", "name"})
+
     def __init__(self, use_cli: bool = True):
         # ``MyFlow()`` at the bottom of a flow file (Metaflow's idiom): run the
         # sfncompile command line on this file, e.g. ``python flow.py run``.
+        # ``MyFlow(use_cli=False)`` only builds the object (Metaflow's test
+        # checker iterates its steps).
         if use_cli:
             _run_cli(type(self))
+
+    def __setattr__(self, name: str, value) -> None:
+        # Parameters, configs and class constants are fixed for the run: Metaflow
+        # makes them read-only properties of the task's flow object.
+        if name in _read_only_names(type(self)):
+            raise AttributeError(f"property '{name}' of '{type(self).__name__}' object has no setter "
+                                 f"(parameters and class-level constants cannot be changed in a step; "
+                                 f"store the value under another name)")
+        object.__setattr__(self, name, value)
+
+    # -- steps (Metaflow's legacy iteration: ``for step in flow``) ----------------
+    def __iter__(self):
+        """The flow's step methods (each with ``.name``), start first, in the graph's order."""
+        return iter([getattr(self, name) for name in _step_names(type(self))])
+
+    @property
+    def _graph(self):
+        from .graphview import graph_of
+
+        return graph_of(self)
 
     # -- artifacts ---------------------------------------------------------
     def _sfn_artifact(self, name: str):
@@ -234,6 +259,66 @@ class Inputs:
         if name.startswith("_"):
             raise AttributeError(name)
         return self._by_name(name)
+
+
+def _step_names(cls) -> list[str]:
+    """Step method names in definition order (base classes first), start first."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if getattr(value, "is_step", False) is True and callable(value) and attr not in names:
+                names.append(attr)
+    names = [n for n in names if getattr(getattr(cls, n, None), "is_step", False) is True]
+    if "start" in names:
+        names.remove("start")
+        names.insert(0, "start")
+    return names
+
+
+def class_constants(cls) -> list[str]:
+    """Class-level values stored as artifacts of every step (Metaflow's rule: public,
+    not a parameter or config, not a method, property, class or module)."""
+    import types
+
+    cached = cls.__dict__.get("_sfn_constant_names")
+    if cached is not None:
+        return list(cached)
+    out = []
+    for var in dir(cls):
+        if var[0] == "_" or var in FlowSpec._NON_PARAMETERS:
+            continue
+        try:
+            raw = next(vars(k)[var] for k in cls.__mro__ if var in vars(k))
+        except StopIteration:
+            continue
+        if _is_parameter_like(raw):
+            continue
+        if isinstance(raw, (types.FunctionType, types.MethodType, property, type, types.ModuleType,
+                            staticmethod, classmethod)) or getattr(raw, "is_step", False) is True:
+            continue
+        out.append(var)
+    type.__setattr__(cls, "_sfn_constant_names", tuple(out))
+    return out
+
+
+def _is_parameter_like(value) -> bool:
+    from .configs import Config
+    from .parameters import Parameter
+
+    return isinstance(value, (Parameter, Config))
+
+
+def _read_only_names(cls) -> frozenset:
+    cached = cls.__dict__.get("_sfn_read_only")
+    if cached is None:
+        names = set(class_constants(cls))
+        for klass in cls.__mro__:
+            for var, raw in vars(klass).items():
+                if _is_parameter_like(raw):
+                    names.add(var)
+        cached = frozenset(names)
+        type.__setattr__(cls, "_sfn_read_only", cached)
+    return cached
 
 
 def _run_cli(flow_cls) -> None:

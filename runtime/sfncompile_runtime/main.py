@@ -308,8 +308,14 @@ class Task:
 
             prepare_environment(self)
             self._inject_secrets()
+            # ``current`` is filled before the flow's parameters are evaluated: a
+            # ``Parameter(default=function)`` may read it (Metaflow fills it first too).
+            from .context import import_flow_class, set_config_values
+
+            set_config_values(self.graph)
+            import_flow_class(self.package_dir, self.manifest, self.flow_name)
+            self._bind_current()
             flow, view = build_flow(self)
-            self._bind_current(flow)
             cards = self._bind_cards(flow)
             caught = None
             if self.mode == "fallback":
@@ -405,20 +411,32 @@ class Task:
         if failed and failed.get("status") == "failed" and failed.get("exception"):
             exc = failed["exception"]
             return ExceptionWrapper(exc.get("type", "Exception"), exc.get("message", ""), exc.get("traceback", ""))
-        error = self.caught_error or "States.TaskFailed"
-        return ExceptionWrapper(error, f"the task's container failed before the step finished ({error})", "")
+        # The process died without a Python exception (killed, out of memory, the
+        # container lost): Metaflow's @catch stores FailureHandledByCatch then.
+        from .exceptions import FailureHandledByCatch, public_type_name
 
-    def _bind_current(self, flow) -> None:
-        from .current import current
+        error = self.caught_error or "States.TaskFailed"
+        failure = FailureHandledByCatch(self.retry_count)
+        return ExceptionWrapper(public_type_name(FailureHandledByCatch), f"{failure} ({error})", "")
+
+    def _bind_current(self) -> None:
+        from .current import current, project_fields, project_system_tags
 
         token = self.production_token or self.run_record.get("production_token")
+        production = bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION"))
+        project = project_fields((graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"),
+                                 self.flow_name, self.user,
+                                 branch=self.run_record.get("branch") or os.environ.get("METAFLOW_BRANCH") or None,
+                                 production=production)
+        system_tags = list(self.run_record.get("system_tags", []))
+        system_tags += [t for t in project_system_tags(project) if t not in system_tags]
         current._bind(flow_name=self.flow_name, run_id=self.run_id, step_name=self.step, task_id=self.task_id,
                       retry_count=self.retry_count, origin_run_id=self.run_record.get("origin_run_id"),
-                      username=self.user, is_production=bool(token),
+                      username=self.user, is_production=production,
                       namespace=f"production:{token}" if token else f"user:{self.user}",
-                      tags=frozenset(self.run_record.get("tags", []) + self.run_record.get("system_tags", [])),
+                      tags=frozenset(self.run_record.get("tags", []) + system_tags),
                       parameter_names=tuple(p["attr"] for p in self.graph.get("parameters", [])),
-                      project_name=(graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"))
+                      graph=self.graph, **project)
 
     # -- publication -----------------------------------------------------------
     def _fill_publication(self, record: dict, flow, caught) -> None:
@@ -506,7 +524,7 @@ class Task:
             print(f"sfncompile: step '{self.step}' failed: {exc}", file=sys.stderr)
         else:
             print(wrapped.traceback, file=sys.stderr, end="")
-            print(f"sfncompile: step '{self.step}' failed: {wrapped}", file=sys.stderr)
+            print(f"sfncompile: step '{self.step}' failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         record.update({"status": "failed", "finished_at": time.time(), "exit_code": exit_code,
                        "exception": wrapped.to_dict()})
         record.setdefault("artifacts", {})
@@ -519,6 +537,8 @@ class Task:
 
 def _python_version() -> str:
     return ".".join(str(part) for part in sys.version_info[:3])
+def _truthy(text: str | None) -> bool:
+    return (text or "").strip().lower() in ("1", "true", "yes", "y", "on", "t")
 
 
 def _retry_times(node: dict) -> int:

@@ -26,7 +26,7 @@ class ParameterContext:
         self.configs = configs
 
 
-class _JSONType:
+class JSONTypeClass:
     name = "JSON"
 
     def __repr__(self) -> str:
@@ -38,7 +38,8 @@ class _JSONType:
         return value
 
 
-JSONType = _JSONType()
+_JSONType = JSONTypeClass
+JSONType = JSONTypeClass()
 
 # Text a bool parameter accepts (lower-cased); an empty value is false, as in Metaflow.
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "t"})
@@ -47,6 +48,12 @@ FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "f", ""})
 
 class ParameterError(ValueError):
     pass
+
+
+def env_value(param) -> str | None:
+    """``METAFLOW_RUN_<NAME>`` (name upper-cased, ``-`` → ``_``): a value for the parameter
+    when none is given, as Metaflow's ``run`` reads it before the default."""
+    return os.environ.get("METAFLOW_RUN_" + param.name.upper().replace("-", "_"))
 
 
 class Parameter:
@@ -84,6 +91,10 @@ class Parameter:
         # Inside a task the value is an artifact: the instance loads it (lazily).
         return instance._sfn_artifact(self.attr)
 
+    def __set__(self, instance, value):
+        raise AttributeError(f"property '{self.attr}' of '{type(instance).__name__}' object has no setter "
+                             f"(parameter '{self.name}' is read-only: store the value under another name)")
+
     def __repr__(self) -> str:
         return f"Parameter({self.name!r}, type={getattr(self.type, '__name__', self.type)!r})"
 
@@ -92,6 +103,10 @@ class Parameter:
 
     def resolve_default(self, context: ParameterContext):
         default = self.default
+        from .configs import DelayedConfig, resolve
+
+        if isinstance(default, DelayedConfig):
+            return resolve(default)
         if callable(default) and not isinstance(default, type):
             default = default(context)
         return default
@@ -174,3 +189,22 @@ class IncludeFile(Parameter):
         if not self.is_text and isinstance(value, str):
             return value.encode(self.encoding)
         return value
+
+
+class IncludedFile:
+    """A reference to an included file's stored content (``metaflow.includefile.IncludedFile``):
+    ``descriptor`` is the JSON-able dict that says where the content is."""
+
+    def __init__(self, descriptor: dict):
+        self._descriptor = descriptor
+
+    @property
+    def descriptor(self) -> dict:
+        return self._descriptor
+
+    @property
+    def size(self):
+        return self._descriptor.get("size")
+
+    def __repr__(self) -> str:
+        return f"IncludedFile({self._descriptor!r})"

@@ -25,7 +25,10 @@
   when they nest;
 * ``assigned_attrs``: ``self.x = ...``, ``self.x += ...``, annotated, tuple
   and starred targets, ``for self.x in``, ``with ... as self.x`` and
-  ``setattr(self, "x", ...)`` with a literal name; the first assignment's span.
+  ``setattr(self, "x", ...)`` with a literal name; the first assignment's span;
+* ``guarded_attrs``: those of them assigned inside a ``try`` whose handlers catch
+  ``AttributeError`` (or ``Exception``, ``BaseException``, everything): the step
+  expects the assignment to raise, as Metaflow's does for a parameter.
 """
 
 from __future__ import annotations
@@ -47,6 +50,40 @@ class BodyFacts:
     next_missing_on_some_path: bool = False
     next_missing_at: cst.CSTNode | None = None
     assigned_attrs: dict[str, Span] = field(default_factory=dict)
+    guarded_attrs: set[str] = field(default_factory=set)
+
+
+# Handlers that catch the AttributeError a read-only attribute raises.
+_CATCHES_ATTRIBUTE_ERROR = {"AttributeError", "Exception", "BaseException"}
+
+
+def _catches_attribute_error(handler: cst.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True
+    names = kind.elements if isinstance(kind, cst.Tuple) else [kind]
+    for item in names:
+        value = item.value if isinstance(item, cst.Element) else item
+        name = value.attr.value if isinstance(value, cst.Attribute) else getattr(value, "value", None)
+        if name in _CATCHES_ATTRIBUTE_ERROR:
+            return True
+    return False
+
+
+def _guarded_assignments(func_body: cst.CSTNode, receiver: str) -> set[str]:
+    out: set[str] = set()
+    for node in walk(func_body):
+        if type(node) not in (cst.Try, cst.TryStar):
+            continue
+        if not any(_catches_attribute_error(h) for h in node.handlers):
+            continue
+        for inner in walk(node.body):
+            for target in _assign_targets(inner):
+                out.update(a.attr.value for a in _self_attributes(target, receiver))
+            name_node = _setattr_name(inner, receiver)
+            if name_node is not None:
+                out.add(name_node.evaluated_value)
+    return out
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -132,6 +169,9 @@ def analyse_body(func: cst.FunctionDef, receiver: str, span_of: Callable[[cst.CS
             name_node = _setattr_name(node, receiver)
             if name_node is not None:
                 facts.assigned_attrs.setdefault(name_node.evaluated_value, span_of(name_node))
+
+    if facts.assigned_attrs:
+        facts.guarded_attrs = _guarded_assignments(func.body, receiver)
 
     tail_call = None
     if body:

@@ -157,6 +157,9 @@ class Extractor:
                        Span(self.file, max(exc.raw_line, 1), exc.raw_column + 1))
             return None
         self._module_node = module
+        from .imports import check_imports
+
+        self.diagnostics.extend(check_imports(module, self.span))
         self._scan_module(module)
         try:
             cls, lineage = self._pick_flow(module, flow)
@@ -522,6 +525,7 @@ class Extractor:
         if facts.next_missing_at is not None:
             node.next_missing_at = self._statement_span(facts.next_missing_at)
         node.assigned_attrs = facts.assigned_attrs
+        node.guarded_attrs = sorted(facts.guarded_attrs)
         if facts.transition_call is not None:
             node.transition = self._transition(facts.transition_call, receiver)
         return node

@@ -23,6 +23,9 @@ SFN011   warning: a method (step) defined twice in one class; the later wins
 SFN012   the source nests too deeply for the parser (Python accepted it)
 SFN013   warning: a ``Parameter`` default computed at import time (``default=f(x)``) and no
          ``type=``: the runtime evaluates it, the compiler takes the type as str
+SFN014   a ``metaflow``/``sfncompile`` name (or module) imported or used that sfncompile
+         does not provide: every task would fail with ``ImportError``; the message says
+         whether Metaflow has it and sfncompile refuses it, and why
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -44,6 +47,7 @@ PARAMETER_KEYWORD = "SFN010"
 DUPLICATE_DEFINITION = "SFN011"
 TOO_DEEP = "SFN012"
 RUNTIME_DEFAULT = "SFN013"
+UNKNOWN_IMPORT = "SFN014"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -60,5 +64,6 @@ ALL = {
     DUPLICATE_DEFINITION: "method defined twice",
     TOO_DEEP: "source nested too deeply",
     RUNTIME_DEFAULT: "parameter default computed at run time, type unknown",
+    UNKNOWN_IMPORT: "imported name sfncompile does not provide",
     INTERNAL: "internal front-end error",
 }

@@ -153,8 +153,11 @@ def artifact_reserved(view: FlowView):
 def artifact_overwrites_parameter(view: FlowView):
     params = {p.attr: p for p in view.graph.parameters or []}
     for name, step in view.steps.items():
+        guarded = set(getattr(step, "guarded_attrs", None) or [])
         for attr, span in (step.assigned_attrs or {}).items():
-            if attr in params:
+            # Inside ``try: ... except AttributeError`` the step expects the error the
+            # runtime raises (as Metaflow's does): valid code, not refused here.
+            if attr in params and attr not in guarded:
                 yield diag("SFN155", f"step '{name}' assigns self.{attr}, but '{attr}' is a parameter and "
                                      f"parameters are read-only: store the value under another name",
                            span or view.step_span(name))
@@ -162,9 +165,14 @@ def artifact_overwrites_parameter(view: FlowView):
 
 @rule("SFN157", "artifact-shadows-step")
 def artifact_shadows_step(view: FlowView):
+    """``self.train = ...`` then ``self.next(self.train)`` in the same step: the transition
+    reads the value, not the step (Metaflow fails there too). Assigning a step's name
+    elsewhere is valid (a step ``plot`` setting ``self.plot``): the value is stored as an
+    artifact, and other steps reading ``self.plot`` get the step method, as in Metaflow."""
     for name, step in view.steps.items():
+        targets = set(step.transition.targets) if step.transition is not None else set()
         for attr, span in (step.assigned_attrs or {}).items():
-            if attr in view.steps:
-                yield diag("SFN157", f"step '{name}' assigns self.{attr}, which replaces the step '{attr}' "
-                                     "for the rest of the run: store the value under another name",
-                           span or view.step_span(name))
+            if attr in view.steps and attr in targets:
+                yield diag("SFN157", f"step '{name}' assigns self.{attr} and then goes to self.{attr}: the "
+                                     f"transition would read the value, not the step '{attr}'; store the value "
+                                     "under another name", span or view.step_span(name))

@@ -1,0 +1,114 @@
+"""Metaflow 2.19's public surface in our runtime (issue 9): what a flow imports,
+in a plain process (install_shims) and inside tasks (a real local run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.executor.conftest import LocalRuns
+
+FLOWS = Path(__file__).resolve().parent / "flows"
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+
+
+def test_install_shims_serves_metaflow_submodules_in_a_plain_process():
+    proc = _python("""
+        from sfncompile_runtime.shims import install_shims
+        install_shims()
+        import metaflow.exception
+        from metaflow import (Config, ConfigValue, FlowMutator, FlowSpec, JSONTypeClass, StepMutator,
+                              UserStepDecorator, USER_SKIP_STEP, config_expr, current, user_step_decorator,
+                              get_metadata, profile, parallel_map, S3)
+        from metaflow.client import Flow, namespace, get_namespace, default_namespace
+        from metaflow.exception import MetaflowException, MetaflowNotFound, MetaflowNamespaceMismatch
+        from metaflow.metaflow_current import current as same
+        from metaflow.cards import get_cards
+        from metaflow.plugins.cards.exception import CardNotPresentException
+        from metaflow.plugins.catch_decorator import FailureHandledByCatch
+        from metaflow.plugins.timeout_decorator import TimeoutException
+        from metaflow.util import is_stringish
+        from metaflow.includefile import IncludedFile
+        from metaflow.user_configs.config_parameters import ConfigValue as CV
+        import sfncompile_runtime.exceptions as ours
+        assert metaflow.exception is ours and same is current and CV is ConfigValue
+        assert issubclass(MetaflowNotFound, MetaflowException) and issubclass(TimeoutException, MetaflowException)
+        assert is_stringish("x") and not is_stringish(1)
+        try:
+            import metaflow.plugins.kubernetes
+        except ImportError:
+            print("refused")
+        print("ok")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["refused", "ok"]
+
+
+def test_flowspec_without_cli_iterates_its_steps(tmp_path):
+    flow = tmp_path / "iter_flow.py"
+    flow.write_text(textwrap.dedent("""
+        from metaflow import FlowSpec, step
+
+        class IterFlow(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.a, self.b)
+            @step
+            def a(self):
+                self.next(self.join)
+            @step
+            def b(self):
+                self.next(self.join)
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys
+        from sfncompile_runtime.shims import install_shims
+        install_shims()
+        sys.path.insert(0, sys.argv[1])
+        from iter_flow import IterFlow
+        flow = IterFlow(use_cli=False)
+        print(flow.name, [s.name for s in flow], flow._graph["join"].type, flow._graph["start"].type)
+    """), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["IterFlow", "['start',", "'a',", "'b',", "'join',", "'end']", "join", "split"]  # Metaflow: a splitting start is a split
+
+
+def test_surface_inside_tasks(tmp_path, monkeypatch):
+    monkeypatch.setenv("METAFLOW_RUN_FROM_ENV", "from the environment")
+    monkeypatch.setenv("METAFLOW_USER", "tester")
+    runs = LocalRuns(tmp_path / "store")
+    run_id, _ = runs.run(FLOWS / "surface_flow.py")
+    start = runs.artifacts("SurfaceFlow", run_id, "start")
+    end = runs.artifacts("SurfaceFlow", run_id, "end")
+    # METAFLOW_RUN_<PARAM> is the parameter's value; parameters and constants are read-only
+    assert start["from_env"] == "from the environment"
+    assert start["param_assignment"].startswith("refused") and start["constant_assignment"] == "refused"
+    # class constants are artifacts of every step (Metaflow's _set_constants)
+    assert end["LIMIT"] == 3 and end["NAMES"] == ["a", "b"]
+    # `current` is filled while a parameter default runs
+    assert start["computed"] == "computed:SurfaceFlow:SurfaceFlow:surface"
+    assert start["same_current"] is True and start["stringish"] is True and start["cards"] == "none"
+    assert start["squares"] == [1, 4, 9]
+    assert start["before"] == "before start" and start["after"] == "after start"
+    fields = start["fields"]
+    assert fields["project_name"] == "surface" and fields["branch_name"] == "user.tester"
+    assert fields["project_flow_name"] == "surface.user.tester.SurfaceFlow" and fields["is_production"] is False
+    assert fields["pathspec"] == f"SurfaceFlow/{run_id}/start/0" and fields["task_pathspec"] == fields["pathspec"]
+    assert fields["run_id_matches"] is True
+    assert "project:surface" in fields["tags"] and "project_branch:user.tester" in fields["tags"]
+    # a caught failure carries Metaflow's type name
+    assert end["failure_type"] == "metaflow.exception.ExternalCommandFailed"
+    assert end["failure_text"] == "catch me!" and end["is_metaflow_exception"] is True
