@@ -97,6 +97,19 @@ class ParameterSpec:
 
 
 @dataclass
+class ConfigSpec:
+    """A ``Config(...)`` class attribute, with the value the compiler resolved for it."""
+
+    attr: str  # class attribute name
+    name: str  # the config's name (--config-value NAME / METAFLOW_FLOW_CONFIG_VALUE key)
+    value: Any = None  # the JSON value the steps and the decorators see (None: no value)
+    source: str | None = None  # where it came from: a file path, "default_value" or the environment variable
+    plain: bool = False  # Config(plain=True): the steps get the value as is, not a ConfigValue
+    required: bool = False
+    span: Span | None = None
+
+
+@dataclass
 class StepNode:
     name: str
     span: Span  # the ``def`` line
@@ -156,6 +169,7 @@ class FlowGraph:
     # ``f = lambda ...``), sorted: what ``@exit_hook(on_success=[f])`` may name
     # (lint SFN147); the runtime looks hooks up by these names in the flow module.
     module_functions: list[str] = field(default_factory=list)
+    configs: list[ConfigSpec] = field(default_factory=list)  # resolved at compile time (frontend.configs)
     version: int = IR_VERSION
 
     def __getitem__(self, name: str) -> StepNode:
@@ -208,10 +222,16 @@ class FlowGraph:
             p = dict(p)
             p["span"] = span(p.get("span"))
             params.append(ParameterSpec(**p))
+        configs = []
+        for c in data.get("configs", []):
+            c = dict(c)
+            c["span"] = span(c.get("span"))
+            configs.append(ConfigSpec(**c))
         d = dict(data)
         d["span"] = span(d["span"])
         d["steps"] = steps
         d["parameters"] = params
+        d["configs"] = configs
         d["decorators"] = [deco(x) for x in d.get("decorators", [])]
         d["class_attrs"] = {k: span(v) for k, v in d.get("class_attrs", {}).items()}
         return cls(**d)

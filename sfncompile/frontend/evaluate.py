@@ -119,6 +119,38 @@ class Evaluator:
             return None
         return self._constant(node)
 
+    # -- config values (``cfg.a.b``, ``cfg["a"]``; see frontend.configs) ---------
+    def _config_base(self, node, base_node):
+        from .configs import ConfigDict
+
+        generic = NotStatic(node, f"`{self._short(node)}` cannot be evaluated statically; allowed: {ALLOWED}")
+        try:
+            base = self.eval(base_node)
+        except NotStatic as exc:
+            if "config" in exc.reason.lower():
+                raise
+            raise generic from None
+        if not isinstance(base, ConfigDict):
+            raise generic
+        return base
+
+    def _eval_Attribute(self, node: cst.Attribute):
+        base = self._config_base(node, node.value)
+        key = node.attr.value
+        if key not in base:
+            raise NotStatic(node, f"`{self._short(node)}`: the config has no key '{key}' (keys: "
+                                  f"{', '.join(map(str, base)) or 'none'})")
+        return base[key]
+
+    def _eval_Subscript(self, node: cst.Subscript):
+        base = self._config_base(node, node.value)
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            raise NotStatic(node, f"`{self._short(node)}`: a config is read with one key, cfg[\"key\"]")
+        key = self.eval(node.slice[0].slice.value)
+        if key not in base:
+            raise NotStatic(node, f"`{self._short(node)}`: the config has no key {key!r}")
+        return base[key]
+
     # -- containers ---------------------------------------------------------
     def _elements(self, node) -> list:
         out = []

@@ -124,6 +124,7 @@ class Extractor:
         self._class_scope: dict[str, cst.BaseExpression] = {}  # constants of the class being read
         self._class_names: set[str] = set()  # names the class body being read has bound so far
         self._class_counts: dict[str, int] = {}  # how often the class body being read binds each name
+        self._configs: dict[str, Any] = {}  # config attr and name -> its value (frontend.configs)
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
         # ``@exit_hook(on_success=[notify])``: there a bare name of a module-level
         # function is allowed and stands for its name (the runtime imports the
@@ -248,6 +249,14 @@ class Extractor:
     def _constant(self, node: cst.Name) -> Any:
         info = self.module_info
         name = node.value
+        if name in self._configs:
+            from .configs import as_config_value
+
+            value = self._configs[name]
+            if value is _UNRESOLVED:
+                raise NotStatic(node, f"the config `{name}` has no value the compiler could read (see the error "
+                                      "at its Config(...))")
+            return as_config_value(value)
         class_node = self._class_scope.get(name)
         if class_node is not None and name not in self._evaluating:
             # ``CPUS = 4`` in the class body, then ``@resources(cpu=CPUS)``: Python
@@ -301,6 +310,19 @@ class Extractor:
     def _pure_call(self, node: cst.Call) -> Any:
         """``json.dumps(<static value>)`` (optionally sort_keys=/indent=); nothing else."""
         ref = self.resolve(node.func)
+        if ref is not None and ref[1] == "config_expr" and ref[0] in API_ROOTS:
+            return self._config_expr(node)
+        if (isinstance(node.func, cst.Name) and node.func.value in _PURE_BUILTINS
+                and self.module_info.binding_counts.get(node.func.value, 0) == 0 and len(node.args) == 1
+                and node.args[0].keyword is None and not node.args[0].star):
+            # ``config_expr("str(config.value)")``: a conversion of a static value.
+            from .configs import plain
+
+            value = plain(self.evaluate(node.args[0].value))
+            try:
+                return _PURE_BUILTINS[node.func.value](value)
+            except (TypeError, ValueError) as exc:
+                raise NotStatic(node, f"`{self.evaluate._short(node)}` fails: {exc}") from None
         if ref == ("json", "dumps"):
             positional = [a for a in node.args if a.keyword is None]
             keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
@@ -313,6 +335,46 @@ class Extractor:
                     raise NotStatic(node, f"json.dumps fails here: {exc}") from None
         raise NotStatic(node, f"`{self.evaluate._short(node)}` is a call, which cannot be evaluated statically; "
                               f"allowed: {ALLOWED}")
+
+    def _config_expr(self, node: cst.Call) -> Any:
+        """``config_expr("cfg.a + 1")``: the expression text, parsed and evaluated here."""
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            raise NotStatic(node, "config_expr() takes one string: the expression over the configs")
+        text = self.evaluate(node.args[0].value)
+        if not isinstance(text, str):
+            raise NotStatic(node.args[0], "config_expr() takes a string")
+        try:
+            expression = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            raise NotStatic(node.args[0], f"config_expr({text!r}) is not a Python expression") from None
+        try:
+            return self.evaluate(expression)
+        except NotStatic as exc:
+            raise NotStatic(node, f"config_expr({text!r}) cannot be evaluated statically: {exc.reason}") from None
+
+    def _read_configs(self, lineage: list[cst.ClassDef], graph: FlowGraph) -> None:
+        """Every ``attr = Config(...)`` of the flow's classes, resolved before anything uses them."""
+        from .configs import read_config
+
+        for klass in lineage:
+            for statement in _class_statements(klass):
+                if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                        and isinstance(statement.targets[0].target, cst.Name)
+                        and isinstance(statement.value, cst.Call)):
+                    continue
+                ref = self.resolve(statement.value.func)
+                if ref is None or ref[1] != "Config":
+                    continue
+                attr = statement.targets[0].target
+                try:
+                    spec = read_config(self, attr, statement.value)
+                except NotStatic as exc:
+                    self.error(rules.CONFIG, exc.reason, exc.node if exc.node is not None else attr)
+                    self._configs[attr.value] = _UNRESOLVED
+                    continue
+                graph.configs = [c for c in graph.configs if c.attr != spec.attr] + [spec]
+                self._configs[spec.attr] = spec.value
+                self._configs[spec.name] = spec.value
 
     # -- references to the API ------------------------------------------------
     def resolve(self, expr: cst.BaseExpression) -> tuple[str | None, str] | None:
@@ -435,6 +497,7 @@ class Extractor:
         graph = FlowGraph(name=cls.name.value, file=self.file, span=self.span(cls.name),
                           imported_from=self._imported_from)
         graph.docstring = _docstring(cls)
+        self._read_configs(lineage, graph)
         for dec in cls.decorators:
             if self._is_user_code(dec.decorator):
                 graph.user_decorators.append(self._code(_decorator_target(dec.decorator)))
@@ -465,6 +528,10 @@ class Extractor:
                         graph.steps.pop(name, None)  # an override keeps the override's position
                         graph.steps[name] = step
                         graph.class_attrs.pop(name, None)
+                elif isinstance(statement, (cst.Assign, cst.AnnAssign)) and any(
+                        c.attr in bound for c in graph.configs) and len(bound) == 1:
+                    params.pop(bound[0], None)
+                    graph.class_attrs.pop(bound[0], None)
                 elif isinstance(statement, (cst.Assign, cst.AnnAssign)):
                     param = self._parameter(statement)
                     if param is not None:
@@ -607,6 +674,20 @@ class Extractor:
         if call is None:
             return deco
         for arg in call.args:
+            if arg.star == "**":
+                # ``@environment(**config)``: a dict (a config's, or a constant's) spread into keywords.
+                try:
+                    spread = self.evaluate(arg.value)
+                except NotStatic as exc:
+                    self.error(rules.DECORATOR_ARGUMENT, f"@{name}(**...): {exc.reason}", exc.node)
+                    continue
+                if not isinstance(spread, dict):
+                    self.error(rules.DECORATOR_ARGUMENT, f"@{name}(**...) needs a dict of arguments", arg)
+                    continue
+                from .configs import plain
+
+                deco.args.update(plain(spread))
+                continue
             if arg.star:
                 self.error(rules.DECORATOR_ARGUMENT,
                            f"@{name}: *args/**kwargs cannot be evaluated statically; write the arguments out", arg)
@@ -621,7 +702,9 @@ class Extractor:
             if arg.keyword is None:
                 deco.positional.append(value)
             else:
-                deco.args[arg.keyword.value] = value
+                from .configs import plain
+
+                deco.args[arg.keyword.value] = plain(value)
         return deco
 
     def _transition(self, call: cst.Call, receiver: str) -> Transition:
@@ -830,6 +913,9 @@ class Extractor:
 
 
 _NOT_STATIC = object()
+_UNRESOLVED = object()  # a config whose value could not be read (already reported)
+# Conversions a config expression may apply (``config_expr("str(config.value)")``).
+_PURE_BUILTINS = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 def _type_of(value: Any) -> str:

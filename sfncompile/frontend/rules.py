@@ -26,6 +26,9 @@ SFN013   warning: a ``Parameter`` default computed at import time (``default=f(x
 SFN014   a ``metaflow``/``sfncompile`` name (or module) imported or used that sfncompile
          does not provide: every task would fail with ``ImportError``; the message says
          whether Metaflow has it and sfncompile refuses it, and why
+SFN015   a ``Config`` whose value cannot be read without running the flow's code (a
+         ``parser=`` function, a function default, a missing required value), or a config
+         reference the compiler cannot evaluate
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -48,6 +51,7 @@ DUPLICATE_DEFINITION = "SFN011"
 TOO_DEEP = "SFN012"
 RUNTIME_DEFAULT = "SFN013"
 UNKNOWN_IMPORT = "SFN014"
+CONFIG = "SFN015"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -65,5 +69,6 @@ ALL = {
     TOO_DEEP: "source nested too deeply",
     RUNTIME_DEFAULT: "parameter default computed at run time, type unknown",
     UNKNOWN_IMPORT: "imported name sfncompile does not provide",
+    CONFIG: "Config value not readable at compile time",
     INTERNAL: "internal front-end error",
 }

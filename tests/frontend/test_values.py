@@ -352,7 +352,7 @@ def test_help_that_is_not_static_is_ignored_with_a_warning():
     graph, diagnostics = parse("""
         from sfncompile import FlowSpec, Parameter, step
         class F(FlowSpec):
-            n = Parameter("n", default=1, help="rows: " + str(10))
+            n = Parameter("n", default=1, help="rows: " + ", ".join(["a", "b"]))
             @step
             def start(self):
                 self.next(self.end)
@@ -450,3 +450,34 @@ class F(FlowSpec):
 """)
     args = next(d for d in graph.steps["start"].decorators if d.name == "card").args
     assert args["options"] == {"timeout": 20, "title": "t", "nested": {"a": [1, 2]}}
+
+
+def test_config_that_needs_user_code_is_refused_at_its_line():
+    graph, diagnostics = parse("""
+        from metaflow import Config, FlowSpec, resources, step
+
+        def silly_parser(text):
+            return dict([text.split(":")])
+
+        def compute(ctx):
+            return {"cpu": 2}
+
+        class F(FlowSpec):
+            silly = Config("silly", default_value="a:b", parser=silly_parser)
+            computed = Config("computed", default_value=compute)
+            needed = Config("needed", required=True)
+
+            @resources(cpu=computed.cpu)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    found = [(d.rule, d.span.line) for d in diagnostics]
+    assert ("SFN015", 10) in found and ("SFN015", 11) in found and ("SFN015", 12) in found
+    assert ("SFN005", 14) in found  # the decorator that uses the unreadable config
+    messages = " ".join(d.message for d in diagnostics)
+    assert "parser=silly_parser" in messages and "default_value=compute is a function" in messages

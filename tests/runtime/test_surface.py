@@ -112,3 +112,37 @@ def test_surface_inside_tasks(tmp_path, monkeypatch):
     # a caught failure carries Metaflow's type name
     assert end["failure_type"] == "metaflow.exception.ExternalCommandFailed"
     assert end["failure_text"] == "catch me!" and end["is_metaflow_exception"] is True
+
+
+def test_config_values_reach_decorators_parameters_and_steps(tmp_path):
+    runs = LocalRuns(tmp_path / "store")
+    run_id, _ = runs.run(FLOWS / "config_flow.py")
+    start = runs.artifacts("CfgFlow", run_id, "start")
+    end = runs.artifacts("CfgFlow", run_id, "end")
+    # (@resources cpu from the file, nested reads, @environment from default_value and config_expr(str(...)),
+    #  a parameter defaulting to config_expr(...))
+    assert start["seen"] == (2, 43, 43, "hi", "42", 42) and start["immutable"] is True
+    assert end["mode"] == "fast" and end["project"] == "cfgdemo"  # @environment(**cfg.env), @project(config_expr)
+    assert end["settings"] == {"cpu": 2, "env": {"vars": {"MODE": "fast"}}, "project": "cfgdemo",
+                               "nested": {"value": 43}}
+    assert end["extra"] == {"greeting": "hi", "value": 42}
+
+
+def test_config_values_are_compiled_into_the_job_definitions():
+    from sfncompile.pipeline import load_graph
+
+    graph = load_graph(FLOWS / "config_flow.py")
+    start, end = graph.steps["start"], graph.steps["end"]
+    assert start.decorator("resources").args == {"cpu": 2}
+    assert start.decorator("environment").args == {"vars": {"GREETING": "hi", "STR": "42"}}
+    assert end.decorator("environment").args == {"vars": {"MODE": "fast"}}
+    assert graph.decorator("project").args == {"name": "cfgdemo"}
+    assert graph.parameters[0].default == 42
+
+
+def test_config_value_from_the_environment_overrides_the_file(monkeypatch):
+    from sfncompile.pipeline import load_graph
+
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", '{"settings": {"cpu": 8, "env": {"vars": {}}, "project": "p"}}')
+    graph = load_graph(FLOWS / "config_flow.py")
+    assert graph.steps["start"].decorator("resources").args == {"cpu": 8}
