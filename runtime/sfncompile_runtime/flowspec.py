@@ -321,6 +321,41 @@ def _read_only_names(cls) -> frozenset:
     return cached
 
 
+# Metaflow's top-level options (``python flow.py --quiet --metadata=local run``) that
+# mean nothing different here: accepted and dropped. Value-taking ones with the only
+# value that matches our behaviour.
+_IGNORED_TOP_FLAGS = {"--quiet", "--no-pylint", "--pylint"}
+_IGNORED_TOP_VALUES = {"--metadata": ("local",), "--datastore": ("local",), "--environment": ("local",),
+                       "--event-logger": None, "--monitor": None}
+
+
+def split_top_level_options(args: list[str]) -> tuple[list[str], list[str], str | None]:
+    """``(options for the command, the rest from the command on, error)`` for Metaflow's
+    ``python flow.py [TOP OPTIONS] COMMAND [OPTIONS]``."""
+    extra: list[str] = []
+    rest = list(args)
+    while rest and rest[0].startswith("--"):
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if name in _IGNORED_TOP_FLAGS:
+            continue
+        if name in _IGNORED_TOP_VALUES or name in ("--with", "--datastore-root"):
+            if not has_value:
+                if not rest:
+                    return [], [], f"{name} needs a value"
+                value = rest.pop(0)
+            allowed = _IGNORED_TOP_VALUES.get(name)
+            if name == "--with":
+                extra += ["--with", value]
+            elif name == "--datastore-root":
+                extra += ["--datastore", value]
+            elif allowed is not None and value not in allowed:
+                return [], [], f"{name}={value} is not supported: sfncompile runs with its own {name[2:]} ({allowed[0]})"
+            continue
+        return [], [], f"the top-level option {name} is not supported here"
+    return extra, rest, None
+
+
 def _run_cli(flow_cls) -> None:
     module = sys.modules.get(flow_cls.__module__)
     if module is None or module.__name__ != "__main__":

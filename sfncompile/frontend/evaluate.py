@@ -33,6 +33,12 @@ MAX_SEQUENCE = 1_000_000
 MAX_INT_BITS = 4096
 
 
+def _is_config(value) -> bool:
+    from .configs import ConfigDict
+
+    return isinstance(value, ConfigDict)
+
+
 class NotStatic(Exception):
     def __init__(self, node: cst.CSTNode, reason: str):
         super().__init__(reason)
@@ -143,6 +149,18 @@ class Evaluator:
         return base[key]
 
     def _eval_Subscript(self, node: cst.Subscript):
+        try:
+            base = self.eval(node.value)
+        except NotStatic:
+            base = None
+        if isinstance(base, (list, str, dict)) and not _is_config(base) and len(node.slice) == 1 \
+                and isinstance(node.slice[0].slice, cst.Index):
+            # ``VERSIONS["3"]``, ``SIZES[0]`` over static values: Python's own indexing.
+            key = self.eval(node.slice[0].slice.value)
+            try:
+                return base[key]
+            except (KeyError, IndexError, TypeError) as exc:
+                raise NotStatic(node, f"`{self._short(node)}` fails: {type(exc).__name__}: {exc}") from None
         base = self._config_base(node, node.value)
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             raise NotStatic(node, f"`{self._short(node)}`: a config is read with one key, cfg[\"key\"]")

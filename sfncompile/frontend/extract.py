@@ -60,6 +60,9 @@ class _Module:
     binding_counts: dict[str, int] = field(default_factory=dict)
     constant_nodes: dict[str, cst.BaseExpression] = field(default_factory=dict)
     functions: set[str] = field(default_factory=set)  # module-level def / lambda names
+    function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    # ``from settings import CPU`` (not the API): local -> (module, name, relative level)
+    imported: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)  # evaluated, for the IR
 
 
@@ -185,8 +188,8 @@ class Extractor:
                     if root in API_ROOTS:
                         # ``import metaflow.plugins as p`` still names the package for our purposes.
                         info.modules[local] = root
-                    elif dotted == "json":
-                        info.modules[local] = "json"
+                    elif dotted in ("json",) + _KNOWN_MODULES:
+                        info.modules[local] = dotted
             elif isinstance(statement, cst.ImportFrom):
                 if statement.module is None or statement.relative:
                     self._bind_import_names(statement, None)
@@ -215,6 +218,7 @@ class Extractor:
                 self._bind(statement.name.value)
                 if isinstance(statement, cst.FunctionDef):
                     info.functions.add(statement.name.value)
+                    info.function_nodes[statement.name.value] = statement
             elif isinstance(statement, cst.For):
                 for name in _target_names(statement.target):
                     self._bind(name, 2)
@@ -245,6 +249,9 @@ class Extractor:
             self._bind(local)
             if root is not None:
                 info.names[local] = (root, original)
+            elif statement.module is not None:
+                level = len(statement.relative) if statement.relative else 0
+                info.imported[local] = (self._code(statement.module), original, level)
 
     def _constant(self, node: cst.Name) -> Any:
         info = self.module_info
@@ -280,6 +287,8 @@ class Extractor:
         if name in info.constants:
             return info.constants[name]
         value_node = info.constant_nodes.get(name)
+        if value_node is None and name in info.imported and info.binding_counts.get(name, 0) == 1:
+            return self._sibling_constant(node, *info.imported[name])
         if value_node is None or name in self._evaluating:
             if name in info.functions:
                 why = "is a function"
@@ -300,6 +309,83 @@ class Extractor:
             self._evaluating.discard(name)
         info.constants[name] = value
         return value
+
+    def _sibling_constant(self, node: cst.Name, module: str, name: str, level: int) -> Any:
+        """``from settings import CPU`` where settings.py sits beside the flow file: its
+        constant, read from its source (never imported) by the same rules as ours."""
+        import os
+
+        base = os.path.dirname(os.path.abspath(self.file))
+        for _ in range(max(level - 1, 0)):
+            base = os.path.dirname(base)
+        path = os.path.join(base, *module.split(".")) + ".py"
+        if not os.path.isfile(path):
+            raise NotStatic(node, f"`{node.value}` comes from `{module}`, which is not a module beside the flow file "
+                                  f"(the compiler reads sibling modules' constants, never imports code); allowed: "
+                                  f"{ALLOWED}")
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        sibling = _SIBLINGS.get(key)
+        if sibling is None:
+            if path in _READING:
+                raise NotStatic(node, f"`{module}` imports itself through the flow's modules")
+            _READING.add(path)
+            try:
+                with open(path, "rb") as src:
+                    text, _ = decode(src.read(), path)
+                sibling = Extractor(text or "", path)
+                parsed = cst.parse_module(text or "")
+                sibling._positions = positions(parsed)
+                sibling._module_node = parsed
+                sibling._scan_module(parsed)
+            except (OSError, cst.ParserSyntaxError) as exc:
+                raise NotStatic(node, f"`{module}` cannot be read: {exc}") from None
+            finally:
+                _READING.discard(path)
+            _SIBLINGS[key] = sibling
+        try:
+            return sibling._constant(cst.Name(name))
+        except NotStatic as exc:
+            raise NotStatic(node, f"`{node.value}` (from {module}.py): {exc.reason}") from None
+
+    def _call_function(self, node: cst.Call) -> Any:
+        """A call of a module-level function without parameters whose body only binds static
+        values and returns one (``def get_python_version(): versions = {...}; return
+        versions[platform.python_version_tuple()[0]]``): its value, evaluated here."""
+        func = self.module_info.function_nodes.get(node.func.value)
+        short = self.evaluate._short(node)
+        params = func.params if func is not None else None
+        if func is None or node.args or params.params or isinstance(params.star_arg, cst.Param) \
+                or params.kwonly_params or params.star_kwarg is not None or params.posonly_params or func.decorators:
+            raise NotStatic(node, f"`{short}` is a call, which cannot be evaluated statically; allowed: {ALLOWED}")
+        local: dict[str, Any] = {}
+        statements = [small for line in func.body.body
+                      for small in (line.body if isinstance(line, cst.SimpleStatementLine) else [line])]
+
+        def constant(name_node: cst.Name):
+            if name_node.value in local:
+                return local[name_node.value]
+            return self._constant(name_node)
+
+        evaluate = Evaluator(constant, self._code, self._pure_call)
+        for index, statement in enumerate(statements):
+            if index == 0 and isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.SimpleString,
+                                                                                                cst.ConcatenatedString)):
+                continue  # docstring
+            if isinstance(statement, cst.Import) and all(self._code(a.name) in _KNOWN_MODULES and a.asname is None
+                                                          for a in statement.names):
+                for alias in statement.names:
+                    self.module_info.modules.setdefault(self._code(alias.name), self._code(alias.name))
+                continue
+            if isinstance(statement, cst.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0].target, cst.Name):
+                local[statement.targets[0].target.value] = evaluate(statement.value)
+                continue
+            if isinstance(statement, cst.Return) and statement.value is not None:
+                return evaluate(statement.value)
+            break
+        raise NotStatic(node, f"`{short}` calls a function whose body is not only static assignments and a return, "
+                              f"so it cannot be evaluated without running it; allowed: {ALLOWED}")
 
     def _hook_name(self, node: cst.Name) -> Any:
         info = self.module_info
@@ -323,6 +409,11 @@ class Extractor:
                 return _PURE_BUILTINS[node.func.value](value)
             except (TypeError, ValueError) as exc:
                 raise NotStatic(node, f"`{self.evaluate._short(node)}` fails: {exc}") from None
+        if ref is not None and ref[0] in _KNOWN_MODULES and (ref[0], ref[1]) in _KNOWN_HELPERS and not node.args:
+            return _KNOWN_HELPERS[(ref[0], ref[1])]()
+        if isinstance(node.func, cst.Name) and node.func.value in self.module_info.function_nodes \
+                and self.module_info.binding_counts.get(node.func.value, 0) == 1:
+            return self._call_function(node)
         if ref == ("json", "dumps"):
             positional = [a for a in node.args if a.keyword is None]
             keywords = {a.keyword.value: a for a in node.args if a.keyword is not None}
@@ -913,6 +1004,14 @@ class Extractor:
 
 
 _NOT_STATIC = object()
+# Helpers whose value the compiler may compute: the deploying Python's version, as Metaflow
+# evaluates such decorator arguments in the deploying process.
+_KNOWN_MODULES = ("platform", "sys")
+_KNOWN_HELPERS = {("platform", "python_version"): lambda: __import__("platform").python_version(),
+                  ("platform", "python_version_tuple"): lambda: list(__import__("platform").python_version_tuple())}
+# Sibling modules already read (path -> their Extractor), and the ones being read (cycles).
+_SIBLINGS: dict[tuple, "Extractor"] = {}
+_READING: set[str] = set()
 _UNRESOLVED = object()  # a config whose value could not be read (already reported)
 # Conversions a config expression may apply (``config_expr("str(config.value)")``).
 _PURE_BUILTINS = {"str": str, "int": int, "float": float, "bool": bool}

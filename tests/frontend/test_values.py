@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from .helpers import col_of, line_of, parse, parse_ok, rules_of
@@ -481,3 +483,48 @@ def test_config_that_needs_user_code_is_refused_at_its_line():
     assert ("SFN005", 14) in found  # the decorator that uses the unreadable config
     messages = " ".join(d.message for d in diagnostics)
     assert "parser=silly_parser" in messages and "default_value=compute is a function" in messages
+
+
+def test_sibling_module_constants_and_known_helpers(tmp_path):
+    """Issue 9: constants imported from a module beside the flow, and the tutorials'
+    get_python_version(), are evaluated from source (nothing is imported)."""
+    from sfncompile.pipeline import parse as parse_file
+
+    (tmp_path / "settings.py").write_text("CPU = 4\nMEM = CPU * 1024\nNOT_STATIC = len('x')\n"
+                                          "raise SystemExit('never imported')\n")
+    flow = tmp_path / "flow.py"
+    flow.write_text(textwrap.dedent('''
+        from metaflow import FlowSpec, step, resources, conda_base, batch
+        from settings import CPU, MEM, NOT_STATIC
+        from missing_module import GPU
+
+        def get_python_version():
+            """the tutorials' helper"""
+            import platform
+            versions = {"2": "2.7.15", "3": "3.9.10"}
+            return versions[platform.python_version_tuple()[0]]
+
+        def opaque():
+            import os
+            return os.cpu_count()
+
+        @conda_base(python=get_python_version())
+        class F(FlowSpec):
+            @resources(cpu=CPU, memory=MEM)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @batch(cpu=NOT_STATIC, gpu=GPU, memory=opaque())
+            @step
+            def end(self):
+                pass
+    '''))
+    graph, diagnostics = parse_file(flow)
+    assert graph.decorator("conda_base").args == {"python": "3.9.10"}
+    assert graph.steps["start"].decorator("resources").args == {"cpu": 4, "memory": 4096}
+    messages = sorted(d.message for d in diagnostics if d.rule == "SFN005")
+    assert len(messages) == 3
+    assert any("from settings.py" in m for m in messages)
+    assert any("not a module beside the flow file" in m for m in messages)
+    assert any("cannot be evaluated without running it" in m for m in messages)

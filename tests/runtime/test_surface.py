@@ -146,3 +146,15 @@ def test_config_value_from_the_environment_overrides_the_file(monkeypatch):
     monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", '{"settings": {"cpu": 8, "env": {"vars": {}}, "project": "p"}}')
     graph = load_graph(FLOWS / "config_flow.py")
     assert graph.steps["start"].decorator("resources").args == {"cpu": 8}
+
+
+def test_metaflow_top_level_options_before_the_command():
+    from sfncompile_runtime.flowspec import split_top_level_options
+
+    assert split_top_level_options(["--quiet", "--metadata=local", "--datastore", "local", "--no-pylint",
+                                     "--event-logger=nullSidecarLogger", "--environment=local", "run",
+                                     "--max-workers", "4"]) == ([], ["run", "--max-workers", "4"], None)
+    assert split_top_level_options(["--with", "retry", "run"]) == (["--with", "retry"], ["run"], None)
+    assert split_top_level_options(["--datastore-root=/tmp/x", "run"]) == (["--datastore", "/tmp/x"], ["run"], None)
+    assert "not supported" in split_top_level_options(["--datastore=s3", "run"])[2]
+    assert "not supported" in split_top_level_options(["--metadata=service", "run"])[2]
