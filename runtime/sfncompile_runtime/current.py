@@ -49,15 +49,20 @@ class Current:
         self.project_name = None
         self.branch_name = None
         self.project_flow_name = None
-        self.tags = frozenset()
+        self._tags = frozenset()
         self.parameter_names = ()
         self.graph = None
         self.tempdir = None
 
     def _bind(self, **fields) -> None:
         for key, value in fields.items():
-            setattr(self, key, value)
+            setattr(self, "_tags" if key == "tags" else key, value)
         self._running = True
+
+    @property
+    def tags(self) -> set:
+        """The run's tags, user and system (a new set: Metaflow's flows add to it)."""
+        return set(self._tags)
 
     @property
     def is_running_flow(self) -> bool:
