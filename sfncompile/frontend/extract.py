@@ -334,8 +334,7 @@ class Extractor:
                 with open(path, "rb") as src:
                     text, _ = decode(src.read(), path)
                 sibling = Extractor(text or "", path)
-                parsed = cst.parse_module(text or "")
-                sibling._positions = positions(parsed)
+                parsed, sibling._positions = parse_with_positions(text or "")
                 sibling._module_node = parsed
                 sibling._scan_module(parsed)
             except (OSError, cst.ParserSyntaxError) as exc:
