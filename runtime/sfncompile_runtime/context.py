@@ -27,6 +27,29 @@ _IMMUTABLE = (int, float, complex, bool, str, bytes, type(None), frozenset, rang
 _UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError, RecursionError, NotImplementedError)
 
 
+# What the runtime imports lazily, after the step's code has run (storing artifacts, publishing,
+# log upload, exit hooks): imported before the flow's directory goes on sys.path, so that a
+# ``json.py`` or ``signal.py`` next to the flow is the flow's module and never the runtime's.
+RUNTIME_NEEDS = ("concurrent.futures", "hashlib", "importlib.util", "inspect", "io", "json", "pickle",
+                 "platform", "shutil", "signal", "sqlite3", "subprocess", "tempfile", "threading", "time",
+                 "traceback", "types", "zlib")
+RUNTIME_NEEDS_S3 = ("boto3", "boto3.s3.transfer", "botocore.config", "botocore.exceptions")
+
+
+def user_code_on_path(package_dir: str) -> None:
+    """Put the flow's directory first on sys.path (as ``python flow.py`` does), once the runtime
+    holds every module it will need: a module there never replaces one of the runtime's."""
+    import importlib
+
+    for name in RUNTIME_NEEDS:
+        importlib.import_module(name)
+    if "boto3" in sys.modules or "botocore" in sys.modules:
+        for name in RUNTIME_NEEDS_S3:
+            importlib.import_module(name)
+    if sys.path[:1] != [package_dir]:
+        sys.path.insert(0, package_dir)
+
+
 def import_flow_class(package_dir: str, manifest: dict, flow_name: str):
     install_shims()
     user_code_on_path(package_dir)
