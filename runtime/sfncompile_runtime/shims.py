@@ -173,3 +173,14 @@ def install_shims() -> None:
             sys.modules[name] = api
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+
+
+def install_metaflow_submodules() -> None:
+    """Only the ``metaflow.*`` submodule finder (and ``metaflow`` as a package), for a
+    process that puts the API in ``sys.modules["metaflow"]`` itself (the launcher)."""
+    from . import api
+
+    if not hasattr(api, "__path__"):
+        api.__path__ = []
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)

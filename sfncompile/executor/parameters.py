@@ -21,6 +21,7 @@ defaults, as it does for runs started on AWS.
 from __future__ import annotations
 
 import contextlib
+import os
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -196,8 +197,17 @@ def _flow_imported(graph, flow_path):
     from sfncompile_runtime import api
 
     path = Path(flow_path).resolve()
+    from sfncompile_runtime.current import current, project_fields
+    from sfncompile_runtime.datastore import default_user
+    from sfncompile_runtime.shims import install_metaflow_submodules
+
     saved = sys.modules.get("metaflow")
     sys.modules["metaflow"] = api
+    install_metaflow_submodules()  # ``import metaflow.exception`` in the flow module
+    # A ``Parameter(default=function)`` may read ``current`` (Metaflow fills the run-level fields).
+    project = next((d.args.get("name") for d in graph.decorators if d.name == "project"), None)
+    current._bind(flow_name=graph.name, username=default_user(),
+                  **project_fields(project, graph.name, default_user(), branch=os.environ.get("METAFLOW_BRANCH")))
     sys.path.insert(0, str(path.parent))
     try:
         try:
@@ -212,6 +222,7 @@ def _flow_imported(graph, flow_path):
             raise UserError(f"{path} defines no class {graph.name}")
         yield cls
     finally:
+        current.__init__()  # this process runs no task: ``current`` is empty again
         sys.path.remove(str(path.parent))
         if saved is None:
             sys.modules.pop("metaflow", None)
