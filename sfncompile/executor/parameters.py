@@ -133,10 +133,18 @@ def function_defaults(graph, flow_path, given: dict, root: str | None) -> dict[s
     """The values of defaults given by functions, for the parameters not given, evaluated here
     with a ``ParameterContext`` as Metaflow's launcher does (the flow module is imported)."""
     pending = [p for p in graph.parameters if getattr(p, "default_is_function", False) and p.name not in given]
-    if not pending:
+    # IncludeFiles are read here too: the flow module's top-level code may write the file or set
+    # METAFLOW_RUN_<NAME> (Metaflow's launcher imports the module before reading them).
+    includes = [p for p in graph.parameters if p.type == "file" and p.name not in given]
+    if not pending and not includes:
         return {}
     with _flow_imported(graph, flow_path) as cls:
-        return _evaluate_defaults(graph, cls, pending, root)
+        values = _evaluate_defaults(graph, cls, pending, root)
+        for spec in includes:
+            path = os.environ.get("METAFLOW_RUN_" + spec.name.upper().replace("-", "_"))
+            if path and spec.name not in values:
+                values[spec.name] = path
+        return values
 
 
 def _evaluate_defaults(graph, cls, pending, root) -> dict[str, Any]:

@@ -126,7 +126,6 @@ def test_a_lambda_is_not_an_artifact_and_the_reader_is_told_where_it_went(local_
 def test_a_run_id_that_climbs_out_of_the_datastore_is_refused(local_runs):
     import pytest
 
-
     run_id, _ = local_runs.run(FLOW)
     outside = local_runs.root.parent / "outside" / "runs" / "x"
     outside.mkdir(parents=True)

@@ -51,8 +51,6 @@ REFUSED = (
 
 # What still fails once the names are there (measured on surface's branch rebased on main, 01:33 UTC).
 _AFTER_NAMES = {
-    "BasicIncludeTest/single-and-branch": "regression seen at 01:43 on surface rebased on main: the launcher "
-                                          "reads IncludeFile './reg.txt' from the wrong directory; cause not found yet",
     "BasicConfigTest/single-linear-step": "surface: Config from METAFLOW_FLOW_CONFIG set by the flow's HEADER",
     "BasicTagTest/single-linear-step": "client: Run.parent",
     "CurrentSingletonTest/nested-branches": "client: Step.parent",
