@@ -26,9 +26,7 @@ from episodes import RUNS  # noqa: E402
 EXPECTED = json.loads((HERE / "expected.json").read_text())["episodes"]
 
 # Episodes that differ from Metaflow today, and why (strict: a fix must remove the entry).
-KNOWN_DIFFERENCES = {
-    "03-playlist-redux": "surface: `from metaflow import get_metadata` is missing (and it reads 02's results)",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _env(workdir: Path) -> dict:
