@@ -8,6 +8,11 @@ import sys
 from metaflow import FlowSpec, environment, step
 
 
+def _parent_of(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
 def view():
     package = os.environ.get("SFNCOMPILE_PACKAGE_DIR", "")
     user_modules = sorted(name for name, module in list(sys.modules.items())
@@ -25,7 +30,9 @@ def view():
         "path": sys.path, "cwd": os.getcwd(), "argv": sys.argv, "orig_argv": sys.orig_argv,
         "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
         "handlers": handlers, "blocked": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
-        "user_modules": user_modules, "pid": os.getpid(), "ppid": os.getppid(), "random": random.random(),
+        "user_modules": user_modules, "pid": os.getpid(), "ppid": os.getppid(),
+        # the step runs in a child of the task's own (supervising) process: the task's parent is one up
+        "task_ppid": _parent_of(os.getppid()), "random": random.random(),
         "main_module": sys.modules["__main__"].__name__,
     }
 
