@@ -121,16 +121,40 @@ class LogCapture:
                     pass
 
 
+ECHO_PENDING_MAX = 65536
+
+
 def _pump(read_end: int, echo_fd: int, log) -> None:
+    """Copy a stream to its log and echo it in whole lines.
+
+    stdout and stderr share one descriptor on the way to the executor, and an unbuffered
+    ``print("item", 1)`` is several writes: echoing chunks as they come would splice the other
+    stream's lines into the middle of this one's. A whole line is one ``write`` (atomic on a
+    pipe up to PIPE_BUF), so lines stay whole; a partial line waits for its newline (or the
+    end of the stream, or 64 KiB).
+    """
+    pending = b""
     try:
         while True:
             chunk = os.read(read_end, 65536)
             if not chunk:
                 break
-            try:
-                os.write(echo_fd, chunk)
-            except OSError:
-                pass
             log.write(chunk)
+            pending += chunk
+            cut = pending.rfind(b"\n") + 1
+            if not cut and len(pending) < ECHO_PENDING_MAX:
+                continue
+            cut = cut or len(pending)
+            _echo(echo_fd, pending[:cut])
+            pending = pending[cut:]
+        if pending:
+            _echo(echo_fd, pending)
     finally:
         os.close(read_end)
+
+
+def _echo(fd: int, data: bytes) -> None:
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
