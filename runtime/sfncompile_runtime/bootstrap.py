@@ -11,7 +11,7 @@ finished directory), puts it first on ``sys.path`` and hands over to
 
 An image without boto3 (e.g. plain ``python:3.11-slim``, the default) gets it
 installed into the (private) cache directory by pip on first use — the exact
-versions pinned in ``runtime/requirements.txt``, never "latest"; images built
+versions pinned in ``runtime/sfncompile_runtime/requirements.txt``, never "latest"; images built
 from ``runtime/Dockerfile`` (the same pins) skip that.
 
 A cache hit costs one ``stat``: nothing is downloaded or hashed again (the

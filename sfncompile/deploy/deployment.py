@@ -98,7 +98,7 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
 
     if settings.image == DEFAULT_IMAGE:
         echo(f"note: the default image {DEFAULT_IMAGE} has no boto3: each job pip-installs the pinned versions "
-             "of runtime/requirements.txt at start (seconds, and it needs internet access); build runtime/Dockerfile "
+             "of runtime/sfncompile_runtime/requirements.txt at start (seconds, and it needs internet access); build runtime/Dockerfile "
              "(or the one 'sfncompile synth' writes), push it, and pass --image REPO@sha256:DIGEST to skip that")
     t0 = time.perf_counter()
     package = build_code_package(build.graph, flow_path)

@@ -30,9 +30,10 @@ def dockerfile(flow_name: str, python_version: str = "3.11", packages: dict[str,
 
 
 def runtime_pins() -> list[str]:
-    """The runtime's pinned dependencies (``runtime/requirements.txt``, shipped beside the runtime)."""
-    path = TEMPLATES.parent / "runtime" / "requirements.txt"
-    lines = (line.strip() for line in path.read_text().splitlines())
+    """The runtime's pinned dependencies (``sfncompile_runtime/requirements.txt``, package data, so a
+    wheel has them too)."""
+    text = resources.files("sfncompile_runtime").joinpath("requirements.txt").read_text(encoding="utf-8")
+    lines = (line.strip() for line in text.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 
 

@@ -16,5 +16,6 @@ def test_the_package_templates_are_the_top_level_folder():
 def test_dockerfile_renders_pins(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # not the checkout: nothing is read relative to the working directory
     text = render.dockerfile("SweepFlow", "3.12", {"pandas": "2.2.0", "numpy": ">=1.26"})
-    assert "FROM public.ecr.aws/docker/library/python:3.12-slim" in text
+    # the base is a build argument (pin it by digest with --build-arg BASE=...@sha256:...)
+    assert "ARG BASE=public.ecr.aws/docker/library/python:3.12-slim" in text and "FROM ${BASE}" in text
     assert "pandas==2.2.0" in text and "numpy>=1.26" in text

@@ -13,7 +13,7 @@ RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 
 def _pins() -> dict[str, str]:
     pins = {}
-    for line in (RUNTIME / "requirements.txt").read_text().splitlines():
+    for line in (RUNTIME / "sfncompile_runtime" / "requirements.txt").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
