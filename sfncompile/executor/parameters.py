@@ -138,10 +138,12 @@ def function_defaults(graph, flow_path, given: dict, root: str | None) -> dict[s
     includes = [p for p in graph.parameters if p.type == "file" and p.name not in given]
     if not pending and not includes:
         return {}
+    from sfncompile_runtime.parameters import env_value
+
     with _flow_imported(graph, flow_path) as cls:
         values = _evaluate_defaults(graph, cls, pending, root)
         for spec in includes:
-            path = os.environ.get("METAFLOW_RUN_" + spec.name.upper().replace("-", "_"))
+            path = env_value(spec)  # one rule for METAFLOW_RUN_<NAME>, the runtime's
             if path and spec.name not in values:
                 values[spec.name] = path
         return values
