@@ -25,6 +25,13 @@ class GraphNode:
         self.split_parents = list(node.get("split_parents") or [])
         self.foreach_param = (node.get("transition") or {}).get("foreach")
         self.is_inside_foreach = bool(node.get("foreach_stack"))
+        transition = node.get("transition") or {}
+        self.condition = transition.get("condition")
+        self.switch_cases = dict(transition.get("switch_cases") or {})
+        # Multi-node @parallel is refused by `check`, so no step we run is a parallel one.
+        self.parallel_step = False
+        self.parallel_foreach = False
+        self.num_parallel = 0
 
     def __repr__(self):
         return f"<GraphNode {self.name} ({self.type})>"

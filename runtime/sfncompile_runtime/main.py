@@ -406,18 +406,18 @@ class Task:
         return None
 
     def _fallback_failure(self) -> ExceptionWrapper:
-        """@catch after the container itself died: the failure the state machine caught."""
-        failed = self.store.latest_record(self.run_id, self.step, self.task_id, ok_only=False)
-        if failed and failed.get("status") == "failed" and failed.get("exception"):
-            exc = failed["exception"]
-            return ExceptionWrapper(exc.get("type", "Exception"), exc.get("message", ""), exc.get("traceback", ""))
-        # The process died without a Python exception (killed, out of memory, the
-        # container lost): Metaflow's @catch stores FailureHandledByCatch then.
+        """@catch after the attempts themselves died (killed, out of memory, a segfault, the
+        container lost). A Python exception would have been caught inside the last attempt, so
+        reaching the fallback means the code raised nothing: Metaflow's @catch stores
+        FailureHandledByCatch then, whatever ended the process. What did end it (the last
+        attempt's record, or the state machine's error) goes into the message."""
         from .exceptions import FailureHandledByCatch, public_type_name
 
-        error = self.caught_error or "States.TaskFailed"
+        failed = self.store.latest_record(self.run_id, self.step, self.task_id, ok_only=False)
+        cause = (failed or {}).get("exception") or {}
+        detail = cause.get("message") or self.caught_error or "States.TaskFailed"
         failure = FailureHandledByCatch(self.retry_count)
-        return ExceptionWrapper(public_type_name(FailureHandledByCatch), f"{failure} ({error})", "")
+        return ExceptionWrapper(public_type_name(FailureHandledByCatch), f"{failure} ({detail})", "")
 
     def _bind_current(self) -> None:
         from .current import current, project_fields, project_system_tags

@@ -60,3 +60,16 @@ def test_a_segfaulted_task_says_so_and_keeps_its_output(local_runs):
     assert "Crash and burn!" in task.stdout
     assert "segmentation fault" in task.stderr
     assert "segmentation fault" in result.stderr  # the run's failure summary shows it too
+
+
+def test_catch_after_killed_attempts_stores_failure_handled_by_catch(local_runs):
+    # Before: the fallback copied the killed attempt's own record (type "TaskKilled"), which
+    # Metaflow never produces: its fallback attempt always raises FailureHandledByCatch.
+    run_id, _ = local_runs.run(FLOWS / "killed_catch_flow.py")
+    end = local_runs.artifacts("KilledCatchFlow", run_id, "end")
+    assert end["ex_type"] == "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+    assert "Your code did not raise an exception" in end["ex_text"] and "SIGKILL" in end["ex_text"]
+    doomed = local_runs.client_run("KilledCatchFlow", run_id)["doomed"].task
+    # 1 attempt + 1 retry + the fallback, as Metaflow counts them
+    assert sorted(m.value for m in doomed.metadata if m.type == "attempt") == ["0", "1", "2"]
+    assert "attempt_seen" not in doomed.data  # the fallback runs no user code

@@ -38,6 +38,7 @@ SUBSET = (
     "ResumeStartStepTest/single-linear-step",
     "RunIdFileTest/single-linear-step",
     "SwitchInForeachTest/switch_in_foreach",
+    "TagCatchTest/single-and-branch",
     "TagMutationTest/single-linear-step",
     "TaskExceptionTest/single-linear-step",
 )

@@ -80,10 +80,12 @@ def test_flowspec_without_cli_iterates_its_steps(tmp_path):
         sys.path.insert(0, sys.argv[1])
         from iter_flow import IterFlow
         flow = IterFlow(use_cli=False)
-        print(flow.name, [s.name for s in flow], flow._graph["join"].type, flow._graph["start"].type)
+        print(flow.name, [s.name for s in flow], flow._graph["join"].type, flow._graph["start"].type,
+              flow._graph["a"].parallel_step, flow._graph["a"].num_parallel)
     """), str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["IterFlow", "['start',", "'a',", "'b',", "'join',", "'end']", "join", "split"]  # Metaflow: a splitting start is a split
+    assert proc.stdout.split() == ["IterFlow", "['start',", "'a',", "'b',", "'join',", "'end']", "join", "split", "False", "0"]
+    # Metaflow: a splitting start is a split; checks read parallel_step (no step of ours is one)
 
 
 def test_surface_inside_tasks(tmp_path, monkeypatch):
