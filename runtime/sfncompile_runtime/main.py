@@ -403,6 +403,13 @@ class Task:
                     print(f"@catch caught an exception in step '{self.step}':\n{wrapped.traceback}", file=sys.stderr)
                 return wrapped
             raise StepFailure(str(exc)) from exc
+        if self.step != self.graph.get("end") and "_sfn_next" not in flow.__dict__:
+            # `check` only warns about a path that skips self.next() (SFN133): Metaflow runs
+            # such a flow and fails when that path is taken, so must we, not go on silently.
+            targets = ", ".join((self.node.get("out_funcs") or []))
+            raise StepFailure(f"Based on static analysis of the code, step *{self.step}* was expected to transition "
+                              f"to step(s) *{targets}*. However, when the code was executed, self.next() was not "
+                              "called. Make sure every path through the step ends at its self.next() call.")
         return None
 
     def _fallback_failure(self) -> ExceptionWrapper:

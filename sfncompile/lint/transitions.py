@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from .registry import diag, rule
+from .registry import WARNING, diag, rule
 from .view import T_FOREACH, T_PARALLEL, T_SWITCH, FlowView
 
 SUPPORTED_FORMS = ("self.next(self.step), self.next(self.a, self.b), "
@@ -43,15 +43,17 @@ def next_not_last(view: FlowView):
         yield diag("SFN132", problem, span)
 
 
-@rule("SFN133", "next-missing-on-some-path")
+@rule("SFN133", "next-missing-on-some-path", severity=WARNING)
 def next_missing_on_some_path(view: FlowView):
     for name, step in view.steps.items():
         if name == view.end or step.transition is None or step.next_not_last:
             continue
         if step.next_missing_on_some_path:
+            # A warning, as Metaflow accepts the flow: the path may never be taken (the
+            # runtime fails the task if it is).
             yield diag("SFN133", f"some path through step '{name}' ends without reaching self.next() (an early "
-                                 "return?); every run of a step must end at its self.next(): restructure the "
-                                 "body so control always reaches it",
+                                 "return?); if a run takes it, the task fails: restructure the body so control "
+                                 "always reaches self.next()",
                        step.next_missing_at or view.step_span(name))
 
 

@@ -73,3 +73,12 @@ def test_catch_after_killed_attempts_stores_failure_handled_by_catch(local_runs)
     # 1 attempt + 1 retry + the fallback, as Metaflow counts them
     assert sorted(m.value for m in doomed.metadata if m.type == "attempt") == ["0", "1", "2"]
     assert "attempt_seen" not in doomed.data  # the fallback runs no user code
+
+
+def test_an_early_return_runs_until_taken(local_runs):
+    # Before: `check` refused the flow (SFN133), though Metaflow runs it; when the path is
+    # taken, the task must fail rather than the run going on without a transition.
+    run_id, _ = local_runs.run(FLOWS / "early_return_flow.py")
+    assert local_runs.artifacts("EarlyReturnFlow", run_id, "end")["seen"] == "start"
+    _, result = local_runs.run(FLOWS / "early_return_flow.py", "bail=true", expect_exit=1)
+    assert "self.next() was not called" in result.output + (result.stderr or "")

@@ -23,7 +23,13 @@ def expected_markers(source: str) -> set[tuple[str, int]]:
 
 
 def errors_of(diagnostics) -> set[tuple[str, int]]:
-    return {(d.rule, d.span.line if d.span else 0) for d in diagnostics if d.severity == ERROR}
+    """Errors, and the findings of the rules that only warn (SFN133: Metaflow accepts such a flow)."""
+    from sfncompile.lint import RULES
+
+    def reported(d):
+        return d.severity == ERROR or (d.rule in RULES and RULES[d.rule].severity != ERROR)
+
+    return {(d.rule, d.span.line if d.span else 0) for d in diagnostics if reported(d)}
 
 
 __all__ = ["HERE", "expected_markers", "errors_of", "parse", "parse_text"]
