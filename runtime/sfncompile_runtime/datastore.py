@@ -586,11 +586,17 @@ def _type_name(value: Any) -> str:
 def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_run_id: str | None = None,
                    rerun_steps: list[str] | None = None, parameters: dict | None = None,
                    tags: list[str] | None = None, production_token: str | None = None,
-                   started_by: str = "sfncompile", end_step: str | None = None) -> dict:
+                   started_by: str = "sfncompile", end_step: str | None = None,
+                   project: dict | None = None) -> dict:
+    """``project``: the run's ``@project`` names (``current.project_fields``), whose
+    ``project:…`` / ``project_branch:…`` system tags the run carries, as Metaflow's do."""
+    from .current import project_system_tags
+
     user = user or default_user()
     system_tags = [f"user:{user}", "runtime:sfncompile"]
     if production_token:
         system_tags.append(f"production:{production_token}")
+    system_tags += project_system_tags(project or {})
     return {
         "version": 1, "flow": flow, "run_id": run_id, "created_at": time.time(), "user": user,
         "origin_run_id": origin_run_id,

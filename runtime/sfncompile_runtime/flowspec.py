@@ -13,10 +13,11 @@ from __future__ import annotations
 import sys
 
 
-class MergeArtifactsException(Exception):
-    def __init__(self, message: str, names: list[str]):
-        super().__init__(message)
-        self.artifact_names = names
+from .exceptions import MetaflowException, MissingInMergeArtifactsException, UnhandledInMergeArtifactsException
+
+# The name earlier versions raised; merge_artifacts now raises Metaflow's own classes
+# (one class each, whatever module a flow imports it from).
+MergeArtifactsException = MetaflowException
 
 
 class ForeachFrame:
@@ -198,12 +199,11 @@ class FlowSpec:
         task = self.__dict__.get(_INTERNAL)
         step = task.step if task else "?"
         if task is None or not task.is_join:
-            raise MergeArtifactsException(
-                f"merge_artifacts can only be called in a join step, and step *{step}* is not a join", [])
+            raise MetaflowException(f"merge_artifacts can only be called in a join and step *{step}* is not a join")
         exclude = list(exclude or [])
         include = list(include or [])
         if exclude and include:
-            raise MergeArtifactsException("merge_artifacts takes include= or exclude=, not both", [])
+            raise MetaflowException("`exclude` and `include` are mutually exclusive in merge_artifacts")
         here = set(self.__dict__) | set(task.refs)
         to_merge: dict[str, tuple[dict, str]] = {}
         conflicts: list[str] = []
@@ -218,13 +218,13 @@ class FlowSpec:
                 if previous[1] != ref["sha"] and var not in conflicts:
                     conflicts.append(var)
         if conflicts:
-            raise MergeArtifactsException(
+            raise UnhandledInMergeArtifactsException(
                 f"Step *{step}* cannot merge the following artifacts due to them having conflicting values:\n"
                 f"[{', '.join(sorted(conflicts))}].\nTo remedy this issue, be sure to explicitly set those "
                 "artifacts (using self.<artifact_name> = ...) prior to calling merge_artifacts.", sorted(conflicts))
         missing = [v for v in include if v not in to_merge and v not in here]
         if missing:
-            raise MergeArtifactsException(
+            raise MissingInMergeArtifactsException(
                 f"Step *{step}* specifies that [{', '.join(include)}] should be merged but "
                 f"[{', '.join(missing)}] are not present.\nTo remedy this issue, please make sure that the "
                 "values specified in include come from at least one branch", missing)

@@ -231,10 +231,10 @@ class Task:
             # A run started outside sfncompile (EventBridge schedule/trigger): the
             # start step writes the run record so the client can find the run.
             params = self._parameters_input()
+            user = default_user() if not self.production_token else "production"
             record = new_run_record(self.flow_name, self.run_id, parameters=params, end_step=self.graph.get("end"),
-                                    production_token=self.production_token,
-                                    user=None if not self.production_token else "production",
-                                    started_by="start step")
+                                    production_token=self.production_token, user=user, started_by="start step",
+                                    project=self._project({}, user))
             self.store.write_run(self.run_id, record)
             return record
         return {"run_id": self.run_id, "user": default_user()}
@@ -426,22 +426,29 @@ class Task:
         failure = FailureHandledByCatch(self.retry_count)
         return ExceptionWrapper(public_type_name(FailureHandledByCatch), f"{failure} ({detail})", "")
 
+    def _project(self, run_record: dict, user: str) -> dict:
+        """This run's ``@project`` names (None fields without ``@project``)."""
+        from .current import project_fields
+
+        token = self.production_token or run_record.get("production_token")
+        production = bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION"))
+        return project_fields((graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"),
+                              self.flow_name, user,
+                              branch=run_record.get("branch") or os.environ.get("METAFLOW_BRANCH") or None,
+                              production=production)
+
     def _bind_current(self) -> None:
-        from .current import current, project_fields, project_system_tags
+        from .current import current
 
         token = self.production_token or self.run_record.get("production_token")
-        production = bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION"))
-        project = project_fields((graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"),
-                                 self.flow_name, self.user,
-                                 branch=self.run_record.get("branch") or os.environ.get("METAFLOW_BRANCH") or None,
-                                 production=production)
-        system_tags = list(self.run_record.get("system_tags", []))
-        system_tags += [t for t in project_system_tags(project) if t not in system_tags]
+        project = self._project(self.run_record, self.user)
+        # Metaflow's current.tags are the run's user tags (--tag) only; the system tags
+        # (user:, runtime:, project:, …) are on the client's Run.
         current._bind(flow_name=self.flow_name, run_id=self.run_id, step_name=self.step, task_id=self.task_id,
                       retry_count=self.retry_count, origin_run_id=self.run_record.get("origin_run_id"),
-                      username=self.user, is_production=production,
+                      username=self.user, is_production=bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION")),
                       namespace=f"production:{token}" if token else f"user:{self.user}",
-                      tags=frozenset(self.run_record.get("tags", []) + system_tags),
+                      tags=frozenset(self.run_record.get("tags", [])),
                       parameter_names=tuple(p["attr"] for p in self.graph.get("parameters", [])),
                       graph=self.graph, **project)
 

@@ -249,7 +249,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
         channel.close()
         raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
     write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
-                     origin_run_id=origin_run_id, rerun_steps=rerun_steps,
+                     origin_run_id=origin_run_id, rerun_steps=rerun_steps, project=_project(prepared.graph),
                      started_by="sfncompile resume" if origin_run_id else "sfncompile run")
     if on_started:
         on_started(run_id)
@@ -264,6 +264,17 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     _record_outcome(prepared.root, prepared.flow, run_id, result.status)
     return RunOutcome(prepared.flow, run_id, result, list(batch.jobs), time.monotonic() - started,
                       origin_run_id, rerun_steps)
+
+
+def _project(graph) -> dict:
+    """The run's ``@project`` names, as its tasks will see them (``current``)."""
+    from sfncompile_runtime.current import project_fields
+    from sfncompile_runtime.datastore import default_user
+
+    project = graph.decorator("project")
+    production = (os.environ.get("METAFLOW_PRODUCTION") or "").strip().lower() in ("1", "true", "yes", "y", "on", "t")
+    return project_fields(project.args.get("name") if project else None, graph.name, default_user(),
+                          branch=os.environ.get("METAFLOW_BRANCH") or None, production=production)
 
 
 def _record_outcome(root: str, flow: str, run_id: str, status: str) -> None:

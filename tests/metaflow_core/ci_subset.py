@@ -53,8 +53,6 @@ REFUSED = (
 # What still fails once the names are there (measured on surface's branch rebased on main, 01:33 UTC).
 _AFTER_NAMES = {
     "BasicConfigTest/single-linear-step": "surface: Config from METAFLOW_FLOW_CONFIG set by the flow's HEADER",
-    "BasicTagTest/single-linear-step": "client: Run.parent",
-    "CurrentSingletonTest/nested-branches": "client: Step.parent",
     "MergeArtifactsTest/single-and-branch": "design: task ids are per step ('0' in both branches), not run-unique",
 }
 

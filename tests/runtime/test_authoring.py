@@ -8,7 +8,9 @@ import pytest
 
 from sfncompile_runtime import api
 from sfncompile_runtime.decorators import InvalidDecoratorError
-from sfncompile_runtime.flowspec import FlowSpec, Inputs, MergeArtifactsException, TaskView
+from sfncompile_runtime.exceptions import (MetaflowException, MissingInMergeArtifactsException,
+                                          UnhandledInMergeArtifactsException)
+from sfncompile_runtime.flowspec import FlowSpec, Inputs, TaskView
 from sfncompile_runtime.parameters import JSONType, Parameter, ParameterError
 
 
@@ -80,7 +82,7 @@ def test_merge_artifacts_rules():
     a = _input("a", {"same": "s1", "only_a": "x", "conflict": "c1", "_internal": "i1"})
     b = _input("b", {"same": "s1", "conflict": "c2", "_internal": "i2"})
     flow, view = _join([a, b])
-    with pytest.raises(MergeArtifactsException) as err:
+    with pytest.raises(UnhandledInMergeArtifactsException) as err:
         flow.merge_artifacts([a, b])
     assert err.value.artifact_names == ["conflict"]
     flow.conflict = "resolved"
@@ -94,14 +96,33 @@ def test_merge_artifacts_rules():
     flow.merge_artifacts([a, b], include=["only_a"])
     assert set(view.refs) == {"only_a"}
     flow, view = _join([a, b])
-    with pytest.raises(MergeArtifactsException, match="are not present"):
+    with pytest.raises(MissingInMergeArtifactsException, match="are not present"):
         flow.merge_artifacts([a, b], include=["missing"])
-    with pytest.raises(MergeArtifactsException, match="not both"):
+    with pytest.raises(MetaflowException, match="mutually exclusive"):
         flow.merge_artifacts([a, b], include=["same"], exclude=["x"])
     inputs = Inputs([a, b], ["a", "b"])
     assert inputs.a is a and inputs["b"] is b and list(inputs) == [a, b] and len(inputs) == 2
-    with pytest.raises(MergeArtifactsException, match="only be called in a join"):
+    with pytest.raises(MetaflowException, match="only be called in a join"):
         a.merge_artifacts([a, b])
+
+
+def test_merge_errors_are_the_classes_metaflow_users_import():
+    """``except MissingInMergeArtifactsException`` catches what merge_artifacts raises, whichever
+    module the flow imported the class from (Metaflow's core suite imports metaflow.exception)."""
+    import importlib
+
+    from sfncompile_runtime.shims import SUBMODULES
+
+    metaflow_exception = importlib.import_module(SUBMODULES["metaflow.exception"])
+    a = _input("a", {"conflict": "c1"})
+    b = _input("b", {"conflict": "c2"})
+    flow, _ = _join([a, b])
+    with pytest.raises(metaflow_exception.UnhandledInMergeArtifactsException):
+        flow.merge_artifacts([a, b])
+    with pytest.raises(metaflow_exception.MissingInMergeArtifactsException) as err:
+        flow.merge_artifacts([a, b], include=["absent"])
+    assert err.value.artifact_names == ["absent"]
+    assert isinstance(err.value, metaflow_exception.MetaflowException)
 
 
 def test_outside_a_task():

@@ -110,7 +110,12 @@ def test_surface_inside_tasks(tmp_path, monkeypatch):
     assert fields["project_flow_name"] == "surface.user.tester.SurfaceFlow" and fields["is_production"] is False
     assert fields["pathspec"] == f"SurfaceFlow/{run_id}/start/0" and fields["task_pathspec"] == fields["pathspec"]
     assert fields["run_id_matches"] is True
-    assert "project:surface" in fields["tags"] and "project_branch:user.tester" in fields["tags"]
+    # Metaflow: current.tags are the run's user tags; @project's system tags are on the run (and its
+    # steps, tasks and artifacts) in the client
+    assert fields["tags"] == []
+    run = runs.client_run("SurfaceFlow", run_id)
+    assert {"project:surface", "project_branch:user.tester", "user:tester"} <= run.system_tags
+    assert "project:surface" in run["start"].task.tags and "project_branch:user.tester" in run["end"].tags
     # a caught failure carries Metaflow's type name
     assert end["failure_type"] == "metaflow.exception.ExternalCommandFailed"
     assert end["failure_text"] == "catch me!" and end["is_metaflow_exception"] is True
