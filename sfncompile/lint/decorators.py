@@ -7,6 +7,10 @@ accepts too.
 
 from __future__ import annotations
 
+import ast
+import functools
+import os
+
 from sfncompile_runtime import decorator_specs as specs
 
 from .registry import diag, rule
@@ -181,3 +185,55 @@ def exit_hook_functions(view: FlowView):
                 yield diag("SFN147", f"@exit_hook({kind}=...) names '{name}', which is not a function defined at "
                                      "module level in the flow file; define it there: def "
                                      f"{name}(run=None): ...", where)
+
+
+@rule("SFN148", "unknown-card-type")
+def unknown_card_type(view: FlowView):
+    """A ``@card(type=...)`` that names no card we can render. Metaflow finds custom card types
+    in ``metaflow_extensions`` packages, which we do not load: a card that silently never
+    renders is a wrong result, so say so. Types defined by a ``MetaflowCard`` subclass in the
+    flow's own directory (its code package) are accepted."""
+    for _level, owner, deco in _all_decorators(view):
+        card_type = deco.args.get("type") if deco.name == "card" else None
+        if not isinstance(card_type, str) or card_type in _builtin_card_types():
+            continue
+        where = _where(view, specs.STEP, owner, deco)
+        flow_file = where.file if where is not None else None
+        if flow_file and card_type in _card_types_defined_under(os.path.dirname(os.path.abspath(flow_file))):
+            continue
+        yield diag("SFN148", f"@card(type='{card_type}') on {_owner(specs.STEP, owner)}: no such card type. Card "
+                             "types from Metaflow extension packages (metaflow_extensions) are not supported; "
+                             "use a built-in type (" + ", ".join(sorted(_builtin_card_types())) + ") or define "
+                             "a MetaflowCard subclass with this type in a module next to the flow", where)
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_card_types() -> frozenset:
+    from sfncompile_runtime.cards import test_cards
+    from sfncompile_runtime.cards.card import BUILTIN
+
+    return frozenset(cls.type for cls in BUILTIN + tuple(test_cards.CARDS))
+
+
+def _card_types_defined_under(directory: str) -> set:
+    """``type = "..."`` literals in the class bodies of the directory's Python files (read,
+    never imported). Only called for a type that is not built in, which is rare."""
+    found = set()
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__")]
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            try:
+                with open(os.path.join(root, name), encoding="utf-8") as src:
+                    tree = ast.parse(src.read())
+            except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):
+                    for item in node.body:
+                        if (isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "type"
+                                                                 for t in item.targets)
+                                and isinstance(item.value, ast.Constant) and isinstance(item.value.value, str)):
+                            found.add(item.value.value)
+    return found

@@ -44,7 +44,8 @@ REFUSED_BY_DESIGN = (
     ("unbounded foreach", ("InternalTestUnboundedForeachInput", "unbounded_test_foreach_internal"),
      ("unbounded", "internaltestunboundedforeachinput")),
     ("Metaflow extensions", ("test_step_decorator", "test_flow_decorator", "nondecoplugin", "card_ext_init",
-                             "card_ns_subpackage", "METAFLOW_ADDITIONAL_VALUE"),
+                             "card_ns_subpackage", "METAFLOW_ADDITIONAL_VALUE", "editable_import_test_card",
+                             "non_editable_import_test_card", "test_broken_card"),
      ("extension", "test_step_decorator", "test_flow_decorator", "nondecoplugin", "metaflow_config", "tl_value",
       "card_ext_init", "card_ns_subpackage", "card_init")),
 )
