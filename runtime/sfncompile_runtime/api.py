@@ -29,6 +29,7 @@ LAZY = {
     "parallel_map": "multicore", "parallel_imap_unordered": "multicore",
     "S3": "s3",
     "Runner": "runner", "ExecutingRun": "runner",
+    "Deployer": "deployer", "DeployedFlow": "deployer",
 }
 CLIENT_NAMES = tuple(name for name, module in LAZY.items() if module in ("client", "exceptions"))
 

@@ -43,6 +43,9 @@ SUBMODULES: dict[str, str | None] = {
     "metaflow.plugins.cards.card_modules.basic": "sfncompile_runtime.cards.card",
     "metaflow.plugins.cards.card_modules.test_cards": "sfncompile_runtime.cards.test_cards",
     "metaflow.multicore_utils": "sfncompile_runtime.multicore",
+    "metaflow.runner": None,
+    "metaflow.runner.metaflow_runner": "sfncompile_runtime.runner",
+    "metaflow.runner.deployer": "sfncompile_runtime.deployer",
     "metaflow.user_configs": None,
     "metaflow.user_configs.config_parameters": "sfncompile_runtime.configs",
     "metaflow.user_decorators": None,
@@ -80,9 +83,7 @@ UNSUPPORTED: dict[str, str] = {
     "secrets": "@secrets is not provided yet: pass settings with @environment(vars=...)",
     "Runner": "the Runner API is not provided yet: run flows with `sfncompile run FLOW`",
     "NBRunner": "the Runner API is not provided yet: run flows with `sfncompile run FLOW`",
-    "Deployer": "the Deployer API is not provided yet: deploy with `sfncompile deploy FLOW`",
-    "NBDeployer": "the Deployer API is not provided yet: deploy with `sfncompile deploy FLOW`",
-    "DeployedFlow": "the Deployer API is not provided yet: deploy with `sfncompile deploy FLOW`",
+    "NBDeployer": "NBDeployer (notebooks) is not provided: use Deployer(flow_file)",
     "Metaflow": "the Metaflow() client object is not provided yet: use Flow(name)",
 }
 

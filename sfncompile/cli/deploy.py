@@ -131,8 +131,9 @@ def deploy(flow_file, dry_run, authorize, flow_name, as_json, report, **kwargs):
 
         Path(report).write_text(deploy_report(Path(flow_file).stem, result))
     if as_json:
-        click.echo(json.dumps({"deployment": result.deployment, "state_machine_arn": result.state_machine_arn,
+        click.echo(json.dumps({"deployment": result.deployment, "flow": result.flow,
+                               "state_machine_arn": result.state_machine_arn,
                                "datastore_root": result.datastore_root, "code_url": result.code_url,
-                               "timings": result.timings}, indent=2))
+                               "production_token": result.production_token, "timings": result.timings}, indent=2))
     elif dry_run:
         click.echo("dry run: nothing was changed")

@@ -50,6 +50,7 @@ class DeployResult:
     code_url: str | None
     stacks: list[StackResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    flow: str | None = None  # the flow's name
 
 
 def current_deployer() -> str:
@@ -155,7 +156,7 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
              f"production token: {token} (namespace {namespace(token)})")
     return DeployResult(deployment=name, state_machine_arn=arn, production_token=token,
                         datastore_root=applied.outputs.get("DatastoreRoot", root), code_url=code_url,
-                        stacks=stacks, timings=timings)
+                        stacks=stacks, timings=timings, flow=build.graph.name)
 
 
 def _upload_package(clients, package, root: str | None, flow_name: str, echo) -> str:
