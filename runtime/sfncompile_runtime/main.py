@@ -400,7 +400,9 @@ class Task:
             catch_args = graphinfo.decorator_args(self.node, "catch")
             if catch_args is not None and self.retry_count >= _retry_times(self.node):
                 if catch_args.get("print_exception", True):
-                    print(f"@catch caught an exception in step '{self.step}':\n{wrapped.traceback}", file=sys.stderr)
+                    # Metaflow's layout: a headline, then the traceback quoted line by line.
+                    quoted = "".join(f">  {line}\n" for line in wrapped.traceback.splitlines())
+                    print(f"@catch caught an exception in step '{self.step}':\n{quoted}", end="", file=sys.stderr)
                 return wrapped
             raise StepFailure(str(exc)) from exc
         if self.step != self.graph.get("end") and "_sfn_next" not in flow.__dict__:

@@ -41,6 +41,7 @@ def test_exception_retry_and_catch(local_backend, client_root):
     proc = driver.run_step("guarded", run_id, retry=1)
     assert proc.returncode == 0, proc.stderr
     assert "@catch caught an exception in step 'guarded'" in proc.stderr
+    assert ">  Traceback (most recent call last):" in proc.stderr  # quoted as Metaflow's @catch does
     client = client_root(local_backend)
     task = client.Task(f"FailingFlow/{run_id}/guarded/0")
     assert task.successful and task.data.before == "set before the error"
