@@ -7,7 +7,7 @@ through boto3, otherwise a local path), refuses it unless its sha256 equals
 sha256 into a cache directory (extract to a private temporary directory, then
 one atomic ``rename``: concurrent tasks either win the rename or find the
 finished directory), puts it first on ``sys.path`` and hands over to
-``sfncompile_runtime.main.main(argv)``.
+``sfncompile_runtime.main.main(argv)`` (and leaves through ``exit_process``).
 
 An image without boto3 (e.g. plain ``python:3.11-slim``, the default) gets it
 installed into the (private) cache directory by pip on first use — the exact
@@ -56,6 +56,6 @@ if not os.path.isfile(m):
  try:os.rename(t,d)
  except OSError:shutil.rmtree(t,True)
 E['SFNCOMPILE_PACKAGE_DIR']=d;sys.path.insert(0,d);import sfncompile_runtime;sys.path.remove(d)
-from sfncompile_runtime.main import main
-sys.exit(main(sys.argv[1:]))
+from sfncompile_runtime.main import main,exit_process
+exit_process(main(sys.argv[1:]))
 """.strip() + "\n"

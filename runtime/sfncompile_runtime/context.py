@@ -36,9 +36,10 @@ RUNTIME_NEEDS = ("concurrent.futures", "hashlib", "importlib.util", "inspect", "
 RUNTIME_NEEDS_S3 = ("boto3", "boto3.s3.transfer", "botocore.config", "botocore.exceptions")
 
 
-def user_code_on_path(package_dir: str) -> None:
-    """Put the flow's directory first on sys.path (as ``python flow.py`` does), once the runtime
-    holds every module it will need: a module there never replaces one of the runtime's."""
+def import_runtime_needs() -> None:
+    """Import what the runtime will need later (``RUNTIME_NEEDS``; the S3 ones when boto3 is
+    loaded). Standard-library modules whose import reads no environment: the warm-start
+    process imports them once, so a task forked from it does not pay for them again."""
     import importlib
 
     for name in RUNTIME_NEEDS:
@@ -46,6 +47,12 @@ def user_code_on_path(package_dir: str) -> None:
     if "boto3" in sys.modules or "botocore" in sys.modules:
         for name in RUNTIME_NEEDS_S3:
             importlib.import_module(name)
+
+
+def user_code_on_path(package_dir: str) -> None:
+    """Put the flow's directory first on sys.path (as ``python flow.py`` does), once the runtime
+    holds every module it will need: a module there never replaces one of the runtime's."""
+    import_runtime_needs()
     if sys.path[:1] != [package_dir]:
         sys.path.insert(0, package_dir)
 

@@ -54,6 +54,10 @@ for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec"
         __import__("sfncompile_runtime." + name)
     except ImportError:
         pass
+# The standard-library modules a task imports before its flow (none reads the environment at
+# import): once here rather than once per task.
+import sfncompile_runtime.context
+sfncompile_runtime.context.import_runtime_needs()
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 server.bind(path)
 server.listen(64)
@@ -121,6 +125,8 @@ while True:
                     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
                     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
                     code = runtime_main.main(request["argv"])
+                    # As the bootstrap ends: at once when this process ran none of the flow's code.
+                    runtime_main.exit_process(code)
                 except SystemExit as exit_:
                     code = exit_.code
                 except BaseException:
