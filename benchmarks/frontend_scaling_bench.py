@@ -42,6 +42,27 @@ def wide_split(n: int) -> str:
     return "\n".join(lines)
 
 
+def nested(n: int, foreach: bool = False) -> str:
+    """Splits (or foreaches) nested inside each other as deep as ``n`` steps allow: each level
+    opens in ``o<i>`` and closes in its join ``j<i>``, innermost first."""
+    depth = (n - 3) // (2 if foreach else 3)
+    steps = [("start", "self", "self.next(self.o0)")]
+    for i in range(depth):
+        if foreach:
+            steps.append((f"o{i}", "self", f"self.items = [1, 2]\n        self.next(self.o{i + 1}, foreach='items')"))
+        else:
+            steps.append((f"o{i}", "self", f"self.next(self.o{i + 1}, self.b{i})"))
+            steps.append((f"b{i}", "self", f"self.next(self.j{i})"))
+    steps.append((f"o{depth}", "self", f"self.next(self.j{depth - 1})"))
+    for i in reversed(range(depth)):
+        steps.append((f"j{i}", "self, inputs", f"self.next(self.j{i - 1})" if i else "self.next(self.end)"))
+    lines = ["from metaflow import FlowSpec, step", "", "", f"class Nested{n}Flow(FlowSpec):"]
+    for name, args, body in steps:
+        lines += ["    @step", f"    def {name}({args}):", f"        {body}", ""]
+    lines += ["    @step", "    def end(self):", "        pass", ""]
+    return "\n".join(lines)
+
+
 def rich(n: int) -> str:
     lines = ["from metaflow import FlowSpec, step, Parameter, retry, resources, environment", "import os, json", "",
              "LIMIT = 10", "", f"class Rich{n}Flow(FlowSpec):"]
@@ -68,6 +89,8 @@ SHAPES = {
     "wide split": wide_split,
     "many foreach": lambda n: generate_flow(n, foreaches=n // 4),
     "rich steps": rich,
+    "nested splits": nested,
+    "nested foreach": lambda n: nested(n, foreach=True),
 }
 
 

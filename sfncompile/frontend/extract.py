@@ -122,6 +122,7 @@ class Extractor:
         self.diagnostics: list[Diagnostic] = []
         self.module_info = _Module()
         self._positions = {}
+        self._lines: list[str] | None = None  # the source's lines, for _statement_span
         self._evaluating: set[str] = set()
         self._module_node: cst.Module | None = None
         self._class_scope: dict[str, cst.BaseExpression] = {}  # constants of the class being read
@@ -694,7 +695,9 @@ class Extractor:
         if not hasattr(node, "leading_lines"):
             return span  # a small statement (``return``) starts where its range does
         line = span.line + len(node.leading_lines)
-        lines = re.split(r"\r\n?|\n", self.text)  # as libcst counts lines (not str.splitlines)
+        if self._lines is None:  # split once per file, not once per call
+            self._lines = re.split(r"\r\n?|\n", self.text)  # as libcst counts lines (not str.splitlines)
+        lines = self._lines
         text = lines[line - 1] if line <= len(lines) else ""
         return Span(self.file, line, len(text) - len(text.lstrip()) + 1, span.end_line, span.end_col)
 

@@ -18,6 +18,7 @@ import libcst as cst
 from ..diagnostics import Diagnostic
 from ..ir import Span
 from . import rules
+from .body import walk
 
 API_ROOTS = ("sfncompile", "metaflow")
 
@@ -80,7 +81,11 @@ def check_imports(module: cst.Module, span: Callable[[cst.CSTNode], Span]) -> li
     from sfncompile_runtime.shims import lookup
 
     collector = _Collector()
-    module.visit(collector)
+    visits = {name[len("visit_"):]: getattr(collector, name) for name in vars(_Collector) if name.startswith("visit_")}
+    for node in walk(module):  # read-only: libcst's module.visit() would rebuild every node
+        visit = visits.get(type(node).__name__)
+        if visit is not None:
+            visit(node)
     out: list[Diagnostic] = []
 
     def report(module_name: str, name: str | None, where: cst.CSTNode, usage: str) -> None:
