@@ -4,11 +4,16 @@ Parsing and linting a flow (libcst) is the largest fixed cost of a local run.
 The graph is a pure function of the flow file's text and path and of the
 compiler's own source, so the cache key is a hash of exactly those; only a
 clean result (no error) is cached. ``SFNCOMPILE_NO_GRAPH_CACHE=1`` turns it off.
+
+A second entry, keyed without the flow's directory but with the contents of the
+files beside it, serves the same flow copied elsewhere (``_moved_key``): its
+graph is the one parsing the copy gives, every span naming the copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -58,9 +63,77 @@ def load_graph_cached(path: str | os.PathLike, flow: str | None = None, with_spe
         return FlowGraph.from_json(entry.read_text())
     except (OSError, ValueError, TypeError, KeyError):
         pass
+    moved = _moved_key(Path(path), source, flow, with_specs)
+    moved_entry = _cache_dir() / f"moved-{moved}.json" if moved else None
+    if moved_entry is not None:
+        try:
+            data = json.loads(moved_entry.read_text())
+            graph = FlowGraph.from_dict(_relocate(data, data["file"], str(path)))
+            _write_entry(entry, graph.to_json())
+            return graph
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
     graph = load_graph(path, flow, with_specs)  # raises UserError on errors: nothing cached
-    _write_entry(entry, graph.to_json())
+    text = graph.to_json()
+    _write_entry(entry, text)
+    if moved_entry is not None:
+        _write_entry(moved_entry, text)
     return graph
+
+
+# The same flow in another directory (a copy, a fresh checkout, a benchmark's temporary
+# directory) reads the same graph when everything the front end can read is the same: the
+# flow's text and file name, and the files beside it (sibling modules whose constants it
+# evaluates, config files). What it could read from further away (a config file in a
+# subdirectory or given by path, ``from .. import``) is not fingerprinted, so flows that
+# can do that are not reused across directories.
+_READS_FURTHER = (b"Config", b"config_expr", b"IncludeFile", b"from ..")
+MOVED_MAX_FILES = 200
+MOVED_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _moved_key(path: Path, source: bytes, flow: str | None, with_specs=()) -> str | None:
+    """A key without the flow's directory (None when the flow may read beyond it)."""
+    from ..decospecs import cache_text
+
+    if any(marker in source for marker in _READS_FURTHER):
+        return None
+    directory = path.resolve().parent
+    try:
+        files = sorted((entry for entry in os.scandir(directory) if entry.is_file()), key=lambda entry: entry.name)
+    except OSError:
+        return None
+    if len(files) > MOVED_MAX_FILES:
+        return None
+    digest = hashlib.sha256()
+    digest.update(compiler_fingerprint().encode())
+    digest.update(b"\0" + path.name.encode() + b"\0" + (flow or "").encode() + b"\0")
+    digest.update(cache_text(with_specs).encode() + b"\0")
+    digest.update(source)
+    total = 0
+    for entry in files:
+        try:
+            if entry.stat().st_size + total > MOVED_MAX_BYTES:
+                return None
+            with open(entry.path, "rb") as src:
+                data = src.read()
+        except OSError:
+            return None
+        total += len(data)
+        digest.update(b"\0" + entry.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _relocate(value, old: str, new: str):
+    """The graph's JSON with every ``file`` that named the flow file as ``old`` naming ``new``."""
+    if isinstance(value, dict):
+        out = {k: _relocate(v, old, new) for k, v in value.items()}
+        if out.get("file") == old:
+            out["file"] = new
+        return out
+    if isinstance(value, list):
+        return [_relocate(v, old, new) for v in value]
+    return value
 
 
 def _write_entry(entry: Path, text: str) -> None:
