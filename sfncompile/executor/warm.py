@@ -1,20 +1,21 @@
-"""Warm start (opt-in): tasks forked from a process that has already run the bootstrap.
+"""Warm start (the default): tasks forked from a process that has already run the bootstrap.
 
-By default every task is a new process running the job definition's command
-(``python3 -c BOOTSTRAP <mode> <step>``): a Python start and the runtime's
-imports per task. With ``--warm-start`` (or ``SFNCOMPILE_WARM_START=1``) the
+With ``--no-warm-start`` (or ``SFNCOMPILE_WARM_START=0``) every task is a new
+process running the job definition's command (``python3 -c BOOTSTRAP <mode>
+<step>``): a Python start and the runtime's imports per task. By default the
 local executor starts, per job definition, one *zygote*: a process that runs
 that same bootstrap with the same static environment — the code package is
 fetched, its sha256 verified and extracted exactly as a task would — but stops
-before running a step, imports the runtime, and then forks one child per task.
+before running a step, imports the runtime (and the standard-library modules a task
+imports before its flow), and then forks one child per task.
 The child gets the task's full environment, its own session (so it can be
 killed as a group) and its output on a pipe the executor reads, then calls
 ``sfncompile_runtime.main.main([mode, step])`` as the bootstrap would. The
 flow's own module is imported in the child, never in the zygote.
 
-The difference from production is that the runtime's modules were imported
-before the task's environment was set; the default mode stays the exact
-command. Linux only (``os.pidfd_open``, ``socket.send_fds``).
+The zygote's environment is the task's minus the per-task variables (see
+``batch.warm_environment``), so what a module reads at import is what a fresh
+process would read. Linux only (``os.pidfd_open``, ``socket.send_fds``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec"
 # import): once here rather than once per task.
 import sfncompile_runtime.context
 sfncompile_runtime.context.import_runtime_needs()
+# Everything loaded so far outlives every task: out of the collector's sight, so that a
+# collection in a forked task does not write to (and so copy) each page of this heap.
+import gc
+gc.collect()
+gc.freeze()
 server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 server.bind(path)
 server.listen(64)
