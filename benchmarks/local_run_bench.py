@@ -9,6 +9,7 @@ and where sfncompile's time goes: CLI start and preparation, and per task
 records and the local executor's job records.
 
     python benchmarks/local_run_bench.py [--rounds 5] [--metaflow /work/mfvenv/bin/python] [--only linear5]
+                                         [--before OLD_TREE]
 
 Needs a Metaflow venv (default /work/mfvenv). Not run in CI.
 """
@@ -111,12 +112,13 @@ def run_metaflow(python: str, flow_file: Path, workdir: Path) -> float:
     return elapsed
 
 
-def run_sfncompile(flow_file: Path, workdir: Path, max_workers: int | None, fresh: bool = False
-                   ) -> tuple[float, str, Path]:
-    """``sfncompile run`` by default (warm start), or with a fresh process per task."""
+def run_sfncompile(flow_file: Path, workdir: Path, max_workers: int | None, fresh: bool = False,
+                   root: Path = ROOT, label: str = "") -> tuple[float, str, Path]:
+    """``sfncompile run`` by default (warm start), or with a fresh process per task; ``root``:
+    the source tree to run (another checkout for a before/after column)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "runtime")])
-    datastore = workdir / ("sfnds-fresh" if fresh else "sfnds")
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "runtime")])
+    datastore = workdir / ("sfnds-fresh" if fresh else "sfnds" + label)
     cmd = [sys.executable, "-m", "sfncompile.cli.main", "run", str(flow_file), "--datastore", str(datastore)]
     if max_workers:
         cmd += ["--max-workers", str(max_workers)]
@@ -180,13 +182,15 @@ def main(argv=None):
     parser.add_argument("--max-workers", type=int, default=None, help="sfncompile --max-workers (default: CPUs)")
     parser.add_argument("--only", choices=sorted(FLOWS), action="append")
     parser.add_argument("--json", dest="json_out", help="write the numbers here too")
+    parser.add_argument("--before", type=Path, help="another source tree (e.g. `git archive cc3b7d6 | tar -x -C "
+                        "DIR`): its default `sfncompile run` also runs in every round, paired")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "runtime")]
     have_metaflow = Path(args.metaflow).exists()
     report = {"cpus": os.cpu_count(), "rounds": args.rounds, "flows": {}}
     for name in args.only or sorted(FLOWS):
         flow, source, reference = FLOWS[name]
-        mf, ours, warm = [], [], []
+        mf, ours, warm, before = [], [], [], []
         last = None
         for _ in range(args.rounds):
             work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
@@ -200,6 +204,9 @@ def main(argv=None):
             elapsed, run_id, datastore = run_sfncompile(flow_file, work, args.max_workers)
             ours.append(elapsed)
             warm.append(run_sfncompile(flow_file, work, args.max_workers, fresh=True)[0])
+            if args.before:
+                before.append(run_sfncompile(flow_file, work, args.max_workers, root=args.before.resolve(),
+                                             label="-before")[0])
             if last:
                 shutil.rmtree(last[0], ignore_errors=True)  # (Metaflow's datastore is large: slow)
             last = (work, run_id, datastore)
@@ -212,6 +219,9 @@ def main(argv=None):
             "breakdown": task_breakdown(datastore, flow, run_id),
             "task_startup": measure_task_startup(datastore, flow, run_id),
         }
+        if before:
+            entry["before_median_s"] = statistics.median(before)
+            entry["before_runs_s"] = before
         base = entry["metaflow_median_s"] or reference
         entry["speedup"] = base / entry["sfncompile_median_s"]
         entry["speedup_fresh_process"] = base / entry["fresh_process_median_s"]
@@ -222,6 +232,9 @@ def main(argv=None):
               f"x{entry['speedup']:.1f} (goal x{GOALS[name]:.0f})   --no-warm-start "
               f"{entry['fresh_process_median_s']:6.2f} s x{entry['speedup_fresh_process']:.1f}   "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+        if before:
+            print(f"            before ({args.before}): {entry['before_median_s']:6.2f} s x{base / entry['before_median_s']:.1f}"
+                  f"   after/before {entry['sfncompile_median_s'] / entry['before_median_s']:.2f}", flush=True)
         print(f"            per task: runtime inside {entry['breakdown']['runtime_inside_ms']:.0f} ms; standalone "
               f"task {entry['task_startup']['whole_task_ms']:.0f} ms = python start "
               f"{entry['task_startup']['python_start_ms']:.0f} ms + runtime imports "
