@@ -140,6 +140,12 @@ def status(root: str, flow: str, run_id: str) -> dict[str, Any]:
                 "stopped": _when(_stopped(run)), "steps": steps, "error": error, "cause": cause}
 
 
+def _index_order(task) -> tuple:
+    """A task id's place by foreach index path, then visit (``"1.2"``, ``"0-3"``)."""
+    path, _, visit = task.id.partition("-")
+    return tuple(int(p) for p in path.split(".") if p.isdigit()), int(visit or 0)
+
+
 def logs(root: str, pathspec: str, stream: str = "stdout") -> str:
     """A task's output; for a step (no task id), every task's, each under a header when there are several."""
     parts = pathspec.strip("/").split("/")
@@ -152,7 +158,7 @@ def logs(root: str, pathspec: str, stream: str = "stdout") -> str:
         if step not in run:
             names = ", ".join(sorted(s.id for s in run.steps())) or "none yet"
             raise UserError(f"run {flow}/{run_id} has no step '{step}' (steps: {names})")
-        tasks = run[step].tasks()
+        tasks = sorted(run[step].tasks(), key=_index_order)  # the client lists them newest first
         if len(parts) == 4:
             tasks = [t for t in tasks if t.id == parts[3]]
             if not tasks:

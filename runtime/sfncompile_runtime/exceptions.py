@@ -147,26 +147,34 @@ def public_type_name(kind: type) -> str:
     return f"{module}.{kind.__name__}"
 
 
-class ExceptionWrapper:
+class ExceptionWrapper(Exception):
     """A failure as data: picklable whatever the original exception was
-    (Metaflow's ``MetaflowExceptionWrapper``).
+    (Metaflow's ``MetaflowExceptionWrapper``, an ``Exception`` as Metaflow's is).
 
     ``type`` is the exception's ``module.Name`` as Metaflow writes it
     (``builtins.KeyError``), ``message`` (Metaflow: ``exception``) its text,
-    ``traceback`` (Metaflow: ``stacktrace``) the formatted stack.
+    ``traceback`` (Metaflow: ``stacktrace``) the formatted stack. ``str()`` and
+    ``repr()`` are the stack, as Metaflow's. ``ExceptionWrapper(exc)`` wraps an
+    exception being handled, as ``MetaflowExceptionWrapper(exc)`` does.
     """
 
-    def __init__(self, type: str, message: str, traceback: str = ""):
+    def __init__(self, type=None, message: str = "", traceback: str = ""):
+        if isinstance(type, BaseException):
+            import traceback as _traceback
+
+            exc = type
+            kind = exc.__class__
+            type = public_type_name(kind)
+            message = str(exc)
+            traceback = "".join(_traceback.format_exception(kind, exc, exc.__traceback__))
+        super().__init__(type, message, traceback)
         self.type = type
         self.message = message
         self.traceback = traceback
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> "ExceptionWrapper":
-        import traceback as _traceback
-
-        kind = type(exc)
-        return cls(public_type_name(kind), str(exc), "".join(_traceback.format_exception(kind, exc, exc.__traceback__)))
+        return cls(exc)
 
     @property
     def exception(self) -> str:
@@ -179,11 +187,19 @@ class ExceptionWrapper:
     def to_dict(self) -> dict:
         return {"type": self.type, "message": self.message, "traceback": self.traceback}
 
+    # Exception's own pickling keeps only ``args``; the state is the three fields.
+    def __reduce__(self):
+        return ExceptionWrapper, (self.type, self.message, self.traceback)
+
+    def __setstate__(self, state):
+        # a wrapper pickled before it was an Exception (a plain object's __dict__)
+        self.__dict__.update(state or {})
+
     def __str__(self) -> str:
         return self.traceback or f"[no stacktrace]\n{self.type}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"ExceptionWrapper({self.type!r}, {self.message!r})"
+        return str(self)
 
 
 MetaflowExceptionWrapper = ExceptionWrapper

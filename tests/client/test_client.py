@@ -49,7 +49,7 @@ def test_foreach_tasks_and_index(local_backend, client_root):
     run_id = driver.run_flow(params={"n": 3})
     client = client_root(local_backend)
     body = client.Run(f"ForeachFlow/{run_id}")["body"]
-    tasks = list(body)
+    tasks = sorted(body, key=lambda t: t.index)  # listed newest first, as Metaflow (test_metaflow_semantics)
     assert [t.id for t in tasks] == ["0", "1", "2"]
     assert [t.index for t in tasks] == [0, 1, 2]
     assert [t.data.doubled for t in tasks] == ["aa", "bb", "cc"]

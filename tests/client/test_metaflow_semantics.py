@@ -75,6 +75,40 @@ def test_metadata_events_per_attempt(run):
     assert first.exception is not None and "first attempt fails" in first.exception.message
     assert cell.current_attempt == 1 and first.current_attempt == 0
     assert "foreach-execution-path" not in run["start"].task.metadata_dict
+    # the code package the task ran from, as Metaflow records it for a packaged task
+    package = json.loads(meta["code-package"])
+    assert package["sha"] == cell.code.sha and package["ds_type"] == "local"
+    assert package["location"] == cell.code.path
+
+
+def test_tasks_are_listed_newest_first(run):
+    """Metaflow lists a step's tasks by creation time, latest first (``step.task`` is the newest)."""
+    for step in run:
+        tasks = list(step)
+        started = [t._started_ts() for t in tasks]
+        assert started == sorted(started, reverse=True), step.id
+        assert [t.id for t in step.tasks()] == [t.id for t in tasks]
+        assert step.task.id == tasks[0].id
+
+
+def test_exception_is_metaflows_wrapper(run):
+    """``task.exception``: an Exception whose str()/repr() is the stack trace; ``type`` and
+    ``exception`` as Metaflow's MetaflowExceptionWrapper; it survives pickling."""
+    from sfncompile_runtime.exceptions import MetaflowExceptionWrapper
+
+    failed = client.Task(run["cell"]["0.1"].pathspec, attempt=0)
+    exc = failed.exception
+    assert isinstance(exc, MetaflowExceptionWrapper) and isinstance(exc, Exception)
+    assert exc.type.startswith("builtins.") and "first attempt fails" in exc.exception
+    assert str(exc) == repr(exc) == exc.stacktrace and exc.stacktrace.startswith("Traceback")
+    again = pickle.loads(pickle.dumps(exc))
+    assert (again.type, again.exception, again.stacktrace) == (exc.type, exc.exception, exc.stacktrace)
+    try:
+        raise KeyError("boom")
+    except KeyError as err:
+        wrapped = MetaflowExceptionWrapper(err)
+    assert wrapped.type == "builtins.KeyError" and wrapped.exception == "'boom'"
+    assert "KeyError: 'boom'" in str(wrapped)
 
 
 def test_derived_artifacts_name_foreach_stack_current_step(run):

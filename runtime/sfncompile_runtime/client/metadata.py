@@ -9,6 +9,7 @@ events plus ``origin-run-id``/``origin-task-id``, as in Metaflow.
 
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 
 Metadata = namedtuple("Metadata", ["name", "value", "created_at", "type", "task"])
@@ -22,8 +23,9 @@ def _ms(seconds) -> int:
 
 def attempt_events(*, attempt: int, started: dict, record: dict | None, user: str | None, script: str | None,
                    origin_run_id: str | None, ds_type: str, ds_root: str, foreach_path: str | None,
-                   task) -> list[Metadata]:
-    """The events of one attempt, Metaflow's names and types."""
+                   task, code_url=None) -> list[Metadata]:
+    """The events of one attempt, Metaflow's names and types. ``code_url(sha)``: where the
+    code package of that sha is (for ``code-package``)."""
     begun = _ms(started.get("started_at") or (record or {}).get("started_at"))
     events = []
 
@@ -44,6 +46,11 @@ def attempt_events(*, attempt: int, started: dict, record: dict | None, user: st
     add("ds-root", ds_root)
     if foreach_path:
         add("foreach-execution-path", foreach_path)
+    sha = started.get("code_sha256") or (record or {}).get("code_sha256")
+    if sha and code_url is not None:
+        # Metaflow records it when the task ran from a code package (always, with sfncompile)
+        add("code-package", json.dumps({"ds_type": ds_type, "sha": sha, "location": code_url(sha),
+                                        "metadata": None}))
     if record is not None:
         done = _ms(record.get("finished_at")) or begun
         add("attempt_ok", record.get("status") == "ok", done, "internal_attempt_status")

@@ -329,7 +329,7 @@ class Run(MetaflowObject):
     @property
     def code(self):
         for step in self.steps():
-            task = step.task
+            task = step._any_task()
             if task is not None and task.code is not None:
                 return task.code
         return None
@@ -390,7 +390,16 @@ class Step(MetaflowObject):
         return self._task(ids[0])._started_ts() if ids else 0.0
 
     def tasks(self, *tags: str) -> list["Task"]:
-        return self._filtered([self._task(t) for t in self._task_ids()], tags)
+        """This step's tasks, newest first (Metaflow lists children by creation time, latest
+        first); tasks started at the same moment stay in index order."""
+        found = [self._task(t) for t in self._task_ids()]
+        found.sort(key=lambda t: t._started_ts(), reverse=True)  # stable: ties keep index order
+        return self._filtered(found, tags)
+
+    def _any_task(self) -> "Task | None":
+        """One task of the step, without reading them all (for what every task shares)."""
+        ids = self._task_ids()
+        return self._task(ids[0]) if ids else None
 
     def __iter__(self):
         return iter(self.tasks())
@@ -405,8 +414,9 @@ class Step(MetaflowObject):
 
     @property
     def task(self) -> "Task | None":
-        ids = self._task_ids()
-        return self._task(ids[0]) if ids else None
+        """A task of this step: the newest, as Metaflow's (the only one outside a foreach)."""
+        tasks = self.tasks() if len(self._task_ids()) > 1 else [self._any_task()]
+        return tasks[0] if tasks else None
 
     @property
     def control_task(self):
@@ -433,7 +443,7 @@ class Step(MetaflowObject):
         return None
 
     def _graph(self) -> dict | None:
-        task = self.task
+        task = self._any_task()
         return task._graph() if task is not None else None
 
     @property
@@ -636,7 +646,8 @@ class Task(MetaflowObject):
         common = {"user": self._run.record.get("user"), "script": os.path.basename((graph or {}).get("file") or "") or None,
                   "origin_run_id": self._run.record.get("origin_run_id"),
                   "ds_type": "local" if storage.is_local else "s3", "ds_root": records.datastore_root(),
-                  "foreach_path": foreach_path, "task": self}
+                  "foreach_path": foreach_path, "task": self,
+                  "code_url": lambda sha: storage.url(f"{self.flow_name}/code/{sha}.tar.gz")}
         events = []
         for attempt in ([self._attempt] if self._attempt is not None else self._attempts):
             record = records.attempt_record(self._ds, self.run_id, self.step_name, self.id, attempt)
