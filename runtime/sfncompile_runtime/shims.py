@@ -81,8 +81,7 @@ UNSUPPORTED: dict[str, str] = {
     "checkpoint": "@checkpoint is not supported: store progress as artifacts and use resume",
     "model": "@model is not supported: store models as artifacts",
     "secrets": "@secrets is not provided yet: pass settings with @environment(vars=...)",
-    "Runner": "the Runner API is not provided yet: run flows with `sfncompile run FLOW`",
-    "NBRunner": "the Runner API is not provided yet: run flows with `sfncompile run FLOW`",
+    "NBRunner": "NBRunner (notebooks) is not provided: use Runner(flow_file)",
     "NBDeployer": "NBDeployer (notebooks) is not provided: use Deployer(flow_file)",
     "Metaflow": "the Metaflow() client object is not provided yet: use Flow(name)",
 }

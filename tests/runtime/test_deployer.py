@@ -45,3 +45,7 @@ def test_deployer_is_importable_where_metaflow_users_import_it():
     assert api.Deployer is deployer.Deployer and api.DeployedFlow is deployer.DeployedFlow
     assert importlib.import_module(SUBMODULES["metaflow.runner.deployer"]).Deployer is deployer.Deployer
     assert lookup("metaflow", "Deployer") is None and lookup("metaflow", "DeployedFlow") is None
+    assert lookup("metaflow", "Runner") is None
+    # the notebook forms are refused, pointing at the ones we provide
+    assert "use Deployer(flow_file)" in lookup("metaflow", "NBDeployer")
+    assert "use Runner(flow_file)" in lookup("metaflow", "NBRunner")
