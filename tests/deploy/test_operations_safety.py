@@ -71,9 +71,12 @@ def test_the_platform_is_not_deleted_while_a_flow_uses_it(cloud):
     assert cloud.client("dynamodb").list_tables()["TableNames"] == tables  # the platform was untouched
     code, out, err = run("delete", "--platform", "--yes")  # no flow left: the platform alone
     assert "still used" not in err
-    # moto's CloudFormation deletes the platform's VPC before its subnets (DependencyViolation), a gap of
-    # the emulator: what is checked here is that the deletion is no longer refused and was attempted.
-    assert code == 0 and "deleted sfncompile-platform" in out or "DependencyViolation" in err, err
+    assert code == 0 and "deleted sfncompile-platform" in out, err
+    live = {s["StackName"] for s in cloud.client("cloudformation").describe_stacks()["Stacks"]
+            if s["StackStatus"] != "DELETE_COMPLETE"}
+    assert live == set()
+    assert cloud.client("ec2").describe_vpcs(Filters=[{"Name": "tag:aws:cloudformation:stack-name",
+                                                       "Values": ["sfncompile-platform"]}])["Vpcs"] == []
 
 
 def test_status_of_a_failed_job_is_short_and_never_shows_the_token():

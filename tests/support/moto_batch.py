@@ -65,6 +65,9 @@ def run_job_locally(self) -> None:
             command[0] = sys.executable
         env = dict(os.environ)
         env.update({e["name"]: e["value"] for e in self._get_container_property("environment", [])})
+        from tests.support.moto_iam import job_credentials
+
+        env.update(job_credentials(self) or {})  # the job role's session while moto enforces IAM
         timeout = self._get_attempt_duration()
         started = time.time()
         code, out, err = _run_until_stopped(self, command, env, timeout)

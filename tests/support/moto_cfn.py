@@ -24,6 +24,11 @@ accepts them as they are):
    → a model that puts the policy on the bucket, minus the TLS-only deny: the
    moto server speaks plain HTTP, and moto enforces ``aws:SecureTransport``.
 8. ``AWS::S3::Bucket``: ``VersioningConfiguration`` is ignored → applied.
+9. Stack deletion: ``AWS::EC2::RouteTable``, ``AWS::EC2::VPCGatewayAttachment``,
+   ``AWS::EC2::InternetGateway`` and ``AWS::EC2::FlowLog`` have no delete, so they
+   outlive their stack and the VPC's deletion fails with ``DependencyViolation``
+   (moto refuses a VPC with more than its main route table) → deleted (route
+   tables after their subnet associations, gateways after their detachment).
 
 ``install()`` is idempotent; the moto server runs in this process
 (ThreadedMotoServer), so patching the classes patches the server.
@@ -323,6 +328,39 @@ def install() -> None:
         return bucket
 
     s3_models.FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
+
+    # 9. EC2 networking resources that moto's CloudFormation never deletes
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.flow_logs import FlowLogs
+    from moto.ec2.models.internet_gateways import InternetGateway
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+
+    def delete_route_table(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        for association in list(self._associations):
+            backend.disassociate_route_table(association)
+        backend.delete_route_table(self.id)
+
+    def detach_gateway(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        gateway = backend.internet_gateways.get(self.gateway_id or "")
+        if gateway is not None and gateway.vpc is not None:  # not already gone with its gateway
+            backend.detach_internet_gateway(gateway.id, self.vpc_id)
+
+    def delete_gateway(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        if self.vpc is not None:
+            backend.detach_internet_gateway(self.id, self.vpc.id)
+        backend.delete_internet_gateway(self.id)
+
+    def delete_flow_log(self, account_id, region_name):
+        ec2_backends[account_id][region_name].delete_flow_logs([self.id])
+
+    RouteTable.delete = delete_route_table
+    VPCGatewayAttachment.delete = detach_gateway
+    InternetGateway.delete = delete_gateway
+    FlowLogs.delete = delete_flow_log
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
