@@ -25,6 +25,11 @@ CAUGHT_ERROR = "SFNCOMPILE_CAUGHT_ERROR"
 # --max-num-splits safety cap on a foreach's width. Unset on AWS: no cap.
 MAX_NUM_SPLITS = "SFNCOMPILE_MAX_NUM_SPLITS"
 
+# Local runs only: a file descriptor the task inherits from the executor, the read end of a pipe
+# whose write end only the executor holds. EOF on it means the executor is gone (even by SIGKILL):
+# the task ends its whole process group (runtime/sfncompile_runtime/processes.py).
+PARENT_WATCH_FD = "SFNCOMPILE_PARENT_WATCH_FD"
+
 # The datastore root when SFNCOMPILE_DATASTORE is unset (client, CLI configuration).
 DEFAULT_DATASTORE = ".sfncompile"
 

@@ -42,6 +42,9 @@ _runtime_only = False
 
 
 def main(argv: list[str]) -> int:
+    from .processes import watch_parent
+
+    watch_parent()  # a local run's task ends with its executor, however the executor ends
     if len(argv) < 2 or argv[0] not in MODES:
         print(f"usage: BOOTSTRAP ({'|'.join(MODES)}) STEP", file=sys.stderr)
         return 2

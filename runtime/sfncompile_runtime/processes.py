@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 
 def leftover_processes() -> list[int]:
@@ -50,3 +51,45 @@ def end_leftover_processes() -> int:
         except OSError:
             pass
     return ended
+
+
+def watch_parent() -> None:
+    """End this task's process group when the executor that started it is gone.
+
+    A local run's executor passes the read end of a pipe (``SFNCOMPILE_PARENT_WATCH_FD``) and keeps
+    the only write end; it never writes. EOF comes when the executor exits by any means, SIGKILL
+    included, and then nothing of the task may outlive it: SIGKILL the group this process leads
+    (itself, the step's process, whatever the step started). A daemon thread waits for it; on
+    Batch the variable is unset and nothing happens. The variable stays in the environment: a
+    ``@pypi`` task re-executes itself (same pid, same group) and must watch again.
+    """
+    from . import envnames
+
+    value = os.environ.get(envnames.PARENT_WATCH_FD)
+    if not value:
+        return
+    try:
+        fd = int(value)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        return
+    if os.getpgrp() != os.getpid():  # not a group leader (a shell or harness runs us): only ourselves
+        group = None
+    else:
+        group = os.getpid()
+
+    def wait_for_eof() -> None:
+        while True:
+            try:
+                if not os.read(fd, 1):
+                    break
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+        if group is not None:
+            os.killpg(group, signal.SIGKILL)
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=wait_for_eof, name="sfncompile-parent-watch", daemon=True).start()

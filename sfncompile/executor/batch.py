@@ -131,6 +131,24 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+_parent_watch: list[int] = []
+_parent_watch_lock = threading.Lock()
+
+
+def parent_watch_fd() -> int:
+    """The read end of this process's watch pipe, passed to every task it starts (cold start).
+
+    The write end stays open, never written, in this process only (not inheritable): when the
+    process ends, however it ends, every task reads EOF and ends its process group
+    (``sfncompile_runtime.processes.watch_parent``) — a task session of its own would otherwise
+    outlive a SIGKILLed CLI. (Warm-started tasks are the zygote's children; it watches its own pipe.)"""
+    with _parent_watch_lock:
+        if not _parent_watch:
+            read_end, write_end = os.pipe()
+            _parent_watch.extend((read_end, write_end))
+        return _parent_watch[0]
+
+
 def kill_running_tasks() -> None:
     """SIGKILL every task process group still running (no grace: the user asked twice, or we are exiting)."""
     for pgid in list(running_groups):
@@ -354,8 +372,10 @@ class LocalBatch:
                 os.close(write_fd)
             child.stdout = os.fdopen(read_fd, "rb")
             return child
-        return subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        watch = parent_watch_fd()
+        return subprocess.Popen(command, env={**full_env, envnames.PARENT_WATCH_FD: str(watch)},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, pass_fds=(watch,))
 
     def close(self):
         if self.warm is not None:

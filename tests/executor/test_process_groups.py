@@ -72,8 +72,11 @@ def test_a_second_ctrl_c_ends_tasks_that_ignore_sigterm(tmp_path):
     assert _wait_gone(entry) == [], "a task process survived the second Ctrl-C"
 
 
-def test_sigkill_of_the_cli_in_warm_start_takes_the_zygote_and_its_tasks(tmp_path):
-    proc = _start_cli(tmp_path, ["--warm-start"])
+@pytest.mark.parametrize("mode", [["--warm-start"], ["--no-warm-start"]], ids=["warm-start", "cold-start"])
+def test_sigkill_of_the_cli_takes_every_task_process_along(tmp_path, mode):
+    """Warm start: the zygote watches the CLI and kills its tasks; cold start: each task watches
+    the CLI's pipe and ends its process group (the stubborn step ignores SIGTERM and has a child)."""
+    proc = _start_cli(tmp_path, mode)
     entry = f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}"
     assert _pids_with_env(entry)
     proc.kill()
