@@ -90,7 +90,9 @@ def reexec_in_pypi_environment(task) -> None:
 def _reexec(task, python: str, digest: str) -> None:
     from .bootstrap import BOOTSTRAP_SOURCE
 
-    env = dict(os.environ)
+    from .processes import watched_environment
+
+    env = watched_environment(dict(os.environ))  # the re-executed task watches the executor again
     env[INSIDE_VAR] = digest
     sys.stdout.flush()
     sys.stderr.flush()

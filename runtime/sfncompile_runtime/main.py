@@ -218,6 +218,9 @@ class Task:
                 from . import aws
 
                 faulthandler.enable()  # a Python traceback of the crash, into the task's stderr
+                from .processes import close_parent_watch
+
+                close_parent_watch()
                 aws.reset_after_fork(child=True)
                 code = self._execute(environment_error)
             except BaseException:  # never return into the parent's stack

@@ -53,6 +53,26 @@ def end_leftover_processes() -> int:
     return ended
 
 
+_watched: str | None = None
+
+
+def watched_environment(env: dict) -> dict:
+    """``env`` plus the executor watch this process was given, for a process that replaces it (exec)."""
+    from . import envnames
+
+    return {**env, envnames.PARENT_WATCH_FD: _watched} if _watched else env
+
+
+def close_parent_watch() -> None:
+    """In the step's process forked by the supervising task process: the watch is the supervisor's
+    (it ends the whole group); the step gets no descriptor a fresh or warm-started step lacks."""
+    if _watched:
+        try:
+            os.close(int(_watched))
+        except OSError:
+            pass
+
+
 def watch_parent() -> None:
     """End this task's process group when the executor that started it is gone.
 
@@ -60,12 +80,14 @@ def watch_parent() -> None:
     the only write end; it never writes. EOF comes when the executor exits by any means, SIGKILL
     included, and then nothing of the task may outlive it: SIGKILL the group this process leads
     (itself, the step's process, whatever the step started). A daemon thread waits for it; on
-    Batch the variable is unset and nothing happens. The variable stays in the environment: a
-    ``@pypi`` task re-executes itself (same pid, same group) and must watch again.
+    Batch the variable is unset and nothing happens. The variable leaves the environment (the step
+    sees what a warm-started task sees); ``watched_environment`` puts it back for a ``@pypi`` task's
+    re-execution (same pid, same group), which must watch again.
     """
     from . import envnames
 
-    value = os.environ.get(envnames.PARENT_WATCH_FD)
+    global _watched
+    value = os.environ.pop(envnames.PARENT_WATCH_FD, None)
     if not value:
         return
     try:
@@ -73,6 +95,7 @@ def watch_parent() -> None:
         os.fstat(fd)
     except (ValueError, OSError):
         return
+    _watched = value
     if os.getpgrp() != os.getpid():  # not a group leader (a shell or harness runs us): only ourselves
         group = None
     else:
