@@ -14,7 +14,8 @@ Keyword arguments of ``Runner(...)`` are Metaflow's top-level options
 services sfncompile does not have (``metadata``, ``environment``,
 ``event_logger``, ``monitor``, ``pylint``, ``quiet``, ``profile`` with their
 local values) are accepted and change nothing; ``datastore_root`` (or a
-``datastore`` that is a path) chooses the datastore. Keyword arguments of
+``datastore`` that is a path) chooses the datastore; ``config=[(NAME, PATH)]``
+and ``config_value=[(NAME, VALUE)]`` are Metaflow's ``--config``/``--config-value``. Keyword arguments of
 ``run()``/``resume()`` are the command's options (``max_workers``,
 ``max_num_splits``, ``tags``, ``run_id_file``, ``step_to_rerun``,
 ``origin_run_id``, ``timeout``, ...) and, for the rest, the flow's parameters.
@@ -202,6 +203,7 @@ class Runner:
         self.env_vars.update(env or {})
         self.cwd = cwd or os.getcwd()
         self.file_read_timeout = file_read_timeout
+        self.config_args = _top_level_configs(kwargs)
         self.datastore = _top_level_datastore(kwargs)
         self._commands: list[CommandManager] = []
 
@@ -252,7 +254,7 @@ class Runner:
         fd, attributes = tempfile.mkstemp(prefix="sfncompile-runner-", suffix=".json")
         os.close(fd)
         os.unlink(attributes)  # the command creates it when the run exists
-        argv = command_line(mode, self.flow_file, kwargs, self.datastore)
+        argv = command_line(mode, self.flow_file, kwargs, self.datastore) + self.config_args
         argv += ["--runner-attribute-file", attributes]
         command = CommandManager([sys.executable, "-m", "sfncompile.cli.main", *argv], self.env_vars, self.cwd,
                                  self.show_output if show_output is None else show_output)
@@ -301,6 +303,27 @@ class Runner:
         return Run(f"{content['flow_name']}/{content['run_id']}", _namespace_check=False)
 
 
+def _top_level_configs(options: dict) -> list[str]:
+    """Metaflow's top-level ``config=[(NAME, PATH), ...]`` and ``config_value=[(NAME, VALUE), ...]``
+    (a VALUE a dict or JSON text; a mapping NAME -> ... is taken too) as our command's options;
+    removed from ``options``."""
+    argv: list[str] = []
+    for key, option in (("config", "--config"), ("config_value", "--config-value")):
+        given = options.pop(key, None)
+        if not given:
+            continue
+        pairs = given.items() if isinstance(given, dict) else given
+        for pair in pairs:
+            try:
+                name, value = pair
+            except (TypeError, ValueError):
+                raise TypeError(f"Runner({key}=...) takes (name, value) pairs, got {pair!r}") from None
+            if key == "config_value" and not isinstance(value, str):
+                value = json.dumps(value)
+            argv += [option, str(name), str(value)]
+    return argv
+
+
 def _top_level_datastore(options: dict) -> Optional[str]:
     """The datastore root chosen by Metaflow-style top-level options, or None (the default)."""
     options = dict(options)
@@ -311,7 +334,8 @@ def _top_level_datastore(options: dict) -> Optional[str]:
     unknown = sorted(set(options) - IGNORED_TOP_LEVEL)
     if unknown:
         raise TypeError(f"Runner() got option(s) sfncompile does not know: {', '.join(unknown)} "
-                        f"(accepted: datastore, datastore_root, {', '.join(sorted(IGNORED_TOP_LEVEL))})")
+                        f"(accepted: datastore, datastore_root, config, config_value, "
+                        f"{', '.join(sorted(IGNORED_TOP_LEVEL))})")
     return root
 
 

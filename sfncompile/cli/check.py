@@ -18,6 +18,8 @@ import sys
 
 import click
 
+from .configopts import config_options
+
 from ..diagnostics import ERROR, Diagnostic
 
 
@@ -27,6 +29,7 @@ from ..diagnostics import ERROR, Diagnostic
               help="The flow class to check when the file defines several.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format.")
+@config_options
 def check(flow_file: str, flow_name: str | None, fmt: str) -> None:
     """Parse and lint FLOW; report every problem with its position."""
     from ..pipeline import parse_text, read_source

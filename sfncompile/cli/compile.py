@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from .configopts import config_options
+
 from ..diagnostics import ERROR, UserError
 from ..ir import FOREACH, SWITCH
 
@@ -94,6 +96,7 @@ _COMMON = [
 
 
 def _common(func):
+    func = config_options(func)
     for decorator in reversed(_COMMON):
         func = decorator(func)
     return func

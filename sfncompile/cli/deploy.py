@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .configopts import config_options
+
 from ..config import Config
 
 
@@ -79,6 +81,7 @@ def _options(kwargs):
 @aws_options
 @deploy_options
 @with_option
+@config_options
 def synth(flow_file, outdir, flow_name, nag, **kwargs):
     """CloudFormation templates for FLOW_FILE (platform + flow stacks), offline."""
     from ..extras import require_cdk
@@ -115,6 +118,7 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
 @aws_options
 @deploy_options
 @with_option
+@config_options
 def deploy(flow_file, dry_run, authorize, flow_name, as_json, report, **kwargs):
     """Package, synth and create/update the stacks of FLOW_FILE through change sets."""
     from ..extras import require_cdk

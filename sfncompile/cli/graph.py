@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from .configopts import config_options
+
 FORMATS = ("text", "mermaid", "dot", "json")
 
 
@@ -17,6 +19,7 @@ FORMATS = ("text", "mermaid", "dot", "json")
               help="The flow class to draw when the file defines several.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text: steps and arrows; mermaid: flowchart TD; dot: Graphviz digraph; json: the IR.")
+@config_options
 def graph(flow_file: str, flow_name: str | None, fmt: str) -> None:
     """Print the step graph of FLOW."""
     from ..backends.graph import render

@@ -107,6 +107,15 @@ def flow_file_main(path, args):
         option, eq, value = args.pop(0).partition("=")
         if option in _METAFLOW_TOP_LEVEL_FLAGS:
             continue
+        if option in ("--config", "--config-value"):  # NAME VALUE: two words
+            words = ([value] if eq else []) + args[:2 - bool(eq)]
+            del args[:2 - bool(eq)]
+            if len(words) != 2:
+                click.echo(f"error: option {option} needs two values: NAME and a "
+                           f"{'PATH' if option == '--config' else 'JSON value'}", err=True)
+                return 2
+            extra += [option, *words]
+            continue
         if option in _METAFLOW_TOP_LEVEL or option in ("--datastore", "--datastore-root"):
             if not eq:
                 if not args:
@@ -118,7 +127,7 @@ def flow_file_main(path, args):
             continue
         click.echo(f"error: python {path}: option {option} is not one sfncompile takes before the command "
                    f"(accepted: {', '.join(sorted(_METAFLOW_TOP_LEVEL | _METAFLOW_TOP_LEVEL_FLAGS))}, "
-                   "--datastore, --datastore-root)", err=True)
+                   "--datastore, --datastore-root, --config, --config-value)", err=True)
         return 2
     if not args:
         click.echo(f"usage: python {path} (run|check|graph|compile|resume|deploy|trigger) [OPTIONS]", err=True)

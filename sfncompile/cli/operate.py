@@ -11,6 +11,8 @@ import json
 
 import click
 
+from .configopts import config_options
+
 from .deploy import aws_options, load_config
 
 deployment_option = click.option("--deployment", default=None,
@@ -37,6 +39,7 @@ def _local_root(deployed: bool, deployment: str | None, kwargs) -> str | None:
 @click.option("--step", default=None, help="with --resume: rerun from this step")
 @deployment_option
 @aws_options
+@config_options
 def trigger(flow_file, params, origin, step, deployment, **kwargs):
     """Start a production run of FLOW_FILE; prints the run id."""
     from ..deploy import operate

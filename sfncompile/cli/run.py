@@ -8,6 +8,8 @@ import threading
 
 import click
 
+from .configopts import config_options
+
 from ..diagnostics import UserError
 
 MAX_WORKERS_HELP = "tasks run at once (default: the number of CPUs)"
@@ -280,6 +282,7 @@ _EXTRA = {"ignore_unknown_options": True, "allow_extra_args": True}
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="a flow parameter (repeatable)")
 @_execution_options(tag_help="a tag for the run (repeatable)")
 @click.pass_context
+@config_options
 def run(ctx, flow, params, max_workers, tags, run_id_file, runner_attribute_file, max_num_splits, retry_delays,
         datastore, side_channel_table, timeout, quiet, output_format, warm_start, with_decorators, hybrid, job_queue,
         job_role_arn, execution_role_arn):
@@ -307,6 +310,7 @@ def run(ctx, flow, params, max_workers, tags, run_id_file, runner_attribute_file
 @click.option("--origin-run-id", default=None, help="the run to resume (default: the latest run of the flow)")
 @click.option("--step", default=None, help="re-run this step and every step after it (same as STEP)")
 @_execution_options(tag_help="a tag for the new run (repeatable)")
+@config_options(refuse="resume")
 def resume(flow, step_to_rerun, origin_run_id, step, max_workers, tags, run_id_file, runner_attribute_file,
            max_num_splits, retry_delays, datastore, side_channel_table, timeout, quiet, output_format, warm_start,
            with_decorators, hybrid, job_queue, job_role_arn, execution_role_arn):

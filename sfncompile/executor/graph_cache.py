@@ -3,7 +3,8 @@
 Parsing and linting a flow (libcst) is the largest fixed cost of a local run.
 The graph is a pure function of the flow file's text and path and of the
 compiler's own source, so the cache key is a hash of exactly those; only a
-clean result (no error) is cached. ``SFNCOMPILE_NO_GRAPH_CACHE=1`` turns it off.
+clean result (no error) of a flow without ``Config``s is cached (a config's
+value comes from files and options outside the key). ``SFNCOMPILE_NO_GRAPH_CACHE=1`` turns it off.
 
 A second entry, keyed without the flow's directory but with the contents of the
 files beside it, serves the same flow copied elsewhere (``_moved_key``): its
@@ -60,7 +61,9 @@ def load_graph_cached(path: str | os.PathLike, flow: str | None = None, with_spe
     key = cache_key(Path(path), source, flow, with_specs)
     entry = _cache_dir() / f"{key}.json"
     try:
-        return FlowGraph.from_json(entry.read_text())
+        cached = FlowGraph.from_json(entry.read_text())
+        if not cached.configs:
+            return cached
     except (OSError, ValueError, TypeError, KeyError):
         pass
     moved = _moved_key(Path(path), source, flow, with_specs)
@@ -69,15 +72,19 @@ def load_graph_cached(path: str | os.PathLike, flow: str | None = None, with_spe
         try:
             data = json.loads(moved_entry.read_text())
             graph = FlowGraph.from_dict(_relocate(data, data["file"], str(path)))
-            _write_entry(entry, graph.to_json())
-            return graph
+            if not graph.configs:
+                _write_entry(entry, graph.to_json())
+                return graph
         except (OSError, ValueError, TypeError, KeyError):
             pass
     graph = load_graph(path, flow, with_specs)  # raises UserError on errors: nothing cached
-    text = graph.to_json()
-    _write_entry(entry, text)
-    if moved_entry is not None:
-        _write_entry(moved_entry, text)
+    if not graph.configs:
+        # A flow with configs also depends on their files, --config/--config-value and the
+        # METAFLOW_FLOW_CONFIG* variables, none of them in the key: it is read afresh each time.
+        text = graph.to_json()
+        _write_entry(entry, text)
+        if moved_entry is not None:
+            _write_entry(moved_entry, text)
     return graph
 
 

@@ -224,6 +224,10 @@ def _flow_imported(graph, flow_path):
     project = next((d.args.get("name") for d in graph.decorators if d.name == "project"), None)
     current._bind(flow_name=graph.name, username=default_user(),
                   **project_fields(project, graph.name, default_user(), branch=os.environ.get("METAFLOW_BRANCH")))
+    from sfncompile_runtime import configs
+
+    # ``ctx.configs.<name>`` in a default, and ``config_expr`` defaults: the compiled values.
+    configs.set_values({c.name: (c.value, c.plain) for c in graph.configs})
     sys.path.insert(0, str(path.parent))
     try:
         try:

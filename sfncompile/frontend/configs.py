@@ -4,19 +4,24 @@ launch, so decorator arguments that use it (``@resources(cpu=config.cpu)``,
 into the state machine and job definitions, and the steps see the same value
 (``graph.json`` carries it).
 
-The value, in Metaflow's order: ``METAFLOW_FLOW_CONFIG_VALUE`` (JSON: name →
-value) or ``METAFLOW_FLOW_CONFIG`` (JSON: name → file) from the environment
-(what Metaflow's ``--config-value``/``--config`` default to); else the
-``default=`` file (relative to the working directory, then to the flow file's
-folder), parsed as JSON; else ``default_value=`` (a static dict or JSON text).
-What needs user code (a ``parser=`` function, a function default) cannot be
-read without running the flow: that is a positioned error.
+The value, in Metaflow's order: the launch's ``--config-value NAME JSON`` /
+``--config NAME PATH`` options (``LaunchInputs``); each option, when not
+given, from its environment variable, ``METAFLOW_FLOW_CONFIG_VALUE`` (JSON:
+name → value) or ``METAFLOW_FLOW_CONFIG`` (JSON: name → file), as set by the
+flow module itself at import (a literal top-level ``os.environ[...] = ...``,
+which Metaflow's launcher runs before it reads them) or else by the launching
+environment; else the ``default=`` file (relative to the working directory,
+then to the flow file's folder), parsed as JSON; else ``default_value=`` (a
+static dict or JSON text). What needs user code (a ``parser=`` function, a
+function default) cannot be read without running the flow: that is a
+positioned error.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
@@ -27,6 +32,10 @@ from .evaluate import NotStatic
 CONFIG_KEYWORDS = ("name", "default", "default_value", "help", "required", "parser", "plain")
 ENV_VALUES = "METAFLOW_FLOW_CONFIG_VALUE"
 ENV_FILES = "METAFLOW_FLOW_CONFIG"
+# The CLI's --config/--config-value of this launch, as JSON {"config": [[name, path], ...],
+# "config_value": [[name, text], ...]} (paths absolute). An environment variable rather than an
+# argument because the compile may happen in a child process (the CDK app of `deploy`).
+CLI_OPTIONS = "SFNCOMPILE_CONFIG_OPTIONS"
 
 
 class ConfigDict(dict):
@@ -49,17 +58,154 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _environment_map(name: str) -> dict:
-    text = os.environ.get(name)
-    if not text:
-        return {}
+@dataclass
+class LaunchInputs:
+    """The configs' values and files this launch gives (name → JSON text / path), and where each
+    map came from (an option, an environment variable, the flow module's assignment)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    value_origin: str = ENV_VALUES
+    file_origin: str = ENV_FILES
+    nodes: dict[str, Any] = field(default_factory=dict)  # origin -> the module statement that set it
+
+
+def _as_texts(mapping: dict) -> dict[str, str]:
+    # Metaflow reads a non-string value of the environment map as its JSON text.
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in mapping.items()}
+
+
+def _json_map(text: str, origin: str, node) -> dict[str, str]:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise NotStatic(None, f"{name} is not JSON ({exc})") from None
+        raise NotStatic(node, f"{origin} is not JSON ({exc}); it must map config names to values") from None
     if not isinstance(value, dict):
-        raise NotStatic(None, f"{name} must be a JSON object: config name -> value")
-    return value
+        raise NotStatic(node, f"{origin} must be a JSON object: config name -> value")
+    return _as_texts(value)
+
+
+def _cli_options() -> dict:
+    text = os.environ.get(CLI_OPTIONS)
+    return json.loads(text) if text else {}
+
+
+def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
+    """Metaflow's resolution of ``--config-value``/``--config``: an option given on the command line
+    replaces its environment variable entirely (click's ``envvar``); the flow module's own
+    assignment replaces the launching environment's value. Raises NotStatic."""
+    cli = _cli_options()
+    assigned = module_environment(extractor, module)
+    inputs = LaunchInputs()
+    for key, env_name, option in (("config_value", ENV_VALUES, "--config-value"), ("config", ENV_FILES, "--config")):
+        pairs = cli.get(key) or []
+        if pairs:
+            mapping, origin, node = {name: text for name, text in pairs}, option, None
+        elif env_name in assigned:
+            text, node = assigned[env_name]
+            origin = f"os.environ[{env_name!r}] (set by the flow module at line {extractor.span(node).line})"
+            mapping = _json_map(text, origin, node)
+        elif os.environ.get(env_name):
+            node, origin = None, env_name
+            mapping = _json_map(os.environ[env_name], origin, None)
+        else:
+            continue
+        if key == "config_value":
+            inputs.values, inputs.value_origin = mapping, origin
+        else:
+            inputs.files, inputs.file_origin = mapping, origin
+        if node is not None:
+            inputs.nodes[origin] = node
+    both = sorted(set(inputs.values) & set(inputs.files))
+    if both:
+        raise NotStatic(inputs.nodes.get(inputs.value_origin) or inputs.nodes.get(inputs.file_origin),
+                        f"cannot give both a value ({inputs.value_origin}) and a file ({inputs.file_origin}) for "
+                        f"the same configuration: {', '.join(both)} (Metaflow refuses it too)")
+    return inputs
+
+
+def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, Any]]:
+    """``os.environ["METAFLOW_FLOW_CONFIG_VALUE"] = <static text>`` at the top of the flow module
+    (Metaflow's launcher imports the module, so it sees them): name → (text, statement).
+
+    Only an unconditional top-level assignment of a value the compiler can evaluate is read; any
+    other mention of these names in the module's own code (an assignment under ``if``, a
+    computed value, ``os.environ.update(...)``, ...) is refused at its position rather than
+    ignored, which would compile the flow with other configs than Metaflow's."""
+    from .extract import _module_level_statements
+
+    names = (ENV_VALUES, ENV_FILES)
+    top_level = {id(small) for line in module.body if isinstance(line, cst.SimpleStatementLine)
+                 for small in line.body}
+    found: dict[str, tuple[str, Any]] = {}
+    keys_read: set[int] = set()
+    for statement in _module_level_statements(module.body):
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1):
+            continue
+        target = statement.targets[0].target
+        if not (isinstance(target, cst.Subscript) and _is_environ(extractor, target.value)
+                and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+            continue
+        key_node = target.slice[0].slice.value
+        try:
+            key = extractor.evaluate(key_node)
+        except NotStatic:
+            continue
+        if key not in names:
+            continue
+        if id(statement) not in top_level:
+            raise NotStatic(statement, f"the flow module sets {key} conditionally (in a block); the compiler "
+                                       "reads only an unconditional top-level `os.environ[...] = ...`: move it "
+                                       f"to the top level, or pass --config-value/--config instead")
+        if key in found:
+            raise NotStatic(statement, f"the flow module sets {key} twice; set it once (the compiler reads it "
+                                       "without running the module)")
+        try:
+            value = extractor.evaluate(statement.value)
+        except NotStatic as exc:
+            raise NotStatic(exc.node, f"the flow module sets {key} to a value the compiler cannot evaluate "
+                                      f"({exc.reason}); give it as a literal (JSON text or "
+                                      "json.dumps({...})), or pass --config-value/--config instead") from None
+        if not isinstance(value, str):
+            raise NotStatic(statement.value, f"os.environ[{key!r}] must be a string (JSON text)")
+        found[key] = (value, statement)
+        keys_read.add(id(key_node))
+    for node in _mentions(module, names):
+        if id(node) not in keys_read:
+            raise NotStatic(node, f"the flow module uses {extractor.evaluate(node)} in a way the compiler cannot "
+                                  "read (it reads only an unconditional top-level `os.environ[...] = <literal>`); "
+                                  "set it that way, or pass --config-value/--config instead")
+    return found
+
+
+def _is_environ(extractor, node) -> bool:
+    code = extractor._code(node)
+    if code == "os.environ":
+        return extractor.module_info.binding_counts.get("os", 0) >= 1
+    return code == "environ"
+
+
+def _mentions(module: cst.Module, names: tuple[str, ...]) -> list[cst.SimpleString]:
+    """String literals equal to one of ``names`` in the module's own code (not the flow class's
+    steps, which run in tasks after the configs are fixed)."""
+
+    class Finder(cst.CSTVisitor):
+        def __init__(self):
+            self.found = []
+
+        def visit_ClassDef(self, node):
+            return False
+
+        def visit_SimpleString(self, node):
+            try:
+                if node.evaluated_value in names:
+                    self.found.append(node)
+            except Exception:
+                pass
+
+    finder = Finder()
+    module.visit(finder)
+    return finder.found
 
 
 def _read_file(path: str, flow_file: str) -> str | None:
@@ -78,8 +224,9 @@ def _parse_json(text: str, what: str, node) -> Any:
                               "(none: parser functions are user code)") from None
 
 
-def read_config(extractor, attr_node: cst.Name, call: cst.Call) -> ConfigSpec:
+def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchInputs | None = None) -> ConfigSpec:
     """The ``ConfigSpec`` of ``attr = Config(...)``; its value resolved now. Raises NotStatic."""
+    inputs = inputs or LaunchInputs()
     given: dict[str, cst.Arg] = {}
     for index, arg in enumerate(call.args):
         if arg.star:
@@ -107,46 +254,66 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call) -> ConfigSpec:
     else:
         parser_problem = None
 
-    values = _environment_map(ENV_VALUES)
-    if name in values:
-        spec.value, spec.source = values[name], ENV_VALUES
+    def parsed(text: str, what: str, node) -> Any:
+        if parser_problem:
+            raise NotStatic(parser.value if parser is not None else call, parser_problem)
+        if spec.plain:
+            return text  # Metaflow: a plain config without a parser is the text itself
+        return _parse_json(text, what, node)
+
+    where_values = inputs.nodes.get(inputs.value_origin) or call
+    if name in inputs.values:
+        spec.value = parsed(inputs.values[name], f"the value of config '{name}' ({inputs.value_origin})", where_values)
+        spec.source = inputs.value_origin
         return spec
-    files = _environment_map(ENV_FILES)
-    path = files.get(name)
-    path_node = call
+    path, path_node, default_file = inputs.files.get(name), inputs.nodes.get(inputs.file_origin) or call, False
     if path is None and "default" in given:
-        path_node = given["default"].value
+        path_node, default_file = given["default"].value, True
         path = extractor.evaluate(path_node)
         if path is not None and not isinstance(path, str):
             raise NotStatic(path_node, f"Config '{name}': default= is the path of a file; got {path!r}")
     if path is not None:
         text = _read_file(path, extractor.file)
-        if text is not None:
-            if parser_problem:
-                raise NotStatic(parser or call, parser_problem)
-            spec.value, spec.source = _parse_json(text, f"the file {path} of config '{name}'", path_node), path
-            return spec
-        if name in files:
-            raise NotStatic(call, f"Config '{name}': the file {path} ({ENV_FILES}) does not exist")
+        if text is None:
+            # Metaflow refuses a missing file, the default one too (required or not).
+            what = "default configuration file" if default_file else f"configuration file ({inputs.file_origin})"
+            raise NotStatic(path_node, f"Config '{name}': the {what} {path} does not exist"
+                                       + (" (the config is required)" if spec.required else ""))
+        spec.value, spec.source = parsed(text, f"the file {path} of config '{name}'", path_node), path
+        return spec
     if "default_value" in given:
         node = given["default_value"].value
-        value_node = node
         if isinstance(node, (cst.Lambda,)) or (isinstance(node, cst.Name)
                                                  and node.value in extractor.module_info.functions):
             raise NotStatic(node, f"Config '{name}': default_value={extractor._code(node)} is a function, which the "
                                   "compiler cannot run; give the value itself (a dict or JSON text)")
-        value = extractor.evaluate(value_node)
-        if isinstance(value, str):
-            if parser_problem:
-                raise NotStatic(parser or call, parser_problem)
-            value = _parse_json(value, f"default_value of config '{name}'", node)
+        value = extractor.evaluate(node)
+        if isinstance(value, str) or parser_problem:  # Metaflow hands a dict to the parser as its JSON text
+            value = parsed(value, f"default_value of config '{name}'", node)
         spec.value, spec.source = plain(value), "default_value"
         return spec
-    if path is not None:
-        if spec.required:
-            raise NotStatic(path_node, f"Config '{name}' is required, and its default file {path} does not exist")
-        return spec  # Metaflow: a missing default file leaves the config None
     if spec.required:
-        raise NotStatic(call, f"Config '{name}' is required: give it with {ENV_VALUES}='{{\"{name}\": ...}}' or "
+        raise NotStatic(call, f"Config '{name}' is required: give it with --config-value {name} JSON, "
+                              f"--config {name} FILE, {ENV_VALUES}='{{\"{name}\": ...}}' or "
                               f"{ENV_FILES}='{{\"{name}\": \"file.json\"}}'")
     return spec
+
+
+def no_configs_inputs() -> LaunchInputs:
+    """A flow without configs: Metaflow has no --config options for it (its environment variables
+    are ignored); options given on our command line are refused by ``check_names``."""
+    cli = _cli_options()
+    return LaunchInputs(values={n: t for n, t in cli.get("config_value") or []},
+                        files={n: p for n, p in cli.get("config") or []},
+                        value_origin="--config-value", file_origin="--config")
+
+
+def check_names(inputs: LaunchInputs, specs) -> tuple[Any, str] | None:
+    """(node or None, message) when the launch names a config the flow does not declare."""
+    declared = sorted(spec.name for spec in specs)
+    for mapping, origin in ((inputs.values, inputs.value_origin), (inputs.files, inputs.file_origin)):
+        unknown = sorted(set(mapping) - set(declared))
+        if unknown:
+            return inputs.nodes.get(origin), (f"{origin} names config(s) the flow does not declare: "
+                                              f"{', '.join(unknown)} (its configs: {', '.join(declared) or 'none'})")
+    return None

@@ -445,8 +445,9 @@ class Extractor:
 
     def _read_configs(self, lineage: list[cst.ClassDef], graph: FlowGraph) -> None:
         """Every ``attr = Config(...)`` of the flow's classes, resolved before anything uses them."""
-        from .configs import read_config
+        from .configs import LaunchInputs, check_names, launch_inputs, no_configs_inputs, read_config
 
+        inputs, failed = None, False
         for klass in lineage:
             for statement in _class_statements(klass):
                 if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
@@ -457,15 +458,27 @@ class Extractor:
                 if ref is None or ref[1] != "Config":
                     continue
                 attr = statement.targets[0].target
+                if inputs is None:  # read once, and only for a flow with configs (as Metaflow's options)
+                    try:
+                        inputs = launch_inputs(self, self._module_node)
+                    except NotStatic as exc:
+                        self.error(rules.CONFIG, exc.reason, exc.node if exc.node is not None else attr)
+                        inputs = LaunchInputs()
                 try:
-                    spec = read_config(self, attr, statement.value)
+                    spec = read_config(self, attr, statement.value, inputs)
                 except NotStatic as exc:
                     self.error(rules.CONFIG, exc.reason, exc.node if exc.node is not None else attr)
                     self._configs[attr.value] = _UNRESOLVED
+                    failed = True
                     continue
                 graph.configs = [c for c in graph.configs if c.attr != spec.attr] + [spec]
                 self._configs[spec.attr] = spec.value
                 self._configs[spec.name] = spec.value
+        if inputs is None:
+            inputs = no_configs_inputs()
+        problem = check_names(inputs, graph.configs) if not failed else None
+        if problem is not None:
+            self.error(rules.CONFIG, problem[1], problem[0] if problem[0] is not None else graph.span)
 
     # -- references to the API ------------------------------------------------
     def resolve(self, expr: cst.BaseExpression) -> tuple[str | None, str] | None:

@@ -1,0 +1,119 @@
+"""--config / --config-value on our commands, on ``python flow.py`` and in ``Runner(...)`` (issue 9),
+run end to end: the value reaches the decorators and the steps, the flow module's own
+os.environ[...] assignment counts, a changed config file is read again (no stale cached graph)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfncompile.frontend.configs import CLI_OPTIONS
+from tests.executor.conftest import LocalRuns
+
+FLOW = '''
+import os
+from metaflow import Config, FlowSpec, Parameter, environment, step
+{header}
+def from_configs(ctx):
+    return ctx.configs.cfg.a + 100
+
+
+class CfgOptFlow(FlowSpec):
+    cfg = Config("cfg", default_value={{"a": 1}})
+    other = Config("other", default="other.json")
+    p = Parameter("p", default=from_configs, type=int)  # evaluated at launch, with ctx.configs
+
+    @environment(vars={{"A": str(cfg.a)}})
+    @step
+    def start(self):
+        self.seen = (os.environ["A"], self.cfg.a, dict(self.other))
+        assert self.p == self.cfg.a + 100
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.fixture
+def flow(tmp_path, monkeypatch):
+    for name in ("METAFLOW_FLOW_CONFIG", "METAFLOW_FLOW_CONFIG_VALUE", CLI_OPTIONS, "SFNCOMPILE_NO_GRAPH_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other.json").write_text('{"o": 0}')
+    (tmp_path / "b.json").write_text('{"b": 2}')
+    path = tmp_path / "cfg_opt_flow.py"
+    path.write_text(FLOW.format(header=""))
+    return path
+
+
+def seen(runs, run_id):
+    return runs.artifacts("CfgOptFlow", run_id, "start")["seen"]
+
+
+def test_run_with_config_and_config_value(flow, tmp_path):
+    runs = LocalRuns(tmp_path / "store")
+    run_id, _ = runs.run(flow, extra=["--config-value", "cfg", '{"a": 5}', "--config", "other", "b.json"])
+    assert seen(runs, run_id) == ("5", 5, {"b": 2})
+    assert CLI_OPTIONS not in __import__("os").environ  # restored after the command
+
+
+def test_resume_refuses_them_as_metaflow(flow, tmp_path):
+    runs = LocalRuns(tmp_path / "store")
+    result = runs.cli("resume", str(flow), "--config-value", "cfg", "{}", expect_exit=None)
+    assert result.exit_code != 0
+    assert "cannot specify --config or --config-value with 'resume'" in result.output
+
+
+def test_the_flow_module_sets_the_variables(flow, tmp_path):
+    flow.write_text(FLOW.format(header="""
+os.environ["METAFLOW_FLOW_CONFIG_VALUE"] = '{"cfg": {"a": 3}}'
+os.environ["METAFLOW_FLOW_CONFIG"] = '{"other": "b.json"}'
+"""))
+    runs = LocalRuns(tmp_path / "store")
+    run_id, _ = runs.run(flow)
+    assert seen(runs, run_id) == ("3", 3, {"b": 2})
+
+
+def test_a_changed_config_file_is_read_again(flow, tmp_path, monkeypatch):
+    runs = LocalRuns(tmp_path / "store")
+    first, _ = runs.run(flow)
+    assert seen(runs, first) == ("1", 1, {"o": 0})
+    (tmp_path / "other.json").write_text('{"o": 1}')
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", '{"cfg": {"a": 2}}')
+    second, _ = runs.run(flow)
+    assert seen(runs, second) == ("2", 2, {"o": 1})
+
+
+def test_python_flow_py_forwards_them(flow, tmp_path, monkeypatch):
+    from sfncompile.cli import main as cli_main
+
+    calls = []
+    monkeypatch.setattr(cli_main, "main", lambda argv: calls.append(argv) or 0)
+    assert cli_main.flow_file_main(str(flow), ["--quiet", "--config", "other", "b.json",
+                                               "--config-value=cfg", '{"a": 4}', "run", "--max-workers", "2"]) == 0
+    assert calls == [["run", str(flow), "--max-workers", "2", "--config", "other", "b.json",
+                      "--config-value", "cfg", '{"a": 4}']]
+    assert cli_main.flow_file_main(str(flow), ["--config", "other"]) == 2
+
+
+def test_runner_takes_metaflow_config_arguments():
+    from sfncompile_runtime.runner import _top_level_configs
+
+    options = {"config": [("other", "b.json")], "config_value": [("cfg", {"a": 6}), ("x", '{"y": 1}')],
+               "quiet": True}
+    assert _top_level_configs(options) == ["--config", "other", "b.json", "--config-value", "cfg", '{"a": 6}',
+                                           "--config-value", "x", '{"y": 1}']
+    assert options == {"quiet": True}
+    with pytest.raises(TypeError):
+        _top_level_configs({"config": ["just-a-name"]})
+
+
+def test_runner_runs_with_a_config_value(flow, tmp_path, monkeypatch):
+    from sfncompile_runtime.runner import Runner
+
+    monkeypatch.setenv("SFNCOMPILE_DATASTORE", str(tmp_path / "store"))
+    with Runner(str(flow), show_output=False, config_value=[("cfg", {"a": 8})]).run() as running:
+        assert running.status == "successful", running.stderr
+        assert running.run["start"].task.data.seen == ("8", 8, {"o": 0})

@@ -1,0 +1,134 @@
+"""Where a Config's value comes from at launch (issue 9): --config/--config-value, the
+METAFLOW_FLOW_CONFIG[_VALUE] variables, and the flow module's own literal os.environ[...]
+assignments, in Metaflow 2.19's order and with its refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sfncompile.frontend.configs import CLI_OPTIONS
+
+from .helpers import line_of, parse, parse_ok
+
+FLOW = """
+import json
+import os
+from metaflow import Config, FlowSpec, environment, step
+{header}
+class F(FlowSpec):
+    cfg = Config("cfg", default_value={{"a": 1}})
+    other = Config("other", default="other.json")
+
+    @environment(vars={{"A": str(cfg.a)}})
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch, tmp_path):
+    for name in ("METAFLOW_FLOW_CONFIG", "METAFLOW_FLOW_CONFIG_VALUE", CLI_OPTIONS):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "other.json").write_text('{"o": 0}')
+    (tmp_path / "b.json").write_text('{"b": 2}')
+
+
+def values(graph) -> dict:
+    return {c.name: c.value for c in graph.configs}
+
+
+def cli(monkeypatch, config=(), config_value=()):
+    monkeypatch.setenv(CLI_OPTIONS, json.dumps({"config": [list(p) for p in config],
+                                                "config_value": [list(p) for p in config_value]}))
+
+
+def test_flow_module_literal_assignments_are_read_and_beat_the_environment(monkeypatch):
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", '{"cfg": {"a": 7}}')
+    source = FLOW.format(header="""
+os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = json.dumps({"cfg": {"a": 5}})
+os.environ["METAFLOW_FLOW_CONFIG"] = '{"other": "b.json"}'
+""")
+    graph = parse_ok(source)
+    assert values(graph) == {"cfg": {"a": 5}, "other": {"b": 2}}
+    assert graph.steps["start"].decorator("environment").args == {"vars": {"A": "5"}}
+
+
+def test_environment_variables_and_their_json_text_values(monkeypatch):
+    # Metaflow reads a string in the map as JSON text, anything else as the value
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", json.dumps({"cfg": '{"a": 3}'}))
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG", '{"other": "b.json"}')
+    assert values(parse_ok(FLOW.format(header=""))) == {"cfg": {"a": 3}, "other": {"b": 2}}
+
+
+def test_a_command_line_option_replaces_its_variable_entirely(monkeypatch):
+    # As click's envvar: --config given → METAFLOW_FLOW_CONFIG ignored, METAFLOW_FLOW_CONFIG_VALUE still read
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG_VALUE", '{"cfg": {"a": 9}}')
+    monkeypatch.setenv("METAFLOW_FLOW_CONFIG", '{"other": "missing.json"}')
+    cli(monkeypatch, config=[("other", "b.json")])
+    assert values(parse_ok(FLOW.format(header=""))) == {"cfg": {"a": 9}, "other": {"b": 2}}
+    cli(monkeypatch, config_value=[("other", '{"x": 1}')])
+    _, diagnostics = parse(FLOW.format(header=""))  # a value and (by the variable) a file: Metaflow refuses it
+    assert any("a file (METAFLOW_FLOW_CONFIG)" in d.message for d in diagnostics)
+    monkeypatch.delenv("METAFLOW_FLOW_CONFIG")
+    assert values(parse_ok(FLOW.format(header=""))) == {"cfg": {"a": 1}, "other": {"x": 1}}
+
+
+def test_refusals_as_metaflow(monkeypatch):
+    cli(monkeypatch, config=[("cfg", "b.json")], config_value=[("cfg", '{"c": 3}')])
+    _, diagnostics = parse(FLOW.format(header=""))
+    assert any("cannot give both a value" in d.message and "cfg" in d.message for d in diagnostics)
+
+    cli(monkeypatch, config_value=[("nope", "{}")])
+    _, diagnostics = parse(FLOW.format(header=""))
+    assert any("--config-value names config(s) the flow does not declare: nope" in d.message for d in diagnostics)
+
+    cli(monkeypatch, config_value=[("cfg", "{bad")])
+    _, diagnostics = parse(FLOW.format(header=""))
+    assert any("is not JSON" in d.message for d in diagnostics)
+
+
+def test_a_missing_default_file_is_an_error_as_in_metaflow(tmp_path):
+    (tmp_path / "other.json").unlink()
+    source = FLOW.format(header="")
+    _, diagnostics = parse(source)
+    [error] = [d for d in diagnostics if d.rule == "SFN015"]
+    assert "default configuration file other.json does not exist" in error.message
+    assert error.span.line == line_of(source, 'default="other.json"')
+
+
+def test_module_assignments_the_compiler_cannot_read_are_refused_at_their_line(monkeypatch):
+    cases = {
+        "conditional": "if True:\n    os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = '{}'\n",
+        "computed": "os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = open('x').read()\n",
+        "update": "os.environ.update({'METAFLOW_FLOW_CONFIG': '{}'})\n",
+    }
+    for what, header in cases.items():
+        source = FLOW.format(header=header)
+        graph, diagnostics = parse(source)
+        errors = [d for d in diagnostics if d.rule == "SFN015"]
+        assert errors, what
+        assert errors[0].span.line == line_of(source, "METAFLOW_FLOW_CONFIG"), (what, errors[0].format())
+        assert "--config-value" in errors[0].message, what
+
+
+def test_options_for_a_flow_without_configs_are_refused(monkeypatch):
+    cli(monkeypatch, config_value=[("cfg", "{}")])
+    _, diagnostics = parse("""
+        from metaflow import FlowSpec, step
+        class G(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+            @step
+            def end(self):
+                pass
+    """)
+    assert any("does not declare: cfg" in d.message and "none" in d.message for d in diagnostics)
