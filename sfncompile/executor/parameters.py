@@ -229,6 +229,7 @@ def _flow_imported(graph, flow_path):
     # ``ctx.configs.<name>`` in a default, and ``config_expr`` defaults: the compiled values.
     configs.set_values({c.name: (c.value, c.plain) for c in graph.configs})
     sys.path.insert(0, str(path.parent))
+    environment = dict(os.environ)  # the module's top level may set variables; they stay its own
     try:
         try:
             spec = importlib.util.spec_from_file_location(f"_sfncompile_launch_{path.stem}", path)
@@ -243,6 +244,9 @@ def _flow_imported(graph, flow_path):
         yield cls
     finally:
         current.__init__()  # this process runs no task: ``current`` is empty again
+        if dict(os.environ) != environment:
+            os.environ.clear()
+            os.environ.update(environment)
         sys.path.remove(str(path.parent))
         if saved is None:
             sys.modules.pop("metaflow", None)

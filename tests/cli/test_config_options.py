@@ -38,7 +38,8 @@ class CfgOptFlow(FlowSpec):
 @pytest.fixture
 def flow(tmp_path, monkeypatch):
     for name in ("METAFLOW_FLOW_CONFIG", "METAFLOW_FLOW_CONFIG_VALUE", CLI_OPTIONS, "SFNCOMPILE_NO_GRAPH_CACHE"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # recorded, so restored whatever the test sets
+        monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "other.json").write_text('{"o": 0}')
@@ -74,6 +75,8 @@ os.environ["METAFLOW_FLOW_CONFIG"] = '{"other": "b.json"}'
     runs = LocalRuns(tmp_path / "store")
     run_id, _ = runs.run(flow)
     assert seen(runs, run_id) == ("3", 3, {"b": 2})
+    # the launcher imported the module (for the parameter's default): its assignments stayed its own
+    assert "METAFLOW_FLOW_CONFIG_VALUE" not in __import__("os").environ
 
 
 def test_a_changed_config_file_is_read_again(flow, tmp_path, monkeypatch):
