@@ -655,6 +655,10 @@ class Extractor:
         self._class_counts = {}
         self._class_names = set()
         graph.parameters = list(params.values())
+        from .mutators import applied_mutators, message
+
+        for dec, kind, name, where in applied_mutators(self, cls, lineage):
+            self.error(rules.MUTATOR, message(kind, name, where), dec.decorator)
         graph.constants = dict(self.module_info.constants)
         graph.module_functions = sorted(self.module_info.functions)
         return graph

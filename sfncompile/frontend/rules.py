@@ -29,6 +29,8 @@ SFN014   a ``metaflow``/``sfncompile`` name (or module) imported or used that sf
 SFN015   a ``Config`` whose value cannot be read without running the flow's code (a
          ``parser=`` function, a function default, a missing required value), or a config
          reference the compiler cannot evaluate
+SFN016   a ``FlowMutator``/``StepMutator`` applied to the flow or a step: it changes the
+         flow's parameters and decorators by running code, which the compiler does not run
 SFN099   internal error of the front end (a bug: please report it)
 =======  ===================================================================
 
@@ -52,6 +54,7 @@ TOO_DEEP = "SFN012"
 RUNTIME_DEFAULT = "SFN013"
 UNKNOWN_IMPORT = "SFN014"
 CONFIG = "SFN015"
+MUTATOR = "SFN016"
 INTERNAL = "SFN099"
 
 ALL = {
@@ -70,5 +73,6 @@ ALL = {
     RUNTIME_DEFAULT: "parameter default computed at run time, type unknown",
     UNKNOWN_IMPORT: "imported name sfncompile does not provide",
     CONFIG: "Config value not readable at compile time",
+    MUTATOR: "FlowMutator/StepMutator applied (they run code to change the flow)",
     INTERNAL: "internal front-end error",
 }
