@@ -127,8 +127,8 @@ def status(root: str, flow: str, run_id: str) -> dict[str, Any]:
         steps, error, cause = [], None, None
         for step in reversed(run.steps()):  # the client lists the latest step first
             tasks = step.tasks()
-            done = sum(1 for t in tasks if t.successful)
-            failed = [t for t in tasks if t.finished_at is not None and not t.successful]  # Metaflow's finished: ok only
+            done = sum(1 for t in tasks if t.finished)  # @catch-caught tasks too
+            failed = [t for t in tasks if t.finished_at is not None and not t.finished]
             steps.append(StepStatus(step.id, entered=len(tasks), succeeded=done, failed=len(failed),
                                     tasks_done=done))
             if failed and error is None:

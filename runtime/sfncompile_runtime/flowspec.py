@@ -170,6 +170,22 @@ class FlowSpec:
         frames = self._frames()
         return frames[-1].index if frames else None
 
+    def __str__(self) -> str:
+        # Metaflow's: "<flow F step s[0,1] (input: v)>" (the input cut at 20 characters)
+        step = self._current_step
+        if not step:
+            return f"<flow {self.name}>"
+        frames = self._frames()
+        if not frames:
+            return f"<flow {self.name} step {step}>"
+        index = ",".join(str(frame.index) for frame in frames)
+        value = frames[-1].value
+        if value is None:
+            return f"<flow {self.name} step {step}[{index}]>"
+        text = str(value)
+        text = text[:20] + "..." if len(text) > 20 else text
+        return f"<flow {self.name} step {step}[{index}] (input: {text})>"
+
     @property
     def _current_step(self) -> str | None:
         """The running step's name (Metaflow's private attribute, used by flows for lineage)."""

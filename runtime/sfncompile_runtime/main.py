@@ -438,9 +438,10 @@ class Task:
             catch_args = graphinfo.decorator_args(self.node, "catch")
             if catch_args is not None and self.retry_count >= _retry_times(self.node):
                 if catch_args.get("print_exception", True):
-                    # Metaflow's layout: a headline, then the traceback quoted line by line.
-                    quoted = "".join(f">  {line}\n" for line in wrapped.traceback.splitlines())
-                    print(f"@catch caught an exception in step '{self.step}':\n{quoted}", end="", file=sys.stderr)
+                    # Metaflow's words, on the task's stdout: the flow's str() then the traceback
+                    lines = [f"@catch caught an exception from {flow}"]
+                    lines += [f">  {line}" for line in wrapped.traceback.splitlines()]
+                    print("\n".join(lines))
                 return wrapped
             raise StepFailure(str(exc)) from exc
         if self.step != self.graph.get("end") and "_sfn_next" not in flow.__dict__:

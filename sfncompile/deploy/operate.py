@@ -292,8 +292,8 @@ def _add_datastore_counts(steps: dict[str, StepStatus], dep: Deployment, flow: s
 
             for step in Run(f"{flow}/{run_id}").steps():
                 tasks = step.tasks()
-                done = sum(1 for t in tasks if t.successful)
-                failed = sum(1 for t in tasks if t.finished_at is not None and not t.successful)
+                done = sum(1 for t in tasks if t.finished)  # @catch-caught tasks too
+                failed = sum(1 for t in tasks if t.finished_at is not None and not t.finished)
                 record = steps.get(step.id)
                 if record is None:
                     record = steps[step.id] = StepStatus(step.id, entered=len(tasks), succeeded=done, failed=failed)

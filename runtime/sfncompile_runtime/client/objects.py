@@ -570,12 +570,14 @@ class Task(MetaflowObject):
     # -- status -------------------------------------------------------------------
     @property
     def successful(self) -> bool:
-        return bool(self._record and self._record.get("status") == "ok")
+        # Metaflow's ``_success``: False for a task whose exception @catch caught (the run goes
+        # on, the task did not succeed)
+        return self.finished and not self._record.get("caught")
 
     @property
     def finished(self) -> bool:
-        # Metaflow: True only when the task completed without an error (its ``_task_ok``)
-        return self.successful
+        # Metaflow's ``_task_ok``: the task completed (an exception caught by @catch included)
+        return bool(self._record and self._record.get("status") == "ok")
 
     @property
     def finished_at(self):
