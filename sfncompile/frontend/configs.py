@@ -246,17 +246,21 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     if "required" in given:
         spec.required = bool(extractor.evaluate(given["required"].value))
     parser = given.get("parser")
+    parser_problem, library_parser = None, None
     if parser is not None and not (isinstance(parser.value, cst.Name) and parser.value.value == "None"):
-        what = extractor._code(parser.value)
-        parser_problem = (f"Config '{name}' uses parser={what}, a function the compiler cannot run (it never runs "
-                          "the flow's code); give the config as JSON (a .json file, default_value=, or "
-                          f"{ENV_VALUES})")
-    else:
-        parser_problem = None
+        library_parser = library_parser_path(extractor, parser.value)
+        if library_parser is None:
+            what = extractor._code(parser.value)
+            parser_problem = (f"Config '{name}' uses parser={what}, a function of the flow's own code, which the "
+                              "compiler cannot run (it never runs the flow's code); give the config as JSON (a "
+                              f".json file, default_value=, or {ENV_VALUES}), or name a library's parser "
+                              '(parser="tomllib.loads")')
 
     def parsed(text: str, what: str, node) -> Any:
         if parser_problem:
             raise NotStatic(parser.value if parser is not None else call, parser_problem)
+        if library_parser is not None:
+            return run_library_parser(library_parser, text, what, parser.value, spec.plain)
         if spec.plain:
             return text  # Metaflow: a plain config without a parser is the text itself
         return _parse_json(text, what, node)
@@ -306,6 +310,89 @@ def no_configs_inputs() -> LaunchInputs:
     return LaunchInputs(values={n: t for n, t in cli.get("config_value") or []},
                         files={n: p for n, p in cli.get("config") or []},
                         value_origin="--config-value", file_origin="--config")
+
+
+def library_parser_path(extractor, node) -> str | None:
+    """``"module.function"`` when ``parser=`` names a library's function (``"tomllib.loads"``,
+    ``tomllib.loads`` or ``loads`` imported from an installed module); None when it is the flow's own
+    code (a function of the flow file, of a module beside it, a lambda)."""
+    path = None
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            path = extractor.evaluate(node)
+        except NotStatic:
+            return None
+        if not isinstance(path, str) or path.startswith(".") or "." not in path:
+            return None  # ".x" is a parser of Metaflow's own package: not ours to import
+    else:
+        imports = _module_imports(extractor._module_node)
+        dotted = extractor._code(node)
+        root = dotted.split(".")[0]
+        if isinstance(node, cst.Attribute) and root in imports["modules"]:
+            path = imports["modules"][root] + dotted[len(root):]
+        elif isinstance(node, cst.Name) and node.value in imports["names"]:
+            path = imports["names"][node.value]
+    if path is None or "." not in path:
+        return None
+    top = path.split(".")[0]
+    flow_dir = os.path.dirname(os.path.abspath(extractor.file))
+    for folder in {flow_dir, os.getcwd()}:
+        if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(os.path.join(folder, top)):
+            return None  # the flow's own module: user code
+    return path
+
+
+def _module_imports(module: cst.Module) -> dict[str, dict[str, str]]:
+    """Top-level ``import a.b [as c]`` (local → module) and ``from a import f [as g]`` (local → a.f)."""
+    modules: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for line in module.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = cst.Module([]).code_for_node(alias.name)
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        modules[alias.asname.name.value] = dotted
+                    else:
+                        modules[dotted.split(".")[0]] = dotted.split(".")[0]
+            elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative \
+                    and not isinstance(small.names, cst.ImportStar):
+                source = cst.Module([]).code_for_node(small.module)
+                for alias in small.names:
+                    if isinstance(alias.name, cst.Name):
+                        local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) \
+                            else alias.name.value
+                        names[local] = f"{source}.{alias.name.value}"
+    return {"modules": modules, "names": names}
+
+
+def run_library_parser(path: str, text: str, what: str, node, is_plain: bool) -> Any:
+    """Metaflow's ``_call_parser`` for a library's parser, run here (it is not the flow's code)."""
+    import importlib
+    import collections.abc
+
+    module_name, _, function = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise NotStatic(node, f"{what}: the parser's module {module_name} cannot be imported where sfncompile runs "
+                              f"({exc}); Metaflow imports it at launch too: install it here") from None
+    func = getattr(module, function, None)
+    if not callable(func):
+        raise NotStatic(node, f"{what}: parser {function} is either not part of {module_name} or not a callable")
+    try:
+        value = func(text)
+    except Exception as exc:
+        raise NotStatic(node, f"{what}: parser {path} failed: {type(exc).__name__}: {exc}") from None
+    if not is_plain and not isinstance(value, collections.abc.Mapping):
+        raise NotStatic(node, f"{what}: parser {path} returned a {type(value).__name__}, not a mapping")
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise NotStatic(node, f"{what}: parser {path} returned a value that is not JSON-compatible ({exc}); "
+                              "sfncompile carries configs as JSON") from None
 
 
 def check_names(inputs: LaunchInputs, specs) -> tuple[Any, str] | None:

@@ -132,3 +132,52 @@ def test_options_for_a_flow_without_configs_are_refused(monkeypatch):
                 pass
     """)
     assert any("does not declare: cfg" in d.message and "none" in d.message for d in diagnostics)
+
+
+TOML_FLOW = """
+import tomllib
+from tomllib import loads
+from metaflow import Config, FlowSpec, resources, step
+
+class T(FlowSpec):
+    by_name = Config("by_name", default="c.toml", parser="tomllib.loads")
+    by_ref = Config("by_ref", default="c.toml", parser=tomllib.loads)
+    imported = Config("imported", default="c.toml", parser=loads)
+    {extra}
+
+    @resources(cpu=by_name.resources.cpu)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+def test_a_library_parser_runs_at_compile_time_as_metaflow_runs_it_at_launch(tmp_path):
+    # Metaflow's docs example: Config(..., parser="tomllib.loads"); the parser is a library's, not the flow's code
+    (tmp_path / "c.toml").write_text("[resources]\ncpu = 3\n")
+    graph = parse_ok(TOML_FLOW.format(extra=""))
+    assert values(graph) == {name: {"resources": {"cpu": 3}} for name in ("by_name", "by_ref", "imported")}
+    assert graph.steps["start"].decorator("resources").args == {"cpu": 3}
+
+
+def test_parsers_that_are_not_a_library_are_refused_at_their_position(tmp_path):
+    (tmp_path / "c.toml").write_text("[resources]\ncpu = 3\n")
+    (tmp_path / "myparsers.py").write_text("def parse(text):\n    return {}\n")
+    cases = {
+        'parser="myparsers.parse"': "the flow's own code",  # a module beside the flow: user code
+        'parser="no_such_module_xyz.parse"': "cannot be imported where sfncompile runs",
+        'parser="tomllib.nothing"': "not part of tomllib",
+        'parser="json.dumps"': "returned a str, not a mapping",
+        'parser="tomllib.loads", default_value="not toml ="': "parser tomllib.loads failed: TOMLDecodeError",
+    }
+    for arguments, needle in cases.items():
+        source = TOML_FLOW.format(extra=f"bad = Config(\"bad\", {arguments})" if "default_value" in arguments
+                                  else f"bad = Config(\"bad\", default=\"c.toml\", {arguments})")
+        _, diagnostics = parse(source)
+        errors = [d for d in diagnostics if d.rule == "SFN015"]
+        assert errors and needle in errors[0].message, (arguments, [d.format() for d in diagnostics])
+        assert errors[0].span.line == line_of(source, "bad = Config"), arguments
