@@ -5,7 +5,7 @@ ours are options of the command (``sfncompile run flow.py --config cfg cfg.json`
 ``python flow.py --config ... run`` is forwarded to them. Each is repeatable; given on the
 command line, an option replaces its environment variable (``METAFLOW_FLOW_CONFIG`` /
 ``METAFLOW_FLOW_CONFIG_VALUE``) entirely, as click's ``envvar`` does for Metaflow. The front
-end resolves them (``frontend.configs``); they travel to it through ``CLI_OPTIONS`` for the
+end resolves them (``frontend.configs``); they travel to it through ``CLI_OPTIONS`` (``frontend.launch_options``) for the
 duration of the command, so a compile in a child process (``deploy``'s CDK app) sees them too.
 """
 
@@ -19,7 +19,7 @@ import os
 import click
 
 from ..diagnostics import UserError
-from ..frontend.configs import CLI_OPTIONS
+from ..frontend.launch_options import CLI_OPTIONS
 
 
 def config_options(func=None, *, refuse: str | None = None):

@@ -28,14 +28,11 @@ import libcst as cst
 
 from ..ir import ConfigSpec
 from .evaluate import NotStatic
+from .launch_options import CLI_OPTIONS
 
 CONFIG_KEYWORDS = ("name", "default", "default_value", "help", "required", "parser", "plain")
 ENV_VALUES = "METAFLOW_FLOW_CONFIG_VALUE"
 ENV_FILES = "METAFLOW_FLOW_CONFIG"
-# The CLI's --config/--config-value of this launch, as JSON {"config": [[name, path], ...],
-# "config_value": [[name, text], ...]} (paths absolute). An environment variable rather than an
-# argument because the compile may happen in a child process (the CDK app of `deploy`).
-CLI_OPTIONS = "SFNCOMPILE_CONFIG_OPTIONS"
 
 
 class ConfigDict(dict):

@@ -84,3 +84,31 @@ def test_a_different_file_beside_the_flow_means_a_new_parse(cache_home, tmp_path
 def test_a_flow_that_can_read_beyond_its_directory_is_not_reused_elsewhere(tmp_path):
     source = b"from metaflow import FlowSpec, Config\n"
     assert graph_cache._moved_key(tmp_path / "flow.py", source, None) is None
+
+
+# What a run whose graph is cached must not import: the front end (libcst alone is ~0.1 s of every
+# run), the lint, and what only other commands need.
+NOT_ON_THE_CACHED_PATH = ("libcst", "sfncompile.frontend.extract", "sfncompile.frontend.configs", "sfncompile.lint",
+                          "jinja2", "boto3")
+
+
+def test_a_cached_run_imports_no_front_end(cache_home, tmp_path):
+    flow = _copy(EXAMPLES / "train_evaluate.py", tmp_path / "flow")
+    report = tmp_path / "modules.json"
+    script = ("import atexit, json, sys\n"
+              "atexit.register(lambda: open(sys.argv[1], 'w').write(json.dumps(sorted(sys.modules))))\n"
+              "from sfncompile.cli.main import main\n"
+              "main(['run', sys.argv[2], '--datastore', sys.argv[3], '-q'])\n")
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home),
+               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "runtime")]))
+    env.pop("SFNCOMPILE_NO_GRAPH_CACHE", None)
+
+    def imported():
+        subprocess.run([sys.executable, "-c", script, str(report), str(flow), str(tmp_path / "ds")], env=env,
+                       cwd=tmp_path, capture_output=True, text=True, check=True)
+        return set(json.loads(report.read_text()))
+
+    assert "libcst" in imported()  # the first run parses the flow
+    loaded = imported()
+    assert "sfncompile.executor.local_run" in loaded  # (the report saw the run)
+    assert not [name for name in NOT_ON_THE_CACHED_PATH if name in loaded]
