@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,47 @@ def test_modules_beside_the_flow_never_shadow_the_runtime(local_backend):
 
     store = Datastore(local_backend.datastore, "ShadowFlow")
     assert store.load_artifact(store.latest_record(run_id, "end", "0")["artifacts"]["total"]) == 42
+
+
+def _pyc(directory, module: str):
+    import importlib.util
+
+    return importlib.util.cache_from_source(str(directory / "sfncompile_runtime" / f"{module}.py"))
+
+
+def test_packages_of_the_same_runtime_share_compiled_files(local_backend):
+    """A new package (an edited flow, a copy elsewhere) links the runtime's compiled files from
+    the cache instead of compiling them again; each still names its own source."""
+    first = local_backend.driver("linear_flow.py")
+    second = local_backend.driver("branch_flow.py")
+    assert first.package.sha256 != second.package.sha256
+    for driver in (first, second):
+        assert driver.run_step("start", new_run_id()).returncode == 0
+    one, two = (Path(_pyc(first.cache_dir / d.package.sha256, "main")) for d in (first, second))
+    assert one.stat().st_ino == two.stat().st_ino  # one file, linked from the shared cache
+    where = subprocess.run([sys.executable, "-c", "import sfncompile_runtime.main as m; "
+                            "print(m.main.__code__.co_filename)"], capture_output=True, text=True, check=True,
+                           env=dict(os.environ, PYTHONPATH=str(second.cache_dir / second.package.sha256)),
+                           cwd=str(second.cache_dir)).stdout.strip()
+    assert where == str(second.cache_dir / second.package.sha256 / "sfncompile_runtime" / "main.py")
+
+
+def test_a_shared_compiled_file_of_another_source_is_not_used(local_backend, tmp_path):
+    import hashlib
+    import py_compile
+
+    first = local_backend.driver("linear_flow.py")
+    assert first.run_step("start", new_run_id()).returncode == 0
+    source = (first.cache_dir / first.package.sha256 / "sfncompile_runtime" / "main.py").read_bytes()
+    # The shared entry for main.py's exact source replaced by the compiled form of other code.
+    planted = tmp_path / "planted.py"
+    planted.write_text("def main(argv):\n    print('PLANTED CODE RAN')\n    return 0\n")
+    entry = first.cache_dir / "pyc" / (hashlib.sha256(source).hexdigest() + "." + Path(_pyc(tmp_path, "main")).name)
+    assert entry.is_file()
+    entry.unlink()
+    py_compile.compile(str(planted), str(entry), invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    second = local_backend.driver("branch_flow.py")
+    proc = second.run_step("start", new_run_id())
+    assert proc.returncode == 0, proc.stderr
+    assert "PLANTED" not in proc.stdout + proc.stderr
+    assert b"PLANTED" not in Path(_pyc(second.cache_dir / second.package.sha256, "main")).read_bytes()
