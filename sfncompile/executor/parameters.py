@@ -6,9 +6,10 @@ not of the declared type or a missing required parameter is one clear line.
 The result is the execution input's ``parameters`` object (JSON values;
 contract §5). With the flow file at hand (``run``, ``trigger``), as Metaflow:
 
-* a default given by a function is evaluated here, in the launching process,
-  with a ``ParameterContext`` (the flow module is imported for that, only when
-  such a default exists);
+* a default given by a function is evaluated at launch with a
+  ``ParameterContext``, in a child process that imports the flow module (only
+  when such a default exists; ``frontend.launch``: this process never runs the
+  user's code);
 * an ``IncludeFile`` (given, or its default, or its default's function's
   result) is read here and its bytes stored in the datastore; the execution
   input carries a reference (``sfncompile_runtime.parameters.INCLUDE_KEY``),
@@ -20,8 +21,6 @@ defaults, as it does for runs started on AWS.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -130,70 +129,36 @@ def parse_parameters(graph, assignments: Iterable[str], *, flow_path=None, root:
 
 
 def function_defaults(graph, flow_path, given: dict, root: str | None) -> dict[str, Any]:
-    """The values of defaults given by functions, for the parameters not given, evaluated here
-    with a ``ParameterContext`` as Metaflow's launcher does (the flow module is imported)."""
+    """The values of defaults given by functions, for the parameters not given, evaluated as
+    Metaflow's launcher does: with the flow module imported and a ``ParameterContext`` — in a
+    child process (``frontend.launch``), so that none of the user's code runs in this one."""
     pending = [p for p in graph.parameters if getattr(p, "default_is_function", False) and p.name not in given]
     # IncludeFiles are read here too: the flow module's top-level code may write the file or set
     # METAFLOW_RUN_<NAME> (Metaflow's launcher imports the module before reading them).
     includes = [p for p in graph.parameters if p.type == "file" and p.name not in given]
     if not pending and not includes:
         return {}
-    from sfncompile_runtime.parameters import env_value
+    from ..frontend.launch import LaunchFailure, LaunchValues
 
-    with _flow_imported(graph, flow_path) as cls:
-        values = _evaluate_defaults(graph, cls, pending, root)
-        for spec in includes:
-            path = env_value(spec)  # one rule for METAFLOW_RUN_<NAME>, the runtime's
-            if path and spec.name not in values:
-                values[spec.name] = path
-        return values
-
-
-def _evaluate_defaults(graph, cls, pending, root) -> dict[str, Any]:
-    from sfncompile_runtime.datastore import default_user
-    from sfncompile_runtime.parameters import Parameter, ParameterContext
-
-    declared = {}
-    for klass in reversed(cls.__mro__):
-        for value in vars(klass).values():
-            if isinstance(value, Parameter):
-                declared[value.name] = value
-    ds_type = "s3" if str(root or "").startswith("s3://") else "local"
-    out = {}
-    for spec in pending:
-        param = declared.get(spec.name)
-        if param is None:
-            continue
-        from sfncompile_runtime.configs import namespace_for_context
-        from sfncompile_runtime.parameters import env_value
-
-        if env_value(param) is not None and not param.IS_INCLUDE_FILE:
-            out[spec.name] = env_value(param)  # METAFLOW_RUN_<NAME> (may be set by the flow module itself)
-            continue
-        context = ParameterContext(graph.name, default_user(), spec.name, _log, ds_type, namespace_for_context())
-        try:
-            value = param.resolve_default(context)
-        except Exception as exc:
-            raise UserError(f"{_where(spec)}the default of parameter '{spec.name}' raised "
-                            f"{type(exc).__name__}: {exc}") from None
-        if value is None:
-            continue
-        if isinstance(value, (bytes, bytearray)) and spec.type != "file":
-            value = bytes(value).decode()
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise UserError(f"{_where(spec)}the default of parameter '{spec.name}' returned a "
-                            f"{type(value).__name__}, which cannot be a parameter value (use str, int, "
-                            "float, bool, or JSON-compatible lists and dicts)") from None
-        out[spec.name] = value
-    return out
-
-
-def _log(message, *args, **kwargs):
-    import sys
-
-    print(message, file=sys.stderr)
+    project = next((d.args.get("name") for d in graph.decorators if d.name == "project"), None)
+    launch = LaunchValues(str(flow_path), graph.name)
+    try:
+        answer = launch.parameters([p.name for p in pending], [p.name for p in includes],
+                                   {c.name: (c.value, c.plain) for c in graph.configs}, project,
+                                   "s3" if str(root or "").startswith("s3://") else "local")
+    except LaunchFailure as failure:
+        raise UserError(f"{flow_path}: importing the flow to evaluate its parameter defaults failed: "
+                        f"{failure.describe()}") from None
+    finally:
+        launch.close()
+    specs = {p.name: p for p in graph.parameters}
+    for name, error in answer["errors"].items():
+        trace = f"\n{error['traceback']}" if error.get("traceback") else ""
+        raise UserError(f"{_where(specs[name])}{error['error']}{trace}")
+    values = {name: value for name, value in answer["values"].items() if value is not None}
+    for name, path in answer["includes"].items():
+        values.setdefault(name, path)
+    return values
 
 
 def _where(spec) -> str:
@@ -201,57 +166,6 @@ def _where(spec) -> str:
     if span is None:
         return ""
     return f"{span.file}:{span.line}: " if getattr(span, "file", None) else f"line {span.line}: "
-
-
-@contextlib.contextmanager
-def _flow_imported(graph, flow_path):
-    """Import the flow file here (Metaflow's launcher does) and yield its flow class; while
-    inside, the flow's ``from metaflow import ...`` resolves to our names (as in a task)."""
-    import importlib.util
-    import sys
-
-    from sfncompile_runtime import api
-
-    path = Path(flow_path).resolve()
-    from sfncompile_runtime.current import current, project_fields
-    from sfncompile_runtime.datastore import default_user
-    from sfncompile_runtime.shims import install_metaflow_submodules
-
-    saved = sys.modules.get("metaflow")
-    sys.modules["metaflow"] = api
-    install_metaflow_submodules()  # ``import metaflow.exception`` in the flow module
-    # A ``Parameter(default=function)`` may read ``current`` (Metaflow fills the run-level fields).
-    project = next((d.args.get("name") for d in graph.decorators if d.name == "project"), None)
-    current._bind(flow_name=graph.name, username=default_user(),
-                  **project_fields(project, graph.name, default_user(), branch=os.environ.get("METAFLOW_BRANCH")))
-    from sfncompile_runtime import configs
-
-    # ``ctx.configs.<name>`` in a default, and ``config_expr`` defaults: the compiled values.
-    configs.set_values({c.name: (c.value, c.plain) for c in graph.configs})
-    sys.path.insert(0, str(path.parent))
-    environment = dict(os.environ)  # the module's top level may set variables; they stay its own
-    try:
-        try:
-            spec = importlib.util.spec_from_file_location(f"_sfncompile_launch_{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise UserError(f"{path}: importing the flow to evaluate its parameter defaults failed: "
-                            f"{type(exc).__name__}: {exc}") from None
-        cls = getattr(module, graph.name, None)
-        if cls is None:
-            raise UserError(f"{path} defines no class {graph.name}")
-        yield cls
-    finally:
-        current.__init__()  # this process runs no task: ``current`` is empty again
-        if dict(os.environ) != environment:
-            os.environ.clear()
-            os.environ.update(environment)
-        sys.path.remove(str(path.parent))
-        if saved is None:
-            sys.modules.pop("metaflow", None)
-        else:
-            sys.modules["metaflow"] = saved
 
 
 def include_files(graph, values: dict[str, Any], root: str | None) -> None:

@@ -12,9 +12,11 @@ flow module itself at import (a literal top-level ``os.environ[...] = ...``,
 which Metaflow's launcher runs before it reads them) or else by the launching
 environment; else the ``default=`` file (relative to the working directory,
 then to the flow file's folder), parsed as JSON; else ``default_value=`` (a
-static dict or JSON text). What needs user code (a ``parser=`` function, a
-function default) cannot be read without running the flow: that is a
-positioned error.
+static dict or JSON text). What needs the flow's own code (a ``parser=``
+function, a function default, an expression only running the module gives) is
+evaluated at launch in a child process that imports the flow
+(``frontend.launch``), as Metaflow's launcher evaluates it; this process never
+runs it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import libcst as cst
 
 from ..ir import ConfigSpec
 from .evaluate import NotStatic
+from .launch import LaunchFailure
 from .launch_options import CLI_OPTIONS
 
 CONFIG_KEYWORDS = ("name", "default", "default_value", "help", "required", "parser", "plain")
@@ -217,12 +220,16 @@ def _parse_json(text: str, what: str, node) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise NotStatic(node, f"{what} is not JSON ({exc}); give JSON, or a parser= the compiler can run "
-                              "(none: parser functions are user code)") from None
+        raise NotStatic(node, f"{what} is not JSON ({exc}); give JSON, or a parser= that reads "
+                              "this format") from None
 
 
 def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchInputs | None = None) -> ConfigSpec:
-    """The ``ConfigSpec`` of ``attr = Config(...)``; its value resolved now. Raises NotStatic."""
+    """The ``ConfigSpec`` of ``attr = Config(...)``; its value resolved now. Raises NotStatic.
+
+    What the compiler can read from the source it reads (literals, files, a library's parser);
+    what only the flow's code gives (its parser function, a function default) is asked of the
+    launch process that imports the flow (``frontend.launch``), as Metaflow's launcher runs it."""
     inputs = inputs or LaunchInputs()
     given: dict[str, cst.Arg] = {}
     for index, arg in enumerate(call.args):
@@ -243,19 +250,21 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     if "required" in given:
         spec.required = bool(extractor.evaluate(given["required"].value))
     parser = given.get("parser")
-    parser_problem, library_parser = None, None
+    user_parser, library_parser = False, None
     if parser is not None and not (isinstance(parser.value, cst.Name) and parser.value.value == "None"):
         library_parser = library_parser_path(extractor, parser.value)
-        if library_parser is None:
-            what = extractor._code(parser.value)
-            parser_problem = (f"Config '{name}' uses parser={what}, a function of the flow's own code, which the "
-                              "compiler cannot run (it never runs the flow's code); give the config as JSON (a "
-                              f".json file, default_value=, or {ENV_VALUES}), or name a library's parser "
-                              '(parser="tomllib.loads")')
+        user_parser = library_parser is None
+
+    def at_launch(node, what: str, **question) -> Any:
+        try:
+            return extractor.launch_values().config(name, **question)
+        except LaunchFailure as failure:
+            raise NotStatic(node, f"Config '{name}': {what}: {failure.describe()}") from None
 
     def parsed(text: str, what: str, node) -> Any:
-        if parser_problem:
-            raise NotStatic(parser.value if parser is not None else call, parser_problem)
+        if user_parser:
+            return at_launch(parser.value, f"{what}, parsed by parser={extractor._code(parser.value)} at launch",
+                             text=text)
         if library_parser is not None:
             return run_library_parser(library_parser, text, what, parser.value, spec.plain)
         if spec.plain:
@@ -270,7 +279,14 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     path, path_node, default_file = inputs.files.get(name), inputs.nodes.get(inputs.file_origin) or call, False
     if path is None and "default" in given:
         path_node, default_file = given["default"].value, True
-        path = extractor.evaluate(path_node)
+        try:
+            path = _static_default(extractor, path_node)
+        except NotStatic:
+            # ``default=a_function`` (or an expression of the flow's code): Metaflow calls it at launch.
+            spec.value = at_launch(path_node, f"default={extractor._code(path_node)} (evaluated at launch)",
+                                   use_default=True)
+            spec.source = "default"
+            return spec
         if path is not None and not isinstance(path, str):
             raise NotStatic(path_node, f"Config '{name}': default= is the path of a file; got {path!r}")
     if path is not None:
@@ -284,13 +300,18 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
         return spec
     if "default_value" in given:
         node = given["default_value"].value
-        if isinstance(node, (cst.Lambda,)) or (isinstance(node, cst.Name)
-                                                 and node.value in extractor.module_info.functions):
-            raise NotStatic(node, f"Config '{name}': default_value={extractor._code(node)} is a function, which the "
-                                  "compiler cannot run; give the value itself (a dict or JSON text)")
-        value = extractor.evaluate(node)
-        if isinstance(value, str) or parser_problem:  # Metaflow hands a dict to the parser as its JSON text
-            value = parsed(value, f"default_value of config '{name}'", node)
+        try:
+            value = _static_default(extractor, node)
+        except NotStatic:
+            # ``default_value=a_function`` (called with a context) or a value only the flow's code
+            # computes: Metaflow evaluates it in the launching process.
+            spec.value = at_launch(node, f"default_value={extractor._code(node)} (evaluated at launch)",
+                                   use_default=True)
+            spec.source = "default_value"
+            return spec
+        if isinstance(value, str) or user_parser:  # Metaflow hands a dict to the parser as its JSON text
+            text = value if isinstance(value, str) else json.dumps(plain(value))
+            value = parsed(text, f"default_value of config '{name}'", node)
         spec.value, spec.source = plain(value), "default_value"
         return spec
     if spec.required:
@@ -298,6 +319,14 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
                               f"--config {name} FILE, {ENV_VALUES}='{{\"{name}\": ...}}' or "
                               f"{ENV_FILES}='{{\"{name}\": \"file.json\"}}'")
     return spec
+
+
+def _static_default(extractor, node) -> Any:
+    """A default's value read from the source; NotStatic for a function (a lambda, a function of
+    the flow's module) or anything else only running the code gives."""
+    if isinstance(node, cst.Lambda) or (isinstance(node, cst.Name) and node.value in extractor.module_info.functions):
+        raise NotStatic(node, "a function")
+    return extractor.evaluate(node)
 
 
 def no_configs_inputs() -> LaunchInputs:

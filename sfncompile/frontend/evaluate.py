@@ -46,6 +46,10 @@ class NotStatic(Exception):
         self.reason = reason
 
 
+class UnresolvedConfig(NotStatic):
+    """A config whose value could not be read (its error is reported at its ``Config(...)``)."""
+
+
 class Evaluator:
     """Evaluates expressions against module constants.
 

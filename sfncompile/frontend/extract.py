@@ -26,7 +26,7 @@ from ..diagnostics import WARNING, Diagnostic
 from ..ir import Decorator, FlowGraph, ParameterSpec, Span, StepNode, Transition
 from . import rules
 from .body import analyse_body
-from .evaluate import ALLOWED, Evaluator, NotStatic
+from .evaluate import ALLOWED, Evaluator, NotStatic, UnresolvedConfig
 from .pieces import parse_with_positions
 
 # Packages whose API we recognise; submodules (``metaflow.decorators``) count too.
@@ -129,6 +129,9 @@ class Extractor:
         self._class_names: set[str] = set()  # names the class body being read has bound so far
         self._class_counts: dict[str, int] = {}  # how often the class body being read binds each name
         self._configs: dict[str, Any] = {}  # config attr and name -> its value (frontend.configs)
+        self._config_specs: list = []  # the flow's ConfigSpecs read so far (names, plain flags)
+        self._launch = None  # frontend.launch.LaunchValues, started on the first question only
+        self._flow_class_name: str | None = None
         self.evaluate = Evaluator(self._constant, self._code, self._pure_call)
         # ``@exit_hook(on_success=[notify])``: there a bare name of a module-level
         # function is allowed and stands for its name (the runtime imports the
@@ -171,6 +174,18 @@ class Extractor:
             return self._read_flow(cls, lineage)
         except _Fatal:
             return None
+        finally:
+            if self._launch is not None:
+                self._launch.close()
+
+    def launch_values(self):
+        """The child process that imports the flow to answer what only its code can
+        (``frontend.launch``); one per compile, started on first use."""
+        if self._launch is None:
+            from .launch import LaunchValues
+
+            self._launch = LaunchValues(self.file, self._flow_class_name or "")
+        return self._launch
 
     # -- module scan ---------------------------------------------------------
     def _scan_module(self, module: cst.Module) -> None:
@@ -262,7 +277,7 @@ class Extractor:
 
             value = self._configs[name]
             if value is _UNRESOLVED:
-                raise NotStatic(node, f"the config `{name}` has no value the compiler could read (see the error "
+                raise UnresolvedConfig(node, f"the config `{name}` has no value the compiler could read (see the error "
                                       "at its Config(...))")
             return as_config_value(value)
         class_node = self._class_scope.get(name)
@@ -441,7 +456,20 @@ class Extractor:
         try:
             return self.evaluate(expression)
         except NotStatic as exc:
-            raise NotStatic(node, f"config_expr({text!r}) cannot be evaluated statically: {exc.reason}") from None
+            problem = exc
+        if isinstance(problem, UnresolvedConfig) or self._flow_class_name is None:
+            raise NotStatic(node, f"config_expr({text!r}) cannot be evaluated statically: {problem.reason}")
+        # An expression over the configs that calls the flow's own code (``config_expr("helper(cfg)")``):
+        # Metaflow evaluates it in the flow module's globals; so does the launch process.
+        from .configs import as_config_value
+        from .launch import LaunchFailure
+
+        try:
+            value = self.launch_values().expression(text, {c.name: (c.value, c.plain) for c in self._config_specs})
+        except LaunchFailure as failure:
+            raise NotStatic(node, f"config_expr({text!r}), evaluated at launch (it is not static: "
+                                  f"{problem.reason}): {failure.describe()}") from None
+        return as_config_value(value)
 
     def _read_configs(self, lineage: list[cst.ClassDef], graph: FlowGraph) -> None:
         """Every ``attr = Config(...)`` of the flow's classes, resolved before anything uses them."""
@@ -472,6 +500,7 @@ class Extractor:
                     failed = True
                     continue
                 graph.configs = [c for c in graph.configs if c.attr != spec.attr] + [spec]
+                self._config_specs = graph.configs
                 self._configs[spec.attr] = spec.value
                 self._configs[spec.name] = spec.value
         if inputs is None:
@@ -601,6 +630,7 @@ class Extractor:
         graph = FlowGraph(name=cls.name.value, file=self.file, span=self.span(cls.name),
                           imported_from=self._imported_from)
         graph.docstring = _docstring(cls)
+        self._flow_class_name = cls.name.value
         self._read_configs(lineage, graph)
         for dec in cls.decorators:
             if self._is_user_code(dec.decorator):

@@ -120,3 +120,68 @@ def test_runner_runs_with_a_config_value(flow, tmp_path, monkeypatch):
     with Runner(str(flow), show_output=False, config_value=[("cfg", {"a": 8})]).run() as running:
         assert running.status == "successful", running.stderr
         assert running.run["start"].task.data.seen == ("8", 8, {"o": 0})
+
+
+USER_CODE_FLOW = '''
+import os
+from metaflow import Config, FlowSpec, Parameter, config_expr, environment, step
+
+def colon_parser(text):
+    key, value = text.split(":")
+    return {key.strip(): value.strip()}
+
+def computed(ctx):
+    return {"n": 21}
+
+def from_configs(ctx):
+    return ctx.configs.calc.n + 1
+
+
+class UserCfgFlow(FlowSpec):
+    pair = Config("pair", default_value="k: v", parser=colon_parser)
+    calc = Config("calc", default_value=computed)
+    p = Parameter("p", default=from_configs, type=int)
+
+    @environment(vars={"K": pair.k, "N": config_expr("str(calc.n * 2)")})
+    @step
+    def start(self):
+        self.seen = (os.environ["K"], os.environ["N"], dict(self.pair), self.calc.n, self.p)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_configs_of_the_flows_own_code_run_at_launch(flow, tmp_path):
+    path = tmp_path / "user_cfg_flow.py"
+    path.write_text(USER_CODE_FLOW)
+    runs = LocalRuns(tmp_path / "store")
+    run_id, _ = runs.run(path)
+    assert runs.artifacts("UserCfgFlow", run_id, "start")["seen"] == ("v", "42", {"k": "v"}, 21, 22)
+    # a --config-value goes through the user's parser too, as in Metaflow
+    run_id, _ = runs.run(path, extra=["--config-value", "pair", "k: given"])
+    assert runs.artifacts("UserCfgFlow", run_id, "start")["seen"][:3] == ("given", "42", {"k": "given"})
+    # the configs are the run's artifacts (Metaflow stores them too)
+    assert runs.artifacts("UserCfgFlow", run_id, "end")["calc"] == {"n": 21}
+
+
+def test_an_error_in_the_users_parser_is_one_message_and_exit_1(flow, tmp_path):
+    from click.testing import CliRunner
+
+    from sfncompile.cli.main import cli
+
+    path = tmp_path / "user_cfg_flow.py"
+    path.write_text(USER_CODE_FLOW)
+    bad = ["--config-value", "pair", "no colon"]
+    for args in (["run", str(path), "--datastore", str(tmp_path / "store"), *bad], ["check", str(path), *bad],
+                 ["compile", str(path), *bad]):
+        result = CliRunner().invoke(cli, args)
+        output = result.output + (result.stderr or "")
+        assert result.exit_code == 1, (args[0], output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert "user_cfg_flow.py:17:" in output and "Config 'pair'" in output, (args[0], output)
+        assert "parser colon_parser raised ValueError" in output
+        assert "in colon_parser" in output  # the user's frame
+        assert "Traceback (most recent call last)" not in output and "sfncompile_runtime" not in output

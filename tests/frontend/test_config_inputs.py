@@ -165,12 +165,11 @@ def test_a_library_parser_runs_at_compile_time_as_metaflow_runs_it_at_launch(tmp
     assert graph.steps["start"].decorator("resources").args == {"cpu": 3}
 
 
-def test_parsers_that_are_not_a_library_are_refused_at_their_position(tmp_path):
+def test_library_parsers_that_fail_are_refused_at_their_position(tmp_path):
+    # (A parser of the flow's own code runs at launch: test_config_launch.py.)
     pytest.importorskip("tomllib", reason="the parser under test is tomllib (Python 3.11+)")
     (tmp_path / "c.toml").write_text("[resources]\ncpu = 3\n")
-    (tmp_path / "myparsers.py").write_text("def parse(text):\n    return {}\n")
     cases = {
-        'parser="myparsers.parse"': "the flow's own code",  # a module beside the flow: user code
         'parser="no_such_module_xyz.parse"': "cannot be imported where sfncompile runs",
         'parser="tomllib.nothing"': "not part of tomllib",
         'parser="json.dumps"': "returned a str, not a mapping",

@@ -454,7 +454,9 @@ class F(FlowSpec):
     assert args["options"] == {"timeout": 20, "title": "t", "nested": {"a": [1, 2]}}
 
 
-def test_config_that_needs_user_code_is_refused_at_its_line():
+def test_config_that_needs_user_code_but_has_no_file_on_disk_is_refused_at_its_line():
+    """Source without a file (an editor's buffer): the parser and the function default would run
+    at launch by importing the file (test_config_launch.py); here there is none to import."""
     graph, diagnostics = parse("""
         from metaflow import Config, FlowSpec, resources, step
 
@@ -477,12 +479,13 @@ def test_config_that_needs_user_code_is_refused_at_its_line():
             @step
             def end(self):
                 pass
-    """)
+    """, file="no_such_dir/flow.py")
     found = [(d.rule, d.span.line) for d in diagnostics]
     assert ("SFN015", 10) in found and ("SFN015", 11) in found and ("SFN015", 12) in found
     assert ("SFN005", 14) in found  # the decorator that uses the unreadable config
     messages = " ".join(d.message for d in diagnostics)
-    assert "parser=silly_parser" in messages and "default_value=compute is a function" in messages
+    assert "parser=silly_parser at launch" in messages and "default_value=compute (evaluated at launch)" in messages
+    assert "is not on disk, so it cannot be imported" in messages
 
 
 def test_sibling_module_constants_and_known_helpers(tmp_path):

@@ -52,9 +52,6 @@ REFUSED = (
 
 # What still fails once the names are there (measured on surface's branch rebased on main, 01:33 UTC).
 _AFTER_NAMES = {
-    "BasicConfigTest/single-linear-step": ("surface: the HEADER's METAFLOW_FLOW_CONFIG[_VALUE] are read now; "
-                                           "parser=silly_parser and default_value=config_default are the flow's own "
-                                           "functions, which the compiler does not run (SFN015)"),
     "MergeArtifactsTest/single-and-branch": "design: task ids are per step ('0' in both branches), not run-unique",
 }
 
