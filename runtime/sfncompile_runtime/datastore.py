@@ -587,9 +587,11 @@ def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_ru
                    rerun_steps: list[str] | None = None, parameters: dict | None = None,
                    tags: list[str] | None = None, production_token: str | None = None,
                    started_by: str = "sfncompile", end_step: str | None = None,
-                   project: dict | None = None) -> dict:
+                   project: dict | None = None, configs: dict | None = None) -> dict:
     """``project``: the run's ``@project`` names (``current.project_fields``), whose
-    ``project:…`` / ``project_branch:…`` system tags the run carries, as Metaflow's do."""
+    ``project:…`` / ``project_branch:…`` system tags the run carries, as Metaflow's do.
+    ``configs``: the values of the flow's ``Config``s (name → value) the run was compiled
+    with, which a resume of the run keeps (Metaflow's resume does)."""
     from .current import project_system_tags
 
     user = user or default_user()
@@ -603,6 +605,7 @@ def new_run_record(flow: str, run_id: str, *, user: str | None = None, origin_ru
         "rerun_steps": sorted(rerun_steps) if rerun_steps is not None else None,
         "parameters": parameters or {}, "system_tags": system_tags, "tags": sorted(tags or []),
         "production_token": production_token, "started_by": started_by, "end_step": end_step,
+        **({"configs": configs} if configs else {}),
     }
 
 

@@ -64,3 +64,21 @@ def launch_configs(config_files=(), config_values=()):
             os.environ.pop(CLI_OPTIONS, None)
         else:
             os.environ[CLI_OPTIONS] = saved
+
+
+@contextlib.contextmanager
+def origin_configs(values: dict):
+    """``CLI_OPTIONS`` with ``values`` (name → value) as the configs' resolved values for the
+    duration: a resume compiles with its origin run's configs, whatever files, variables and
+    functions give now (Metaflow's resume does the same)."""
+    saved = os.environ.get(CLI_OPTIONS)
+    options = json.loads(saved) if saved else {}
+    options["resolved"] = values
+    os.environ[CLI_OPTIONS] = json.dumps(options)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(CLI_OPTIONS, None)
+        else:
+            os.environ[CLI_OPTIONS] = saved

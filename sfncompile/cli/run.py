@@ -318,7 +318,7 @@ def resume(flow, step_to_rerun, origin_run_id, step, max_workers, tags, run_id_f
 
     STEP (Metaflow's form) re-runs that step and everything after it; a run id in its
     place is taken as --origin-run-id."""
-    from ..executor.local_run import plan_resume
+    from ..executor.local_run import origin_configs, plan_resume
 
     kwargs = _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start)
     prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
@@ -333,6 +333,14 @@ def resume(flow, step_to_rerun, origin_run_id, step, max_workers, tags, run_id_f
         else:
             raise UserError(f"flow {prepared.flow} has no step '{step_to_rerun}' "
                             f"(steps: {', '.join(prepared.graph.steps)})")
+    kept = origin_configs(prepared, origin_run_id)
+    if kept is not None and any(kept.get(c.name, c.value) != c.value for c in prepared.graph.configs):
+        # The flow compiles as the origin ran it: the same configs in its decorators and steps.
+        from .configopts import origin_configs as with_origin_configs
+
+        with with_origin_configs(kept):
+            prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
+                                        job_role_arn, execution_role_arn)
     origin, parameters, rerun, start = plan_resume(prepared, origin_run_id, step)
     click.echo(f"resuming {prepared.flow}/{origin}: " + (f"re-running from step '{start}'" if start else
                "every step succeeded; cloning the run"), err=True)

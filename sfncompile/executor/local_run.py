@@ -250,6 +250,7 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
         raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
     write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
                      origin_run_id=origin_run_id, rerun_steps=rerun_steps, project=_project(prepared.graph),
+                     configs={c.name: c.value for c in prepared.graph.configs},
                      started_by="sfncompile resume" if origin_run_id else "sfncompile run")
     if on_started:
         on_started(run_id)
@@ -309,6 +310,35 @@ def latest_run_id(root: str, flow: str) -> str:
         return (record.get("created_at") or 0, run_id)
 
     return max(runs, key=created)
+
+
+def origin_configs(prepared: PreparedRun, origin_run_id: str | None) -> dict | None:
+    """The config values (name → value) the run ``origin_run_id`` (default: the latest) ran with,
+    which its resume keeps, as Metaflow's does; None when the flow has no configs or the run is
+    unknown (``plan_resume`` says so). From the run record; for a run recorded before it kept
+    them there, from its start task's artifacts (the start step stores each config)."""
+    from sfncompile_runtime.datastore import Datastore, InvalidName, check_name
+
+    if not prepared.graph.configs:
+        return None
+    try:
+        origin = origin_run_id or latest_run_id(prepared.root, prepared.flow)
+        check_name("run id", origin)
+    except (UserError, InvalidName):
+        return None
+    store = Datastore(prepared.root, prepared.flow)
+    record = store.read_run(origin)
+    if record is None:
+        return None
+    if "configs" in record:
+        return record["configs"]
+    start = store.latest_record(origin, "start", "0")
+    artifacts = (start or {}).get("artifacts") or {}
+    values = {}
+    for spec in prepared.graph.configs:
+        if spec.attr in artifacts:
+            values[spec.name] = store.load_artifact(artifacts[spec.attr], spec.attr, "start")
+    return values
 
 
 def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | None):

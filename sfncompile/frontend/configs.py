@@ -68,6 +68,9 @@ class LaunchInputs:
     value_origin: str = ENV_VALUES
     file_origin: str = ENV_FILES
     nodes: dict[str, Any] = field(default_factory=dict)  # origin -> the module statement that set it
+    # Values already resolved by an earlier launch (a resume keeps its origin run's configs, as
+    # Metaflow's does): name -> value, used as is, before anything else (no file, parser or default).
+    resolved: dict[str, Any] = field(default_factory=dict)
 
 
 def _as_texts(mapping: dict) -> dict[str, str]:
@@ -96,7 +99,7 @@ def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
     assignment replaces the launching environment's value. Raises NotStatic."""
     cli = _cli_options()
     assigned = module_environment(extractor, module)
-    inputs = LaunchInputs()
+    inputs = LaunchInputs(resolved=dict(cli.get("resolved") or {}))
     for key, env_name, option in (("config_value", ENV_VALUES, "--config-value"), ("config", ENV_FILES, "--config")):
         pairs = cli.get(key) or []
         if pairs:
@@ -271,6 +274,9 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
             return text  # Metaflow: a plain config without a parser is the text itself
         return _parse_json(text, what, node)
 
+    if name in inputs.resolved:
+        spec.value, spec.source = inputs.resolved[name], "origin run"
+        return spec
     where_values = inputs.nodes.get(inputs.value_origin) or call
     if name in inputs.values:
         spec.value = parsed(inputs.values[name], f"the value of config '{name}' ({inputs.value_origin})", where_values)

@@ -6,6 +6,7 @@ is cached never needs.
 """
 
 # The CLI's --config/--config-value of this launch, as JSON {"config": [[name, path], ...],
-# "config_value": [[name, text], ...]} (paths absolute). An environment variable rather than an
+# "config_value": [[name, text], ...]} (paths absolute), and for a resume "resolved": {name: value}
+# (the origin run's values, used as they are). An environment variable rather than an
 # argument because the compile may happen in a child process (the CDK app of `deploy`).
 CLI_OPTIONS = "SFNCOMPILE_CONFIG_OPTIONS"

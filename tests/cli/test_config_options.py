@@ -185,3 +185,48 @@ def test_an_error_in_the_users_parser_is_one_message_and_exit_1(flow, tmp_path):
         assert "parser colon_parser raised ValueError" in output
         assert "in colon_parser" in output  # the user's frame
         assert "Traceback (most recent call last)" not in output and "sfncompile_runtime" not in output
+
+
+RESUME_FLOW = '''
+import os
+from metaflow import Config, FlowSpec, environment, step
+
+def from_environment(ctx):
+    return {"n": int(os.environ.get("CFG_N", "1"))}
+
+
+class CfgResumeFlow(FlowSpec):
+    other = Config("other", default="other.json")
+    computed = Config("computed", default_value=from_environment)
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @environment(vars={"O": str(other.o)})
+    @step
+    def end(self):
+        if os.path.exists("fail_once"):
+            os.remove("fail_once")
+            raise RuntimeError("failing once")
+        self.seen = (os.environ.get("O"), dict(self.other), self.computed.n)
+'''
+
+
+def test_resume_keeps_the_origin_runs_configs(flow, tmp_path, monkeypatch):
+    """Metaflow 2.19: resume evaluates nothing new into the run; the tasks (and the decorators)
+    see the origin run's config values, whatever the files and functions give now."""
+    path = tmp_path / "cfg_resume_flow.py"
+    path.write_text(RESUME_FLOW)
+    (tmp_path / "fail_once").write_text("")
+    runs = LocalRuns(tmp_path / "store")
+    origin, _ = runs.run(path, expect_exit=1)
+    (tmp_path / "other.json").write_text('{"o": 99}')
+    monkeypatch.setenv("CFG_N", "7")
+    result = runs.cli("resume", str(path), "--origin-run-id", origin)
+    resumed = result.stdout.strip().splitlines()[-1]
+    assert runs.artifacts("CfgResumeFlow", resumed, "end")["seen"] == ("0", {"o": 0}, 1)
+    assert runs.store("CfgResumeFlow").read_run(resumed)["configs"] == {"other": {"o": 0}, "computed": {"n": 1}}
+    # a new run reads them again
+    run_id, _ = runs.run(path)
+    assert runs.artifacts("CfgResumeFlow", run_id, "end")["seen"] == ("99", {"o": 99}, 7)
