@@ -186,7 +186,9 @@ def _tarball(entries: dict[str, bytes]) -> bytes:
             _fix(info)
             tar.addfile(info, io.BytesIO(entries[name]))
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
+    # Level 1: a new package is built for every new flow text or directory, before the first task;
+    # level 6 took 13 ms for the runtime's ~480 KB against 4 ms, for 124 KB instead of 149 KB.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=1) as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
 

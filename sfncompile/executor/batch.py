@@ -95,6 +95,14 @@ def substitute_refs(command: list[str], parameters: Mapping[str, str]) -> list[s
     return out
 
 
+def local_command(command: list[str], parameters: Mapping[str, str]) -> list[str]:
+    """The job's command as this machine runs it: ``Ref::`` substituted, ``python3`` this interpreter."""
+    command = substitute_refs(list(command), parameters)
+    if command and command[0] in ("python3", "python"):
+        command[0] = sys.executable
+    return command
+
+
 def warm_environment(task: Mapping[str, str]) -> dict[str, str]:
     """The environment the warm process for this task starts with: the task's own, except
     the per-task variables of the contract (run id, index path, retry count, parameters,
@@ -196,10 +204,7 @@ class LocalBatch:
         env = dict(definition.environment)
         for item in overrides.get("Environment") or []:
             env[item["Name"]] = str(item.get("Value", ""))
-        command = overrides.get("Command") or definition.command
-        command = substitute_refs(list(command), job_params)
-        if command and command[0] in ("python3", "python"):
-            command[0] = sys.executable
+        command = local_command(overrides.get("Command") or definition.command, job_params)
         timeout = (request.get("Timeout") or {}).get("AttemptDurationSeconds") or definition.timeout_seconds
         strategy = request.get("RetryStrategy") or definition.retry_strategy or {}
         max_attempts = int(strategy.get("Attempts") or strategy.get("attempts") or 1)
@@ -262,6 +267,38 @@ class LocalBatch:
         if not succeeded:
             raise StatesError(TASK_FAILED, json.dumps(description, separators=(",", ":")))
         return description
+
+    def prestart(self, request: Mapping[str, Any]) -> None:
+        """Start the warm process of the run's first task now, in the background: its start then
+        overlaps the rest of the run's setup instead of delaying that task.
+
+        ``request``: the SubmitJob parameters of the Task state that runs it, as the state machine
+        writes them. The zygote is the one the task would start (same command, same environment:
+        the per-task variables are never part of it), computed from the static values alone; when
+        the environment holds a value the state machine computes, nothing starts here. If the
+        task turns out to need another zygote, this one is merely unused and closed with the others.
+        """
+        if self.warm is None:
+            return
+        try:
+            definition = self._definition(request.get("JobDefinition", ""))
+        except StatesError:
+            return
+        overrides = request.get("ContainerOverrides") or {}
+        if definition.fresh_process or "Command.$" in overrides:
+            return
+        env = {**self.base_environment, **definition.environment}
+        for item in overrides.get("Environment") or []:
+            if item.get("Name") in TASK_VARIABLES:
+                continue
+            if "Value" not in item:
+                return  # computed by the state machine: not known before the task
+            env[item["Name"]] = str(item["Value"])
+        job_params = dict(definition.parameters)
+        job_params.update({k: str(v) for k, v in (request.get("Parameters") or {}).items() if not k.endswith(".$")})
+        command = local_command(overrides.get("Command") or definition.command, job_params)
+        if len(command) > 3 and command[1] == "-c":
+            self.warm.prestart(command, warm_environment(env))
 
     def _definition(self, name: str) -> LocalJobDefinition:
         if name in self.job_definitions:

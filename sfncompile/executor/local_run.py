@@ -237,23 +237,39 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
         from .remote_batch import RoutedBatch
 
         batch = RoutedBatch(batch, hybrid.batch(on_job_event), hybrid.steps)
-    channel = open_side_channel(prepared.side_channel)
-    resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
-    resources.update(SideChannelService(channel).handlers())
-    workers = max_workers or os.cpu_count() or 1
+    else:
+        # The first task's warm process starts while the rest of this setup runs (the other
+        # job definitions' start when first needed: a step may never run).
+        request = _submit_request(prepared.definition, prepared.graph.start)
+        if request is not None:
+            batch.prestart(request)
     try:
-        # Validates the definition (resources included) before the run exists.
-        interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
-                                  state_machine_name=prepared.flow, retry_delays=retry_delays)
-    except DefinitionError as exc:
-        channel.close()
-        raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
-    write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
-                     origin_run_id=origin_run_id, rerun_steps=rerun_steps, project=_project(prepared.graph),
-                     configs={c.name: c.value for c in prepared.graph.configs},
-                     started_by="sfncompile resume" if origin_run_id else "sfncompile run")
-    if on_started:
-        on_started(run_id)
+        channel = open_side_channel(prepared.side_channel)
+    except BaseException:
+        batch.close()
+        raise
+    try:
+        resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}
+        resources.update(SideChannelService(channel).handlers())
+        workers = max_workers or os.cpu_count() or 1
+        try:
+            # Validates the definition (resources included) before the run exists.
+            interpreter = Interpreter(prepared.definition, resources, max_workers=workers,
+                                      state_machine_name=prepared.flow, retry_delays=retry_delays)
+        except DefinitionError as exc:
+            raise UserError(f"cannot run {prepared.flow} locally: {exc}") from None
+        write_run_record(prepared.root, prepared.flow, run_id, parameters=parameters, tags=tags,
+                         origin_run_id=origin_run_id, rerun_steps=rerun_steps, project=_project(prepared.graph),
+                         configs={c.name: c.value for c in prepared.graph.configs},
+                         started_by="sfncompile resume" if origin_run_id else "sfncompile run")
+        if on_started:
+            on_started(run_id)
+    except BaseException:  # no run: nothing started for it may outlive this call
+        batch.close()
+        close = getattr(channel, "close", None)
+        if close:
+            close()
+        raise
     started = time.monotonic()
     try:
         result = interpreter.run({"parameters": parameters}, name=run_id, cancel=cancel, timeout=timeout)
@@ -265,6 +281,16 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
     _record_outcome(prepared.root, prepared.flow, run_id, result.status)
     return RunOutcome(prepared.flow, run_id, result, list(batch.jobs), time.monotonic() - started,
                       origin_run_id, rerun_steps)
+
+
+def _submit_request(definition: dict, step: str) -> dict | None:
+    """The SubmitJob parameters of the top-level Task state that runs ``step`` (None if none does)."""
+    for state in (definition.get("States") or {}).values():
+        request = state.get("Parameters") or {}
+        if (state.get("Type") == "Task" and state.get("Resource") == BATCH_SUBMIT_SYNC
+                and (request.get("Parameters") or {}).get("step") == step):
+            return request
+    return None
 
 
 def _project(graph) -> dict:

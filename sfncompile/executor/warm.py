@@ -50,7 +50,7 @@ finally:
 bootstrap_env = {k: v for k, v in os.environ.items() if before.get(k) != v}
 import sfncompile_runtime.main as runtime_main
 for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec", "decorators", "current",
-             "logcapture", "parameters", "graphinfo", "exceptions"):
+             "logcapture", "parameters", "graphinfo", "exceptions", "environments", "aws", "processes"):
     try:
         __import__("sfncompile_runtime." + name)
     except ImportError:
@@ -236,31 +236,80 @@ class WarmChild:
         return self.returncode
 
 
+class _Slot:
+    """One zygote: being started (by one thread, the others wait for it) or started."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.zygote: Zygote | None = None
+        self.error: BaseException | None = None
+
+    def start(self, command: list[str], environment: dict[str, str]) -> None:
+        try:
+            self.zygote = Zygote(command, environment)
+        except BaseException as exc:  # raised to whoever asks for this zygote
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def usable(self) -> bool:
+        """False once it failed to start or died (killed from outside?): a new one is started."""
+        return not self.done.is_set() or (self.zygote is not None and self.zygote.process.poll() is None)
+
+
 class ZygotePool:
-    """Zygotes by command and environment, started on first use; thread-safe. Past
-    ``limit`` distinct environments ``get`` returns None (the task starts fresh)."""
+    """Zygotes by command and environment, started on first use (or ahead of it by
+    ``prestart``); thread-safe. Past ``limit`` distinct environments ``get`` returns None
+    (the task starts fresh)."""
 
     limit = 16
 
     def __init__(self):
-        self._zygotes: dict[tuple, Zygote] = {}
+        self._slots: dict[tuple, _Slot] = {}
         self._lock = threading.Lock()
 
-    def get(self, command: list[str], environment: dict[str, str]) -> Zygote | None:
+    def _claim(self, command: list[str], environment: dict[str, str]) -> tuple[_Slot | None, bool]:
+        """(the slot for this zygote or None past the limit, whether the caller must start it)."""
         key = (tuple(command[:3]), tuple(sorted(environment.items())))
         with self._lock:
-            zygote = self._zygotes.get(key)
-            if zygote is not None and zygote.process.poll() is not None:
-                zygote.close()  # it died (killed from outside?): start a new one
-                zygote = None
-            if zygote is None:
-                if len(self._zygotes) >= self.limit:
-                    return None
-                zygote = self._zygotes[key] = Zygote(command, environment)
-            return zygote
+            slot = self._slots.get(key)
+            if slot is not None and not slot.usable():
+                if slot.zygote is not None:
+                    slot.zygote.close()
+                del self._slots[key]
+                slot = None
+            if slot is not None:
+                return slot, False
+            if len(self._slots) >= self.limit:
+                return None, False
+            slot = self._slots[key] = _Slot()
+            return slot, True
+
+    def prestart(self, command: list[str], environment: dict[str, str]) -> None:
+        """Start this zygote now, on a thread of its own: its start (a Python start, the code
+        package's check, the runtime's imports) overlaps whatever the caller does next, and the
+        first ``get`` for it waits only for what is left of it."""
+        slot, mine = self._claim(command, environment)
+        if mine:
+            threading.Thread(target=slot.start, args=(command, environment), name="sfncompile-zygote-start",
+                             daemon=True).start()
+
+    def get(self, command: list[str], environment: dict[str, str]) -> Zygote | None:
+        slot, mine = self._claim(command, environment)
+        if slot is None:
+            return None
+        if mine:
+            slot.start(command, environment)
+        slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        return slot.zygote
 
     def close(self):
         with self._lock:
-            for zygote in self._zygotes.values():
-                zygote.close()
-            self._zygotes.clear()
+            slots = list(self._slots.values())
+            self._slots.clear()
+        for slot in slots:
+            slot.done.wait()  # a zygote still starting is closed once started, never left behind
+            if slot.zygote is not None:
+                slot.zygote.close()

@@ -83,3 +83,57 @@ def test_task_variables_never_reach_the_warm_process():
     env = warm_environment(task)
     assert env == {"SFNCOMPILE_DATASTORE": "/d", "HOME": "/h", "VIEW_VAR": "x"}
     assert not TASK_VARIABLES & set(env)
+
+
+def _record_zygotes(monkeypatch):
+    """(events in order, pids of the zygotes started), recorded as the run goes."""
+    from sfncompile.executor import warm
+    from sfncompile_runtime import datastore
+
+    events, pids = [], []
+    init, prestart, write = warm.Zygote.__init__, warm.ZygotePool.prestart, datastore.write_run_record
+
+    def recording_init(self, command, environment):
+        init(self, command, environment)
+        pids.append(self.process.pid)
+
+    def recording_prestart(self, command, environment):
+        events.append("prestart")
+        return prestart(self, command, environment)
+
+    def recording_write(*args, **kwargs):
+        events.append("run record")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(warm.Zygote, "__init__", recording_init)
+    monkeypatch.setattr(warm.ZygotePool, "prestart", recording_prestart)
+    monkeypatch.setattr(datastore, "write_run_record", recording_write)
+    return events, pids
+
+
+def test_the_first_tasks_warm_process_starts_while_the_run_is_set_up(local_runs, monkeypatch):
+    """The start step's warm process is started (on a thread) before the run's setup is done, and
+    the start task is forked from that very process: not a second one started for it."""
+    events, pids = _record_zygotes(monkeypatch)
+    run_id, _ = local_runs.run(FLOWS / "process_view_flow.py")
+    assert events == ["prestart", "run record"]
+    start = json.loads(local_runs.artifacts("ProcessViewFlow", run_id, step="join")["start_view"])
+    assert start["task_ppid"] == pids[0]
+    assert len(pids) == len(set(pids)) == 2  # start (with its @environment) and the other steps: one each
+
+
+def test_a_run_that_never_starts_leaves_no_warm_process(local_runs, monkeypatch):
+    from sfncompile.executor import local_run
+    from sfncompile.executor.errors import DefinitionError
+
+    _, pids = _record_zygotes(monkeypatch)
+
+    def refuse(*args, **kwargs):
+        raise DefinitionError("refused by the test")
+
+    monkeypatch.setattr(local_run, "Interpreter", refuse)
+    result = local_runs.cli("run", str(FLOWS / "process_view_flow.py"), expect_exit=1)
+    assert "refused by the test" in result.stderr
+    assert len(pids) == 1  # the prestarted one, closed with the run that never was
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
