@@ -31,7 +31,7 @@ import time
 import zlib
 from typing import Any
 
-from .storage import Storage, open_storage
+from .storage import Storage, UnreadableEntry, open_regular, open_storage
 
 PICKLE_PROTOCOL = 5
 SMALL = 1 << 20  # below this a pickle stays in memory and is written in one request
@@ -403,10 +403,14 @@ class Datastore:
         truncated file) is not trusted: the caller writes its own copy over it, atomically."""
         if not self.storage.exists(blob_key(self.flow, sha)):
             return False
-        intact = self.blob_is_intact(sha)
+        try:
+            intact = self.blob_is_intact(sha)
+            why = "it does not hash to its name"
+        except UnreadableEntry as exc:  # a symlink or a file we may not read: ours replaces it
+            intact, why = False, str(exc)
         if intact is False:
             print(f"sfncompile: warning: the stored blob {self.storage.url(blob_key(self.flow, sha))} is damaged "
-                  "(it does not hash to its name); replacing it", file=sys.stderr)
+                  f"({why}); replacing it", file=sys.stderr)
         return bool(intact)
 
     def load_artifact(self, ref: dict, name: str | None = None, step: str | None = None) -> Any:
@@ -445,9 +449,11 @@ class Datastore:
             raise
         try:
             try:
-                raw = open(path, "rb", buffering=0)
+                raw = open_regular(path)
             except FileNotFoundError:
                 raise ArtifactMissing(_missing_message(what, self.storage.url(key), step)) from None
+            except UnreadableEntry as exc:  # a symlink, a directory, no permission
+                raise ArtifactCorrupted(_corrupt_message(what, self.storage.url(key), step, str(exc))) from None
             with raw:
                 source = raw
                 if raw.read(1) == _ZLIB_MAGIC:
@@ -503,20 +509,24 @@ class Datastore:
 
     # -- JSON records ----------------------------------------------------------
     def read_json(self, key: str) -> dict | None:
-        """The record at ``key``; None when absent — or unreadable (truncated by a crash, damaged),
-        which is warned about once, naming it: one bad record must not break listing the others."""
-        data = self.storage.get_bytes(key)
-        if data is None:
-            return None
-        try:
-            record = json.loads(data)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            _warn_unreadable(self.storage.url(key), f"not valid JSON ({exc})")
-            return None
-        if not isinstance(record, dict):
-            _warn_unreadable(self.storage.url(key), f"a JSON {type(record).__name__}, not an object")
-            return None
+        """The record at ``key``; None when absent — or unreadable (truncated by a crash, damaged,
+        not a regular file, the wrong shape), which is warned about once, naming it: one bad record
+        must not break listing the others."""
+        record, problem = self.read_json_checked(key)
+        if problem is not None:
+            warn_unreadable(self.storage.url(key), problem)
         return record
+
+    def read_json_checked(self, key: str) -> tuple[dict | None, str | None]:
+        """(the record at ``key`` or None, why it could not be used or None). Absent is (None, None)."""
+        try:
+            data = self.storage.get_bytes(key)
+        except UnreadableEntry as exc:
+            return None, str(exc)
+        if data is None:
+            return None, None
+        record, problem = parse_record(key, data)
+        return record, problem
 
     def write_json(self, key: str, record: dict) -> None:
         self.storage.put_bytes(key, json.dumps(record, sort_keys=True, default=str).encode())
@@ -568,14 +578,84 @@ class Datastore:
         return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")
 
 
+_NUMBER = (int, float)
+_NONE = type(None)
+_OPTIONAL_TEXT = (str, _NONE)
+# What readers rely on, by record file name: a record that parses but has the wrong shape (a list,
+# a string where a time goes — hand-edited, or another file copied over it) is as unusable as a
+# truncated one and is skipped the same way, never a TypeError far away. Absent fields are allowed
+# (older writers; the start step's own run record; an exit hook's record.json shares the name).
+RECORD_SHAPES: dict[str, dict[str, tuple]] = {
+    "run.json": {
+        "version": (int,), "flow": (str,), "run_id": (str,), "created_at": _NUMBER,
+        "finished_at": _NUMBER + (_NONE,), "status": _OPTIONAL_TEXT, "user": _OPTIONAL_TEXT,
+        "system_tags": (list,), "tags": (list,), "parameters": (dict,), "origin_run_id": _OPTIONAL_TEXT,
+        "rerun_steps": (list, _NONE), "production_token": _OPTIONAL_TEXT, "started_by": _OPTIONAL_TEXT,
+        "end_step": _OPTIONAL_TEXT,
+    },
+    "record.json": {
+        "status": (str,), "flow": (str,), "run_id": (str,), "step": (str,), "kind": (str,), "task_id": (str,),
+        "index_path": (str,), "attempt": (int,), "retry_count": (int,), "mode": (str,), "user": _OPTIONAL_TEXT,
+        "started_at": _NUMBER, "finished_at": _NUMBER, "exit_code": (int, _NONE), "artifacts": (dict,),
+        "parameters": (list,), "foreach": (dict, _NONE), "branch": _OPTIONAL_TEXT, "exception": (dict, _NONE),
+        "caught": (dict, _NONE), "code_sha256": _OPTIONAL_TEXT, "flow_module": _OPTIONAL_TEXT,
+        "cloned_from": (dict, _NONE), "not_stored": (dict,), "hooks": (list,),
+    },
+    "started.json": {
+        "attempt": (int,), "retry_count": (int,), "mode": (str,), "started_at": _NUMBER, "host": (str,),
+        "pid": (int,), "index_path": (str,), "code_sha256": _OPTIONAL_TEXT, "python_version": _OPTIONAL_TEXT,
+    },
+    "tags.json": {"tags": (list,)},
+}
+
+
+def parse_record(key: str, data: bytes) -> tuple[dict | None, str | None]:
+    """(record, None) when ``data`` is a usable record for ``key``, else (None, why not).
+
+    Usable: a JSON object whose known fields have their types (RECORD_SHAPES), whose artifact
+    references are references, and that names the run (and step and task) its path says — a
+    record copied or linked from another run must not stand in for this one's."""
+    try:
+        record = json.loads(data)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        return None, f"not valid JSON ({exc})"
+    if not isinstance(record, dict):
+        return None, f"a JSON {type(record).__name__}, not an object"
+    parts = key.split("/")
+    for field, kinds in RECORD_SHAPES.get(parts[-1], {}).items():
+        if field in record and not isinstance(record[field], kinds):
+            return None, f"its field '{field}' is a {type(record[field]).__name__}"
+    for field in ("system_tags", "tags", "parameters", "rerun_steps"):
+        if isinstance(record.get(field), list) and not all(isinstance(v, str) for v in record[field]):
+            return None, f"its field '{field}' holds something other than text"
+    for name, ref in (record.get("artifacts") or {}).items():
+        if not isinstance(ref, dict) or not isinstance(ref.get("sha"), str) or not _SHA.fullmatch(ref["sha"]):
+            return None, f"its reference to artifact '{name}' is not a reference"
+    cloned = record.get("cloned_from")
+    if isinstance(cloned, dict) and not (isinstance(cloned.get("run_id"), str) and _NAME.fullmatch(cloned["run_id"])
+                                         and ".." not in cloned["run_id"]
+                                         and isinstance(cloned.get("attempt", 0), (int, _NONE))):
+        return None, "its field 'cloned_from' does not name a run and attempt"
+    if len(parts) >= 4 and parts[1] == "runs":
+        expected = {"flow": parts[0], "run_id": parts[2]}
+        if len(parts) == 7 and parts[-1] in ("record.json",) and "." not in parts[3]:
+            expected.update(step=parts[3], task_id=parts[4])
+        for field, value in expected.items():
+            if field in record and record[field] != value:
+                return None, f"it is the record of {field.replace('_', ' ')} {record[field]!r}, not of {value!r}"
+    return record, None
+
+
 _WARNED: set[str] = set()
 
 
-def _warn_unreadable(url: str, why: str) -> None:
+def warn_unreadable(url: str, why: str) -> None:
+    """One warning per process naming a record (or log) that is skipped, and why."""
     if url not in _WARNED:
         _WARNED.add(url)
-        print(f"sfncompile: warning: skipping {url}: {why}; it was truncated or damaged "
-              "(delete it, or repair it from a copy, to silence this)", file=sys.stderr)
+        advice = "" if "delete it" in why else ("; it was truncated or damaged "
+                                                "(delete it, or repair it from a copy, to silence this)")
+        print(f"sfncompile: warning: skipping {url}: {why}{advice}", file=sys.stderr)
 
 
 def _type_name(value: Any) -> str:

@@ -33,6 +33,7 @@ from .datastore import (Datastore, DatastoreIntegrityError, attempt_prefix, defa
                         task_id_for, visit_task_id)
 from .exceptions import ExceptionWrapper, TimeoutException
 from .failures import SetupError, StepFailure
+from .storage import UnreadableEntry
 
 MODES = ("step", "fallback", "exit-hook")
 
@@ -378,7 +379,7 @@ class Task:
             return self._fail(record, exc.__cause__ or exc, exit_code=1)
         except SetupError as exc:
             return self._fail(record, exc, exit_code=2)
-        except DatastoreIntegrityError as exc:  # its message says which blob and what to do: no traceback
+        except (DatastoreIntegrityError, UnreadableEntry) as exc:  # the message says which file and what to do
             return self._fail(record, StepFailure(str(exc)), exit_code=1)
         except BaseException as exc:  # a bug of ours or an unpicklable artifact: still recorded
             return self._fail(record, exc, exit_code=1)

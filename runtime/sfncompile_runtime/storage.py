@@ -9,11 +9,62 @@ parts); small ones through a single request.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 MAX_CONCURRENCY = 10
+
+
+class UnreadableEntry(OSError):
+    """Something other than a readable regular file where the datastore keeps one (a symlink, a
+    directory, a file we may not read). An OSError, so that readers that skip a bad record skip it."""
+
+    def __str__(self) -> str:  # the message names the path already; no "[Errno 40]" in front
+        return str(self.strerror)
+
+
+# The datastore only ever writes regular files (a scratch file renamed into place), never a
+# symlink: a link where a record, a log or a blob belongs was put there by someone else and is
+# not followed (`logs` or the UI must not serve /etc/passwd through a linked stdout.log). The
+# root and the folders above the file may be links (a datastore moved to another disk).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_regular(path: str):
+    """``path`` opened for unbuffered binary reading if it is a regular file; FileNotFoundError
+    when absent, UnreadableEntry (naming it and what to do) when it is something else."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        raise
+    except NotADirectoryError:  # a folder on the way is a file: the entry cannot exist
+        raise FileNotFoundError(errno.ENOENT, "not found", path) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableEntry(errno.ELOOP, f"{path} is a symbolic link, which the datastore never writes; "
+                                  "it is not followed (delete it)") from None
+        raise UnreadableEntry(exc.errno, f"{path} cannot be read ({exc.strerror}); "
+                              "fix its permissions or delete it") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnreadableEntry(errno.EISDIR, f"{path} is not a regular file (a directory or a device where the "
+                              "datastore keeps a file); delete it")
+    return os.fdopen(fd, "rb", buffering=0)
+
+
+def _replace(tmp: str, final: str) -> None:
+    """``os.replace`` that says what to do when a directory sits where the file goes (a symlink
+    is replaced itself, never written through)."""
+    try:
+        os.replace(tmp, final)
+    except IsADirectoryError:
+        os.unlink(tmp)
+        raise UnreadableEntry(errno.EISDIR, f"{final} is a directory where the datastore keeps a file; "
+                              "delete it and run again") from None
 
 
 class Storage:
@@ -47,19 +98,19 @@ class LocalStorage(Storage):
         tmp = self._tmp_for(final)
         with open(tmp, "wb") as out:
             out.write(data)
-        os.replace(tmp, final)
+        _replace(tmp, final)
 
     def put_file(self, key: str, local_path: str, move: bool = False) -> None:
         final = self.path(key)
         os.makedirs(os.path.dirname(final), exist_ok=True)
         if move:
-            os.replace(local_path, final)  # same filesystem: caller made it with tmp_path()
+            _replace(local_path, final)  # same filesystem: caller made it with tmp_path()
             return
         import shutil
 
         tmp = self._tmp_for(final)
         shutil.copyfile(local_path, tmp)
-        os.replace(tmp, final)
+        _replace(tmp, final)
 
     def tmp_path(self, key: str) -> str:
         """A scratch file on the same filesystem as ``key`` (for a later put_file(move=True))."""
@@ -67,13 +118,13 @@ class LocalStorage(Storage):
 
     def get_bytes(self, key: str) -> bytes | None:
         try:
-            with open(self.path(key), "rb") as src:
-                return src.read()
+            with open_regular(self.path(key)) as src:
+                return src.readall()
         except FileNotFoundError:
             return None
 
     def open_read(self, key: str):
-        return open(self.path(key), "rb")
+        return open_regular(self.path(key))
 
     def local_copy(self, key: str) -> tuple[str, bool]:
         """A local file holding ``key``; the bool says whether the caller must delete it."""

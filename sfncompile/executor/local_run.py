@@ -326,16 +326,34 @@ def list_runs(root: str, flow: str) -> list[str]:
 def latest_run_id(root: str, flow: str) -> str:
     from sfncompile_runtime.datastore import Datastore
 
+    from sfncompile_runtime.datastore import InvalidName, check_name, run_prefix
+
     store = Datastore(root, flow)
     runs = list_runs(root, flow)
     if not runs:
         raise UserError(f"no runs of {flow} under {root}: nothing to resume")
-    # Newest by the run record's creation time (run ids of EventBridge runs do not sort).
-    def created(run_id):
-        record = store.read_run(run_id) or {}
-        return (record.get("created_at") or 0, run_id)
-
-    return max(runs, key=created)
+    # Newest by the run record's creation time (run ids of EventBridge runs do not sort). A run
+    # whose record cannot be read is skipped with a warning naming it (read_run warns); when no
+    # run is readable, the error names them rather than saying there is no run.
+    readable, damaged = [], []
+    for run_id in runs:
+        try:
+            key = f"{run_prefix(flow, check_name('run id', run_id))}/run.json"
+        except InvalidName:
+            continue  # a stray file or folder under runs/
+        record, problem = store.read_json_checked(key)
+        if record is not None:
+            readable.append(((record.get("created_at") or 0, run_id), run_id))
+        elif problem is not None:
+            store.read_json(key)  # the one warning naming it
+            damaged.append(f"{store.storage.url(key)} ({problem})")
+    if not readable:
+        if damaged:
+            raise UserError(f"no readable run of {flow} to resume: the run record of every run is damaged: "
+                            f"{'; '.join(damaged)}. Repair one from a copy, or name a run to resume after "
+                            "fixing its run.json")
+        raise UserError(f"no runs of {flow} under {root}: nothing to resume")
+    return max(readable)[1]
 
 
 def origin_configs(prepared: PreparedRun, origin_run_id: str | None) -> dict | None:
@@ -372,14 +390,22 @@ def plan_resume(prepared: PreparedRun, origin_run_id: str | None, step: str | No
     the resume starts from: ``step`` or where the origin stopped, None when it succeeded)."""
     from sfncompile_runtime.datastore import Datastore, resume_plan, where_run_stopped
 
-    from sfncompile_runtime.datastore import InvalidName, check_name
+    from sfncompile_runtime.datastore import InvalidName, check_name, run_prefix
 
     origin = origin_run_id or latest_run_id(prepared.root, prepared.flow)
     try:
         check_name("run id", origin)
     except InvalidName as exc:
         raise UserError(str(exc)) from None
-    record = Datastore(prepared.root, prepared.flow).read_run(origin)
+    store = Datastore(prepared.root, prepared.flow)
+    key = f"{run_prefix(prepared.flow, origin)}/run.json"
+    record, problem = store.read_json_checked(key)
+    if problem is not None:
+        raise UserError(f"run {prepared.flow}/{origin} cannot be resumed: its run record {store.storage.url(key)} "
+                        f"is unreadable ({problem}); repair it from a copy, or resume another run")
+    if record is None and store.storage.list_children(run_prefix(prepared.flow, origin)):
+        raise UserError(f"run {prepared.flow}/{origin} cannot be resumed: its run record {store.storage.url(key)} "
+                        "is missing (deleted, or the run was killed before it started); resume another run")
     if record is None:
         raise UserError(f"no run {prepared.flow}/{origin} under {prepared.root}")
     if step is not None and step not in prepared.graph.steps:

@@ -16,8 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sfncompile_runtime.datastore import attempt_prefix, run_prefix, task_prefix
-from sfncompile_runtime.storage import open_storage
+from sfncompile_runtime.datastore import attempt_prefix, parse_record, run_prefix, task_prefix, warn_unreadable
+from sfncompile_runtime.storage import UnreadableEntry, open_regular, open_storage
 
 LOG_TAIL_BYTES = 64 * 1024           # a task page shows this much of each log
 ARTIFACT_PREVIEW_MAX = 1024 * 1024   # artifacts larger than this (pickled) are not loaded
@@ -74,13 +74,28 @@ class Model:
 
     # -- cached immutable reads --------------------------------------------------------
     def _json(self, key: str) -> dict | None:
-        data = self.storage.get_bytes(key)
+        """The record at ``key``, None when absent or unusable (the same rule as the client's:
+        damaged, the wrong shape, not a regular file — warned about once on the server's stderr)."""
+        try:
+            data = self.storage.get_bytes(key)
+        except UnreadableEntry as exc:
+            warn_unreadable(self.storage.url(key), str(exc))
+            return None
         if data is None:
             return None
+        record, problem = parse_record(key, data)
+        if problem is not None:
+            warn_unreadable(self.storage.url(key), problem)
+        return record
+
+    def _bytes(self, key: str) -> bytes:
+        """A log's or card's bytes; b'' when absent or not a readable regular file (a symlink in
+        the datastore is not followed: the UI must not serve what it points at)."""
         try:
-            return json.loads(data)
-        except ValueError:
-            return None
+            return self.storage.get_bytes(key) or b""
+        except UnreadableEntry as exc:
+            warn_unreadable(self.storage.url(key), str(exc))
+            return b""
 
     def record(self, key: str) -> dict | None:
         with self._lock:
@@ -225,11 +240,15 @@ class Model:
         if size == 0:
             return "", 0
         if size <= limit:
-            data = self.storage.get_bytes(key) or b""
+            data = self._bytes(key)
         elif self.storage.is_local:
-            with open(self.storage.path(key), "rb") as src:
-                src.seek(size - limit)
-                data = src.read(limit)
+            try:
+                with open_regular(self.storage.path(key)) as src:
+                    src.seek(size - limit)
+                    data = src.read(limit)
+            except OSError as exc:  # removed meanwhile, or a link/folder in its place
+                warn_unreadable(self.storage.url(key), str(exc))
+                data = b""
         else:
             body = self.storage.client.get_object(Bucket=self.storage.bucket, Key=self.storage.key(key),
                                                   Range=f"bytes={size - limit}-")["Body"]
@@ -237,7 +256,7 @@ class Model:
         return data.decode("utf-8", "replace"), size
 
     def log_full(self, prefix: str, name: str) -> bytes:
-        return self.storage.get_bytes(f"{prefix}/{name}.log") or b""
+        return self._bytes(f"{prefix}/{name}.log")
 
     def artifact_preview(self, flow, run_id, step, task_id, name) -> tuple[str, str | None]:
         """(repr text or '', reason it is not shown or None). Loads only artifacts up to ARTIFACT_PREVIEW_MAX."""
@@ -272,7 +291,7 @@ class Model:
         return list_cards(self.storage, prefix)
 
     def card_html(self, key: str) -> bytes | None:
-        return self.storage.get_bytes(key)
+        return self._bytes(key) or None
 
 
 def now() -> float:

@@ -139,3 +139,20 @@ def test_a_run_id_that_climbs_out_of_the_datastore_is_refused(local_runs):
     # The client answers as Metaflow's does for a run it cannot have (not found), saying why.
     with pytest.raises(MetaflowNotFound, match="is not valid"):
         Run("TotalFlow/..")
+
+
+def test_a_name_that_cannot_be_a_run_or_step_is_a_key_error_as_in_metaflow(local_runs):
+    import pytest
+
+    from sfncompile import Flow
+
+    run_id, _ = local_runs.run(FLOW)
+    run = local_runs.client_run("TotalFlow", run_id)
+    flow = Flow("TotalFlow")
+    for bad in ("bad name", "../x", "", "a\x00b"):  # Metaflow 2.19: KeyError, whatever the name
+        with pytest.raises(KeyError):
+            flow[bad]
+        assert bad not in flow
+    for bad in ("start/0", "start/../start"):  # a path below a step is not a step
+        with pytest.raises(KeyError):
+            run[bad]

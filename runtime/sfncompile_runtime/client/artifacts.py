@@ -90,13 +90,15 @@ def artifacts_tuple(task):
     return namedtuple("MetaflowArtifacts", [a.id for a in arts], rename=True)._make(arts)
 
 
-def load_stored(task, ref: dict):
+def load_stored(task, ref: dict, name: str | None = None):
     """A stored artifact's value; a class defined in the flow file is found by
-    importing the flow from the run's code package, once."""
+    importing the flow from the run's code package, once. ``name``: for the message
+    when its blob is damaged or missing (the artifact's pathspec is what the user knows)."""
+    label = f"{task.pathspec}/{name}" if name else None
     try:
-        return task._ds.load_artifact(ref)
+        return task._ds.load_artifact(ref, label)
     except ModuleNotFoundError as exc:
         record = task._record or {}
         if not code_mod.import_flow_module(task._ds, record.get("code_sha256"), record.get("flow_module"), exc.name):
             raise
-        return task._ds.load_artifact(ref)
+        return task._ds.load_artifact(ref, label)

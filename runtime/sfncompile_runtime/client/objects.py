@@ -542,7 +542,7 @@ class Task(MetaflowObject):
     def _value(self, name: str):
         stored = self._stored_refs()
         if name in stored:
-            return arts.load_stored(self, stored[name])
+            return arts.load_stored(self, stored[name], name)
         return self._system()[name]()
 
     def __iter__(self):

@@ -10,10 +10,9 @@ size limits) belongs here, not in the client's objects.
 from __future__ import annotations
 
 import os
-import sys
 
 from .. import envnames
-from ..datastore import Datastore, InvalidName, attempt_prefix, check_name, run_prefix, task_prefix
+from ..datastore import Datastore, InvalidName, attempt_prefix, check_name, run_prefix, task_prefix, warn_unreadable
 from ..storage import open_storage
 
 RUN_RECORD = "run.json"
@@ -44,13 +43,18 @@ def read_json(ds: Datastore, key: str) -> dict | None:
     warns once, naming it)."""
     try:
         return ds.read_json(key)
-    except OSError as exc:
-        print(f"sfncompile: warning: skipping {ds.storage.url(key)}: {exc}", file=sys.stderr)
+    except OSError as exc:  # S3/network trouble reading one record
+        warn_unreadable(ds.storage.url(key), str(exc))
         return None
 
 
 def read_text(ds: Datastore, key: str) -> str:
-    data = ds.storage.get_bytes(key)
+    """A log's text; '' when absent or not a readable regular file (warned, naming it)."""
+    try:
+        data = ds.storage.get_bytes(key)
+    except OSError as exc:
+        warn_unreadable(ds.storage.url(key), str(exc))
+        return ""
     return data.decode("utf-8", "replace") if data else ""
 
 
@@ -83,7 +87,12 @@ def run_ids(ds: Datastore) -> list[str]:
 
 
 def run_exists(ds: Datastore, run_id: str) -> bool:
-    return bool(children(ds, run_prefix(ds.flow, run_id)))
+    """False for a name that cannot be a run id, too: ``Flow(...)['bad name']`` is a KeyError,
+    as Metaflow's, not an error about paths."""
+    try:
+        return bool(children(ds, run_prefix(ds.flow, run_id)))
+    except InvalidName:
+        return False
 
 
 def run_record(ds: Datastore, run_id: str) -> dict | None:
@@ -111,6 +120,10 @@ def step_names(ds: Datastore, run_id: str) -> list[str]:
 # -- tasks -----------------------------------------------------------------------
 def task_ids(ds: Datastore, run_id: str, step: str) -> list[str]:
     # A foreach index path ("3.1"), with the visit of a step in a switch loop after a dash ("3.1-2").
+    try:
+        check_name("step", step)  # "start/0" must not list the attempts of a task as tasks
+    except InvalidName:
+        return []
     ids = [t for t in children(ds, f"{run_prefix(ds.flow, run_id)}/{step}")
            if t.partition("-")[0].replace(".", "").isdigit() and (t.partition("-")[2] or "0").isdigit()]
     return sorted(ids, key=lambda t: ([int(p) for p in t.partition("-")[0].split(".")], int(t.partition("-")[2] or 0)))
