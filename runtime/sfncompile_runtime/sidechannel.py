@@ -129,20 +129,32 @@ class SideChannel:
         raise NotImplementedError
 
 
+class SideChannelUnusable(RuntimeError):
+    """The side channel's store cannot be opened (a damaged local database); the message says what to do."""
+
+
 class SqliteSideChannel(SideChannel):
     def __init__(self, path: str):
         import sqlite3
 
         self.path = path
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        # autocommit mode; each statement is its own transaction
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout=60000")
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:
-            pass  # another process is switching it at the same moment; it ends up WAL either way
-        self._db.execute("CREATE TABLE IF NOT EXISTS items (pk TEXT PRIMARY KEY, item TEXT NOT NULL)")
+            # autocommit mode; each statement is its own transaction
+            self._db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout=60000")
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                # another process is switching it at the same moment; it ends up WAL either way
+            self._db.execute("CREATE TABLE IF NOT EXISTS items (pk TEXT PRIMARY KEY, item TEXT NOT NULL)")
+        except sqlite3.DatabaseError as exc:  # truncated, overwritten, a folder or a link to another file
+            raise SideChannelUnusable(
+                f"the local side-channel database {path} cannot be used ({exc}). It only holds the foreach "
+                "widths and switch choices of local runs in progress: delete it (and any -wal/-shm file beside "
+                "it) when no local run is running, then run again") from None
 
     def get_typed_item(self, key_typed: dict) -> dict | None:
         pk = key_typed["pk"]["S"]

@@ -245,8 +245,12 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             batch.prestart(request)
     try:
         channel = open_side_channel(prepared.side_channel)
-    except BaseException:
+    except BaseException as exc:
         batch.close()
+        from sfncompile_runtime.sidechannel import SideChannelUnusable
+
+        if isinstance(exc, SideChannelUnusable):
+            raise UserError(str(exc)) from None
         raise
     try:
         resources = {BATCH_SUBMIT_SYNC: batch.submit_job_sync, S3_GET_OBJECT: s3_get_object}

@@ -8,11 +8,13 @@ of code packages) are cached for the server's life; everything else (listings,
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -114,14 +116,16 @@ class Model:
             if code_sha in self._graphs:
                 return self._graphs[code_sha]
         graph = None
-        data = self.storage.get_bytes(f"{flow}/code/{code_sha}.tar.gz")
-        if data is not None:
+        data = self._bytes(f"{flow}/code/{code_sha}.tar.gz")
+        if data and hashlib.sha256(data).hexdigest() == code_sha:  # a damaged package draws no graph
             try:
                 with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
                     member = next((m for m in tar.getmembers() if m.name.rsplit("/", 1)[-1] == "graph.json"), None)
                     if member is not None:
                         graph = json.load(tar.extractfile(member))
-            except (tarfile.TarError, ValueError, OSError):
+            except (tarfile.TarError, ValueError, OSError, EOFError, zlib.error):
+                graph = None
+            if not isinstance(graph, dict) or not isinstance(graph.get("steps"), dict):
                 graph = None
         with self._lock:
             self._graphs[code_sha] = graph

@@ -25,7 +25,9 @@ BLOB_DAMAGE = ["truncated", "empty", "flipped", "deleted", "symlink", "directory
 LOG_DAMAGE = ["not-utf8", "deleted", "symlink", "directory"]
 CASES = ([(f"runs/RUN/{r}", d) for r in RECORDS for d in JSON_DAMAGE]
          + [(f"blob:{name}", d) for name in ("items", "sq") for d in BLOB_DAMAGE]
-         + [("runs/RUN/body/1/0/stdout.log", d) for d in LOG_DAMAGE])
+         + [("runs/RUN/body/1/0/stdout.log", d) for d in LOG_DAMAGE]
+         + [("code", d) for d in BLOB_DAMAGE]
+         + [("sidechannel", d) for d in ("truncated", "symlink", "directory")])
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +96,11 @@ def test_damage_is_skipped_or_named_never_a_traceback_or_a_wrong_answer(pristine
     _private_caches(monkeypatch, tmp_path)
     runs = LocalRuns(root)
     if target.startswith("blob:"):
-        path = _blob_path(root, "SquaresFlow", run_id, target[5:])
-        other = path
+        path = other = _blob_path(root, "SquaresFlow", run_id, target[5:])
+    elif target == "code":
+        path = other = str(next((root / "SquaresFlow" / "code").iterdir()))
+    elif target == "sidechannel":
+        path = other = str(root / "sidechannel.db")
     else:
         path = str(root / "SquaresFlow" / target.replace("RUN", run_id))
         other = str(root / "SquaresFlow" / target.replace("RUN", other_run))
@@ -125,7 +130,7 @@ def _read_everything_with_the_client(runs, run_id):
     run = runs.client_run("SquaresFlow", run_id)
     [r.id for r in Flow("SquaresFlow")]
     Flow("SquaresFlow").latest_run
-    run.finished, run.successful, run.tags
+    run.finished, run.successful, run.tags, run.code
     for step in run:
         for task in step:
             task.stdout, task.stderr, task.finished, task.successful

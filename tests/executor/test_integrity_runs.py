@@ -156,3 +156,53 @@ def test_a_name_that_cannot_be_a_run_or_step_is_a_key_error_as_in_metaflow(local
     for bad in ("start/0", "start/../start"):  # a path below a step is not a step
         with pytest.raises(KeyError):
             run[bad]
+
+
+def test_the_client_unpacks_code_only_verified_and_only_into_a_private_folder(local_runs, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    import pytest
+
+    from sfncompile_runtime.cachedirs import UnsafeCacheDir
+    from sfncompile_runtime.client import code
+
+    run_id, _ = local_runs.run(FLOW)
+    sha = local_runs.record("TotalFlow", run_id, "start")["code_sha256"]
+    store = local_runs.store("TotalFlow")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    planted = tmp_path / "tmp" / "sfncompile-client-code" / sha  # where a shared cache used to be
+    planted.mkdir(parents=True)
+    (planted / "graph.json").write_text('{"planted": true}')
+
+    where = code.unpacked(store, sha)
+    assert not where.startswith(str(planted)) and "planted" not in open(os.path.join(where, "graph.json")).read()
+    folder = os.path.dirname(where)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and os.stat(folder).st_uid == os.getuid()
+
+    os.chmod(folder, 0o777)  # someone else could have written into it: not used
+    with pytest.raises(UnsafeCacheDir, match=folder):
+        code.unpacked(store, sha)
+
+
+def test_a_damaged_code_package_is_not_unpacked_by_the_client(local_runs, tmp_path, monkeypatch, capsys):
+    from sfncompile_runtime.client import code
+
+    run_id, _ = local_runs.run(FLOW)
+    sha = local_runs.record("TotalFlow", run_id, "start")["code_sha256"]
+    package = local_runs.root / "TotalFlow" / "code" / f"{sha}.tar.gz"
+    data = bytearray(package.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    package.write_bytes(bytes(data))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert code.unpacked(local_runs.store("TotalFlow"), sha) is None
+    assert str(package) in capsys.readouterr().err
+
+
+def test_a_damaged_side_channel_database_is_one_message_naming_it(local_runs):
+    local_runs.run(FLOW)
+    database = local_runs.root / "sidechannel.db"
+    database.write_bytes(database.read_bytes()[:100])
+    result = local_runs.cli("run", str(FLOW), expect_exit=1)
+    assert str(database) in result.output and "delete it" in result.output and "Traceback" not in result.output

@@ -8,6 +8,7 @@ name is its sha256, so an unpacked copy is never stale).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import json
@@ -23,11 +24,29 @@ _graphs: dict = {}
 
 
 def _unpack_dir(sha: str) -> str:
-    return os.path.join(tempfile.gettempdir(), "sfncompile-client-code", sha)
+    # Private to this user (0700, ours, not a link): a folder named after a package's sha256 is
+    # imported from (import_flow_module), and a shared temp folder would let another user plant
+    # one first. Everything in it was verified before it got its name (rename last).
+    from ..cachedirs import user_temp_dir
+
+    return os.path.join(user_temp_dir("sfncompile-client-code"), sha)
 
 
 def package_bytes(ds, sha: str) -> bytes | None:
-    return records.code_package(ds, sha) if sha else None
+    """The package ``sha``'s bytes; None when absent, unreadable or not hashing to its name
+    (warned, naming it): a damaged package is never unpacked, imported or drawn."""
+    if not sha:
+        return None
+    try:
+        data = records.code_package(ds, sha)
+    except OSError as exc:
+        records.warn_unreadable(ds.storage.url(f"{ds.flow}/code/{sha}.tar.gz"), str(exc))
+        return None
+    if data is not None and hashlib.sha256(data).hexdigest() != sha:
+        records.warn_unreadable(ds.storage.url(f"{ds.flow}/code/{sha}.tar.gz"),
+                                "it does not hash to its name (damaged); a new run of the flow stores it again")
+        return None
+    return data
 
 
 def unpacked(ds, sha: str) -> str | None:
