@@ -43,12 +43,13 @@ _runtime_only = False
 
 
 def main(argv: list[str]) -> int:
-    from .processes import watch_parent
+    from .processes import adopt_orphans, watch_parent
 
     watch_parent()  # a local run's task ends with its executor, however the executor ends
     if len(argv) < 2 or argv[0] not in MODES:
         print(f"usage: BOOTSTRAP ({'|'.join(MODES)}) STEP", file=sys.stderr)
         return 2
+    adopt_orphans()  # what the step leaves behind stays findable below this process
     mode, step = argv[0], argv[1]
     if mode == "exit-hook":  # ``step`` is "success" or "error": the flow's @exit_hook functions
         from .exit_hooks import run_hooks

@@ -59,6 +59,7 @@ for name in ("api", "context", "datastore", "storage", "sidechannel", "flowspec"
 # import): once here rather than once per task.
 import sfncompile_runtime.context
 sfncompile_runtime.context.import_runtime_needs()
+import ctypes  # every task's processes.adopt_orphans
 # Everything loaded so far outlives every task: out of the collector's sight, so that a
 # collection in a forked task does not write to (and so copy) each page of this heap.
 import gc

@@ -34,9 +34,12 @@ def _wait_gone(entry: str, seconds: float = 20) -> list[int]:
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("left", ["fork", "orphan"])
 @pytest.mark.parametrize("mode", [[], ["--warm-start"]], ids=["exact", "warm-start"])
-def test_a_child_the_step_left_running_ends_with_the_task(local_runs, mode):
-    run_id, result = local_runs.run(FLOW, "mode=fork", extra=mode)
+def test_a_child_the_step_left_running_ends_with_the_task(local_runs, mode, left):
+    """Its own child, or an orphan (whose parent ended first: found below the task's process,
+    its subreaper, not by reading every process on the machine)."""
+    run_id, result = local_runs.run(FLOW, f"mode={left}", extra=mode)
     child = local_runs.artifacts("StubbornFlow", run_id, "work")["child"]
     assert not _alive(child)
     stderr = local_runs.client_run("StubbornFlow", run_id)["work"].task.stderr

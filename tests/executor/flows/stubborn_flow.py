@@ -1,5 +1,5 @@
-"""`work` starts a child that outlives it unless ended (mode=fork), or ignores SIGTERM and sleeps
-(mode=stubborn): what no run may leave behind."""
+"""`work` starts a child that outlives it unless ended (mode=fork), leaves an orphan behind
+(mode=orphan), or ignores SIGTERM and sleeps (mode=stubborn): what no run may leave behind."""
 
 import signal
 import subprocess
@@ -20,6 +20,9 @@ class StubbornFlow(FlowSpec):
     def work(self):
         if self.mode == "fork":
             self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]).pid
+        elif self.mode == "orphan":  # a shell's `sleep &`: the shell ends, its child is nobody's
+            self.child = int(subprocess.run(["sh", "-c", "sleep 120 >/dev/null 2>&1 & echo $!"],
+                                            capture_output=True, text=True).stdout)
         else:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             subprocess.Popen([sys.executable, "-c", "import signal, time; "
