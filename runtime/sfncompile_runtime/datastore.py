@@ -609,6 +609,9 @@ RECORD_SHAPES: dict[str, dict[str, tuple]] = {
 }
 
 
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def parse_record(key: str, data: bytes) -> tuple[dict | None, str | None]:
     """(record, None) when ``data`` is a usable record for ``key``, else (None, why not).
 
@@ -621,6 +624,11 @@ def parse_record(key: str, data: bytes) -> tuple[dict | None, str | None]:
         return None, f"not valid JSON ({exc})"
     if not isinstance(record, dict):
         return None, f"a JSON {type(record).__name__}, not an object"
+    if _ESCAPED_SURROGATE.search(data):  # "\udcff" alone is valid JSON but no text: every page would fail on it
+        try:
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "it holds text that is not valid Unicode (a lone surrogate escape)"
     parts = key.split("/")
     for field, kinds in RECORD_SHAPES.get(parts[-1], {}).items():
         if field in record and not isinstance(record[field], kinds):

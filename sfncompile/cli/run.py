@@ -64,11 +64,33 @@ def _execution_options(tag_help: str):
 
 
 def _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start) -> dict:
+    from sfncompile_runtime.client.tags import validate_tag_set
+    from sfncompile_runtime.exceptions import MetaflowTaggingError
+
     from ..executor.local_run import DEFAULT_MAX_NUM_SPLITS
+
+    # Metaflow's rules (UTF-8, not empty, at most 500 characters, at most 50 tags), checked before
+    # the run record is written: a tag the record cannot hold would break every later reader.
+    try:
+        validate_tag_set(list(tags))
+    except MetaflowTaggingError as exc:
+        bad = next((t for t in tags if _tag_problem(t)), None)
+        raise UserError(f"--tag {bad!r}: {exc}" if bad is not None else f"--tag: {exc}") from None
 
     return {"max_workers": _max_workers(max_workers), "tags": list(tags), "timeout": timeout,
             "warm_start": warm_start, "retry_delays": _retry_delays(retry_delays),
             "max_num_splits": max_num_splits or DEFAULT_MAX_NUM_SPLITS}
+
+
+def _tag_problem(tag) -> bool:
+    from sfncompile_runtime.client.tags import validate_tag
+    from sfncompile_runtime.exceptions import MetaflowTaggingError
+
+    try:
+        validate_tag(tag)
+        return False
+    except MetaflowTaggingError:
+        return True
 
 
 def _retry_delays(value):
@@ -99,8 +121,17 @@ def _write_attributes(path, content: dict) -> None:
 
 
 def _write_run_id_file(path):
+    """A writer of the run id to ``path``, after checking that it can be written before the run
+    (and its record) exists: a run the file cannot name is a run nobody can find."""
     if not path:
         return None
+    import os
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot write the run id to {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UserError(f"cannot write the run id to {path}: permission denied")
 
     def write(run_id):
         try:

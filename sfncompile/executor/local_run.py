@@ -267,7 +267,11 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
                          configs={c.name: c.value for c in prepared.graph.configs},
                          started_by="sfncompile resume" if origin_run_id else "sfncompile run")
         if on_started:
-            on_started(run_id)
+            try:
+                on_started(run_id)
+            except BaseException:  # e.g. the --run-id-file cannot be written: the run ends before it
+                _record_outcome(prepared.root, prepared.flow, run_id, "FAILED")  # began, not "running" forever
+                raise
     except BaseException:  # no run: nothing started for it may outlive this call
         batch.close()
         close = getattr(channel, "close", None)

@@ -95,7 +95,8 @@ class App:
         if partial:
             start = page.find("<main id='main'")
             page = page[start: page.rfind("</main>") + len("</main>")] if start >= 0 else page
-        return 200, "text/html; charset=utf-8", page.encode("utf-8"), {"Content-Security-Policy": PAGE_CSP}
+        # "replace": text that is no valid Unicode (an artifact's repr, a name) must not fail the page
+        return 200, "text/html; charset=utf-8", page.encode("utf-8", "replace"), {"Content-Security-Policy": PAGE_CSP}
 
     def _run(self, flow: str, run_id: str):
         run = self.model.run_summary(flow, run_id)
@@ -186,7 +187,7 @@ class Handler(BaseHTTPRequestHandler):
             status, ctype, body, headers = self.app.handle(url.path, query)
         except NotFound as exc:
             status, ctype, headers = 404, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_CSP}
-            body = pages.not_found(str(exc)).encode("utf-8")
+            body = pages.not_found(str(exc)).encode("utf-8", "replace")
         except Exception as exc:  # a bug or an unreadable record: a page, not a dropped connection
             status, ctype, headers = 500, "text/html; charset=utf-8", {"Content-Security-Policy": PAGE_CSP}
             body = pages.layout("Error", [("flows", "/")], pages.main_block(
