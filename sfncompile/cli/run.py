@@ -239,6 +239,9 @@ def run_summary(outcome, prepared) -> dict:
 def _report(outcome, prepared, flow_path: str, interrupted: bool, output_format: str = "text"):
     """The end of a run: a summary on stderr, and on stdout the run id as the last line (or, with
     ``--format json``, one JSON object). Exit 1 if the run failed, 130 if interrupted."""
+    from .main import leave_without_teardown
+
+    leave_without_teardown()
     result = outcome.result
     children = result.history.executions()[1:]
     line = f"state transitions: {outcome.transitions()} (billable), history events: {outcome.history_events()}"
