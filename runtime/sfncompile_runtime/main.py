@@ -211,9 +211,13 @@ class Task:
         commits the failed attempt (Metaflow's runtime does the same for its tasks)."""
         import signal
 
+        from .processes import end_escaped_processes_on_sigterm
+
+        end_escaped_processes_on_sigterm()
         pid = os.fork()
         if pid == 0:  # the child: the step itself
             code = 1
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the supervisor's handler is not the step's
             try:
                 import faulthandler
 

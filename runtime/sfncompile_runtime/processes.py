@@ -44,13 +44,18 @@ def adopt_orphans() -> None:
     _adopting = me
 
 
-def leftover_processes() -> list[int]:
-    """Other processes in the process group this process leads (Linux /proc; elsewhere none)."""
+def _leftovers() -> list[tuple[int, int]]:
+    """The other processes of this task (Linux /proc; elsewhere none).
+
+    As a subreaper: every live descendant, whatever its process group — a child that called
+    ``setsid()`` (a daemon, ``start_new_session=True``) leaves the group but not our subtree,
+    and its orphans come back to us. Without one: the members of the group this process leads."""
     me = os.getpid()
     if os.getpgrp() != me:
         return []
-    if _adopting == me:
-        candidates = _descendants(me)
+    subtree = _adopting == me
+    if subtree:
+        candidates = descendants(me)
     else:
         try:
             candidates = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
@@ -64,12 +69,44 @@ def leftover_processes() -> list[int]:
         if stat is None:
             continue
         fields = stat[stat.rfind(b")") + 2:].split(None, 3)  # after "pid (comm) ": state ppid pgrp ...
-        if len(fields) > 2 and int(fields[2]) == me and fields[0] != b"Z":
-            found.append(pid)
+        if len(fields) > 2 and (subtree or int(fields[2]) == me) and fields[0] != b"Z":
+            found.append((pid, int(fields[2])))
     return found
 
 
-def _descendants(pid: int) -> list[int]:
+def leftover_processes() -> list[int]:
+    """The other processes of this task (see ``_leftovers``)."""
+    return [pid for pid, _ in _leftovers()]
+
+
+def end_escaped_processes_on_sigterm() -> None:
+    """In the task's supervising process (the subreaper): on SIGTERM, first SIGKILL the
+    descendants that left the task's process group (a ``setsid()`` daemon), then die of the
+    SIGTERM as before. The executor stops a task (timeout, Ctrl-C) by signalling its group,
+    which such a process is not in, and SIGKILLs the group after a grace period, when this
+    process can no longer act: so the escaped ones end now. The step's own process gets the
+    group's SIGTERM and its grace as before; ``os.fork``'s child resets the handler."""
+    me = os.getpid()
+    if _adopting != me:
+        return
+
+    def on_sigterm(signum, frame):
+        for pid, group in _leftovers():
+            if group != me:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(me, signal.SIGTERM)
+
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread (an embedding harness): the end-of-task sweep remains
+        pass
+
+
+def descendants(pid: int) -> list[int]:
     """The processes below ``pid``: its threads' children, theirs, and so on."""
     found: list[int] = []
     pending = [pid]
@@ -103,15 +140,23 @@ def _read(path: str) -> bytes | None:
 
 
 def end_leftover_processes() -> int:
-    """SIGKILL the rest of this task's process group; returns how many were ended."""
-    ended = 0
-    for pid in leftover_processes():
-        try:
-            os.kill(pid, signal.SIGKILL)
-            ended += 1
-        except OSError:
-            pass
-    return ended
+    """SIGKILL the rest of this task's processes; returns how many were ended.
+
+    A few rounds: a process forking while we kill its parent leaves a child we had not seen
+    (it re-parents to us, the subreaper, and the next round finds it). The killed stay zombies
+    until this process exits (then init reaps them); the listing skips zombies."""
+    ended: set[int] = set()
+    for _ in range(5):
+        found = [pid for pid in leftover_processes() if pid not in ended]
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                ended.add(pid)
+            except OSError:
+                pass
+    return len(ended)
 
 
 _watched: str | None = None
@@ -172,6 +217,7 @@ def watch_parent() -> None:
             except OSError:
                 break
         if group is not None:
+            end_leftover_processes()  # the subtree first: a setsid() daemon is not in the group
             os.killpg(group, signal.SIGKILL)
         else:
             os.kill(os.getpid(), signal.SIGKILL)

@@ -77,6 +77,14 @@ sel.register(parent_watch, selectors.EVENT_READ, "parent")
 while True:
     for key, _ in sel.select():
         if key.data == "parent":
+            # Every descendant too, listed before anything dies (a dead parent's children
+            # re-parent out of reach): a task's setsid() daemon is in no task's group.
+            from sfncompile_runtime.processes import descendants
+            for pid in descendants(os.getpid()):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             for other in list(sel.get_map().values()):
                 if isinstance(other.data, tuple):
                     try:

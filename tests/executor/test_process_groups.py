@@ -34,7 +34,7 @@ def _wait_gone(entry: str, seconds: float = 20) -> list[int]:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("left", ["fork", "orphan"])
+@pytest.mark.parametrize("left", ["fork", "orphan", "setsid"])
 @pytest.mark.parametrize("mode", [[], ["--warm-start"]], ids=["exact", "warm-start"])
 def test_a_child_the_step_left_running_ends_with_the_task(local_runs, mode, left):
     """Its own child, or an orphan (whose parent ended first: found below the task's process,
@@ -73,6 +73,17 @@ def test_a_second_ctrl_c_ends_tasks_that_ignore_sigterm(tmp_path):
     proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert _wait_gone(entry) == [], "a task process survived the second Ctrl-C"
+
+
+def test_a_timeout_ends_the_task_and_the_daemon_it_started(tmp_path):
+    """--timeout signals the task's process group; a setsid() daemon of the step is not in it, and
+    the task's process (its subreaper) ends it before dying of the SIGTERM."""
+    entry = f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}"
+    cmd = [sys.executable, "-m", "sfncompile.cli.main", "run", str(FLOW), "--param", "mode=stubborn",
+           "--datastore", str(tmp_path / "datastore"), "--timeout", "8"]
+    result = subprocess.run(cmd, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert _wait_gone(entry) == [], "a process of the timed-out task outlived the run"
 
 
 @pytest.mark.parametrize("mode", [["--warm-start"], ["--no-warm-start"]], ids=["warm-start", "cold-start"])
