@@ -3,8 +3,9 @@ and storing what the step produced.
 
 Parent tasks are found from ``graph.json`` and the index path alone
 (contract §3): same depth → same path; the foreach step above → the path
-without its last index; a foreach join → the body's tasks ``<path>.0`` …
-``<path>.<width-1>``. A step with several possible parents that is not a join
+without its last index; a foreach join → the body's tasks at ``<path>.0`` …
+``<path>.<width-1>``; a (step, index path) names its task id through
+``datastore.task_id_for``. A step with several possible parents that is not a join
 (after a switch, or a loop) reads whichever of them committed last.
 """
 
@@ -84,10 +85,6 @@ def _parent_path(path: str) -> str:
     return path.rsplit(".", 1)[0] if "." in path else ""
 
 
-def _task_id(path: str) -> str:
-    return path or "0"
-
-
 def frames_for(task, step: str, path: str) -> list[ForeachFrame]:
     node = task.graph["steps"][step]
     stack = node.get("foreach_stack") or []
@@ -99,14 +96,14 @@ def frames_for(task, step: str, path: str) -> list[ForeachFrame]:
         owner_path = ".".join(parts[:level])
         frames.append(ForeachFrame(
             foreach_step, graphinfo.foreach_var(task.graph, foreach_step), int(parts[level]),
-            record=(lambda s=foreach_step, p=owner_path: task.record_of(s, _task_id(p))),
+            record=(lambda s=foreach_step, p=owner_path: task.record_of(s, task.task_id_of(s, p))),
             load=task.store.load_artifact))
     return frames
 
 
 def view_of(task, step: str, path: str) -> TaskView:
     """A read-only view of another task's committed outputs (a join input)."""
-    record = task.record_of(step, _task_id(path))
+    record = task.record_of(step, task.task_id_of(step, path))
     return TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames_for(task, step, path),
                     record.get("parameters", []), not_stored=record.get("not_stored"))
 
@@ -134,7 +131,7 @@ def build_flow(task):
         view = TaskView(step, refs, task.store.load_artifact, frames, params, is_join=True, inputs=inputs)
         return new_flow(cls, view), view
     [(parent, parent_path)], _ = parent_tasks(task)
-    record = task.record_of(parent, _task_id(parent_path))
+    record = task.record_of(parent, task.task_id_of(parent, parent_path))
     view = TaskView(step, record.get("artifacts", {}), task.store.load_artifact, frames, record.get("parameters", []),
                     not_stored=record.get("not_stored"))
     return new_flow(cls, view), view
@@ -151,7 +148,7 @@ def parent_tasks(task) -> tuple[list[tuple[str, str]], list[str]]:
     if node.get("is_join"):
         if graphinfo.is_foreach_join(graph, node):
             foreach_step = steps[parents[0]]["foreach_stack"][-1]
-            width = int(task.record_of(foreach_step, _task_id(path))["foreach"]["width"])
+            width = int(task.record_of(foreach_step, task.task_id_of(foreach_step, path))["foreach"]["width"])
             child_paths = [f"{path}.{i}" if path else str(i) for i in range(width)]
             # With a switch in the body, each iteration ends in whichever case it took.
             return [(_ran(task, parents, p), p) for p in child_paths], []
@@ -166,18 +163,18 @@ def _ran(task, candidates: list[str], path: str) -> str:
     ran: the one that committed last. With one candidate, that one (missing → a clear error)."""
     if len(candidates) == 1:
         return candidates[0]
-    found = [(task.maybe_record(c, _task_id(path)), c) for c in candidates]
+    found = [(task.maybe_record(c, task.task_id_of(c, path)), c) for c in candidates]
     found = [((r.get("finished_at") or 0), c) for r, c in found if r is not None]
     if not found:
         from .failures import SetupError
 
         raise SetupError(f"step '{task.step}' needs the output of one of {', '.join(candidates)} at "
-                         f"{task.flow_name}/{task.run_id}/…/{_task_id(path)}, and none has a successful attempt")
+                         f"{task.flow_name}/{task.run_id} at foreach index path {path or '(top level)'}, and none has a successful attempt")
     return max(found)[1]
 
 
 def _start_parameters(task) -> list[str]:
-    record = task.maybe_record(task.graph["start"], "0")
+    record = task.maybe_record(task.graph["start"], task.task_id_of(task.graph["start"], ""))
     return record.get("parameters", []) if record else []
 
 
@@ -192,7 +189,7 @@ def _choose_parent(task, parents: list[str], path: str) -> tuple[str, str]:
         candidates.append((parent, _parent_path(path) if parent_depth < depth else path))
     if len(candidates) == 1:
         return candidates[0]
-    found = [(task.maybe_record(step, _task_id(p)), (step, p)) for step, p in candidates]
+    found = [(task.maybe_record(step, task.task_id_of(step, p)), (step, p)) for step, p in candidates]
     found = [(r.get("finished_at") or 0, c) for r, c in found if r is not None]
     if not found:
         raise SetupError(f"step '{task.step}': none of its parents ({', '.join(parents)}) has a successful task")

@@ -84,15 +84,108 @@ def attempt_prefix(flow: str, run_id: str, step: str, task_id: str, attempt: int
     return f"{task_prefix(flow, run_id, step, task_id)}/{attempt}"
 
 
-def task_id_for(index_path: str) -> str:
-    """Contract §3: the foreach index path, or "0" at top level."""
-    return index_path or "0"
+def step_numbers(graph: dict) -> dict[str, int]:
+    """Each step's number in task ids: its position (from 1) in a topological order of the
+    graph from ``start`` (a switch loop's edge back is left out), ties in the order the walk
+    reaches them along ``out_funcs``; steps it never reaches follow in source order.
+
+    A function of the graph alone, so that every process (the local executor, a Batch job, a
+    Map iteration) computes the same ids without coordination, whatever order the steps are
+    written in. Numbers grow along every path, as Metaflow's ids do in a local run: start is 1,
+    a join comes after its branches, end is last; a linear flow's tasks get Metaflow's own ids."""
+    steps = graph["steps"]
+    start = graph.get("start") if graph.get("start") in steps else next(iter(steps), None)
+    order: list[str] = []
+    if start is not None:
+        back = _back_edges(steps, start)
+        waiting = {name: 0 for name in steps}
+        for name, node in steps.items():
+            for child in node.get("out_funcs") or []:
+                if child in waiting and (name, child) not in back:
+                    waiting[child] += 1
+        ready, seen = [start], {start}
+        while ready:
+            name = ready.pop(0)
+            order.append(name)
+            for child in steps[name].get("out_funcs") or []:
+                if child not in steps or (name, child) in back:
+                    continue
+                waiting[child] -= 1
+                if waiting[child] == 0 and child not in seen:
+                    seen.add(child)
+                    ready.append(child)
+    placed = set(order)
+    order += [name for name in steps if name not in placed]
+    return {name: number for number, name in enumerate(order, start=1)}
+
+
+def _back_edges(steps: dict, start: str) -> set[tuple[str, str]]:
+    """The edges that close a cycle (a switch looping back), found by a depth-first walk."""
+    back: set[tuple[str, str]] = set()
+    on_path: set[str] = set()
+    done: set[str] = set()
+    stack = [(start, iter(steps[start].get("out_funcs") or []))]
+    on_path.add(start)
+    while stack:
+        name, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(name)
+            done.add(name)
+        elif child in on_path:
+            back.add((name, child))
+        elif child in steps and child not in done:
+            on_path.add(child)
+            stack.append((child, iter(steps[child].get("out_funcs") or [])))
+    return back
+
+
+def task_id_for(graph: dict, step: str, index_path: str = "", visit: int = 0,
+                numbers: dict[str, int] | None = None) -> str:
+    """The task id of ``step`` at foreach ``index_path`` (its ``visit``-th run, 0-based, when the
+    step is in a switch loop), unique within the run (docs/datastore.md, "Task ids"):
+    ``<step number>`` at top level, ``<step number>.<index path>`` inside a foreach, and
+    ``-<visit>`` after either for the second and later visits: ``3``, ``4.0.2``, ``5-1``.
+    ``numbers``: ``step_numbers(graph)`` when the caller has it already."""
+    number = (numbers if numbers is not None else step_numbers(graph)).get(step)
+    if number is None:
+        raise InvalidName(f"flow {graph.get('name')} has no step {step!r}")
+    base = f"{number}.{index_path}" if index_path else str(number)
+    return visit_task_id(base, visit)
 
 
 def visit_task_id(base: str, visit: int) -> str:
     """The task id of the ``visit``-th run (0-based) of a step in a switch loop at the task
-    ``base`` (``task_id_for(index_path)``): ``base`` first, then ``<base>-1``, ``<base>-2`` ..."""
+    ``base`` (``task_id_for(graph, step, index_path)``): ``base``, then ``<base>-1``, ``<base>-2`` ..."""
     return base if visit == 0 else f"{base}-{visit}"
+
+
+def split_task_id(task_id: str) -> tuple[str, int] | None:
+    """(base, visit) of a task id of either scheme (``3.0.1-2`` -> ``("3.0.1", 2)``); None for
+    a name that is no task id (a stray file or folder)."""
+    base, dash, visit = task_id.partition("-")
+    if not base or not base.replace(".", "").isdigit() or "" in base.split(".") or (dash and not visit.isdigit()):
+        return None
+    return base, int(visit) if dash else 0
+
+
+def index_path_in(task_id: str, depth: int) -> str | None:
+    """The foreach index path a task id ends with, for a task ``depth`` foreach levels deep.
+
+    Both schemes end a task id with the index path: run-unique ids (``<number>.<path>``) and the
+    ids of runs made before them (``<path>``, ``0`` at top level). So the last ``depth``
+    components are the path either way, and one listing of a step's folder maps its tasks to
+    their paths without reading a record per task. None when the id has too few components."""
+    parsed = split_task_id(task_id)
+    if parsed is None:
+        return None
+    parts = parsed[0].split(".")
+    if depth == 0:
+        return ""
+    if len(parts) < depth:
+        return None
+    return ".".join(parts[-depth:])
 
 
 def compression_pays(sample, bandwidth: float) -> bool:
@@ -576,6 +669,39 @@ class Datastore:
 
     def tasks(self, run_id: str, step: str) -> list[str]:
         return self.storage.list_children(f"{run_prefix(self.flow, run_id)}/{step}")
+
+    def find_task(self, run_id: str, step: str, index_path: str, visit: int = 0,
+                  hint: str | None = None) -> str | None:
+        """The id of ``run_id``'s task of ``step`` at foreach ``index_path`` (its ``visit``-th
+        visit), as that task's own records say: what a resume clones from. Another run's ids
+        need not follow this code's numbering (its graph may differ, or it predates run-unique
+        ids), so nothing here computes one. ``hint`` (the id this code would give) is tried
+        first: one read when the numbering did not change, one listing of the step otherwise."""
+        if hint is not None and self._task_place(run_id, step, hint) == (index_path, visit):
+            return hint
+        depth = len(index_path.split(".")) if index_path else 0
+        for name in self.tasks(run_id, step):
+            parsed = split_task_id(name)
+            if name == hint or parsed is None or parsed[1] != visit or index_path_in(name, depth) != index_path:
+                continue
+            if self._task_place(run_id, step, name) == (index_path, visit):
+                return name
+        return None
+
+    def _task_place(self, run_id: str, step: str, task_id: str) -> tuple[str, int] | None:
+        """(index path, visit) of a task as its newest readable record (or started.json) states
+        them. Records before run-unique ids have no ``visit``: it is the id's ``-<k>`` suffix."""
+        parsed = split_task_id(task_id)
+        if parsed is None:
+            return None
+        for attempt in reversed(self.attempts(run_id, step, task_id)):
+            prefix = attempt_prefix(self.flow, run_id, step, task_id, attempt)
+            for name in ("record.json", "started.json"):
+                record = self.read_json(f"{prefix}/{name}")
+                if isinstance(record, dict) and "index_path" in record:
+                    visit = record.get("visit")
+                    return str(record.get("index_path") or ""), int(visit) if isinstance(visit, int) else parsed[1]
+        return None
 
 
 _NUMBER = (int, float)

@@ -30,7 +30,7 @@ import time
 from . import envnames, graphinfo
 from .codepackage import package_dir, read_package
 from .datastore import (Datastore, DatastoreIntegrityError, attempt_prefix, default_user, new_run_record,
-                        task_id_for, visit_task_id)
+                        split_task_id, step_numbers, task_id_for, visit_task_id)
 from .exceptions import ExceptionWrapper, TimeoutException
 from .failures import SetupError, StepFailure
 from .storage import UnreadableEntry
@@ -104,10 +104,15 @@ class Task:
         if not self.run_id:
             raise SetupError(f"{envnames.RUN_ID} is not set")
         self.index_path = env.get(envnames.INDEX_PATH, "") or ""
-        # The index path's task id; a step in a switch loop runs each visit as a task of its own
-        # (``_visit_task_id``), while the state machine and the side channel know only this one.
-        self.base_task_id = task_id_for(self.index_path)
+        # The task id at this index path (unique within the run: docs/datastore.md); a step in a
+        # switch loop runs each visit as a task of its own (``_visit_task_id``).
+        self._step_numbers = step_numbers(graph)
+        self.base_task_id = self.task_id_of(step, self.index_path)
         self.task_id = self.base_task_id
+        self.visit = 0
+        # The state machine knows index paths, not task ids: it reads the side channel item of
+        # ``<Flow>/<run>/<step>/<index path or 0>`` (docs/state-machine.md §4).
+        self.side_channel_id = self.index_path or "0"
         try:
             self.retry_count = int(env.get(envnames.RETRY_COUNT) or 0)
         except ValueError:
@@ -132,6 +137,12 @@ class Task:
         return cls(mode, step, graph, manifest, directory, os.environ)
 
     # -- records of other tasks ------------------------------------------------
+    def task_id_of(self, step: str, index_path: str) -> str:
+        """The id of this run's task of ``step`` at ``index_path`` (its first visit)."""
+        if step not in self._step_numbers:
+            raise SetupError(f"flow {self.flow_name} has no step '{step}'")
+        return task_id_for(self.graph, step, index_path, numbers=self._step_numbers)
+
     def record_of(self, step: str, task_id: str) -> dict:
         key = (step, task_id)
         if key not in self._records:
@@ -159,6 +170,7 @@ class Task:
     def run(self) -> int:
         if graphinfo.in_loop(self.graph, self.step):
             self.task_id = self._visit_task_id()
+            self.visit = split_task_id(self.task_id)[1]
         run_record = self._run_record()
         self.run_record = run_record
         self.user = run_record.get("user") or default_user()
@@ -180,7 +192,7 @@ class Task:
         self.store.write_json(f"{prefix}/started.json", {
             "attempt": self.attempt, "retry_count": self.retry_count, "mode": self.mode, "started_at": self.started_at,
             "host": os.uname().nodename if hasattr(os, "uname") else "", "pid": os.getpid(),
-            "index_path": self.index_path, "code_sha256": os.environ.get(envnames.CODE_SHA256),
+            "index_path": self.index_path, "visit": self.visit, "code_sha256": os.environ.get(envnames.CODE_SHA256),
             "python_version": _python_version()})
         from .logcapture import LogCapture
 
@@ -312,20 +324,29 @@ class Task:
         place and every task it reads was cloned too (so the first task that failed or did
         not run, and everything after it, runs). In a switch loop each visit of a step is a
         task of its own (``<id>``, ``<id>-1``, ...): the k-th visit clones the origin's k-th, so a
-        loop resumes at the round that failed."""
-        # A loop step's k-th visit has the same task id in both runs.
-        source = self.store.latest_record(origin, self.step, self.task_id)
-        if source is None or not self._inputs_cloned():
+        loop resumes at the round that failed.
+
+        "The same place" is the step, the foreach index path and the visit, as the origin's
+        records state them: the origin's task ids may differ from this run's (its graph may
+        number the steps differently, or it predates run-unique ids), so the clone keeps this
+        run's id and records the origin's in ``cloned_from``."""
+        if not self._inputs_cloned():
+            return False
+        origin_task = self.store.find_task(origin, self.step, self.index_path, self.visit, hint=self.task_id)
+        source = self.store.latest_record(origin, self.step, origin_task) if origin_task else None
+        if source is None:
             return False
         self.attempt = self._allocate_attempt()
         record = dict(source)
-        record.update({"run_id": self.run_id, "attempt": self.attempt, "retry_count": self.retry_count,
-                       "cloned_from": {"run_id": origin, "task_id": self.task_id, "attempt": source.get("attempt"),
-                                       "pathspec": f"{self.flow_name}/{origin}/{self.step}/{self.task_id}"},
+        origin_pathspec = f"{self.flow_name}/{origin}/{self.step}/{origin_task}"
+        record.update({"run_id": self.run_id, "task_id": self.task_id, "index_path": self.index_path,
+                       "visit": self.visit, "attempt": self.attempt, "retry_count": self.retry_count,
+                       "cloned_from": {"run_id": origin, "task_id": origin_task, "attempt": source.get("attempt"),
+                                       "pathspec": origin_pathspec},
                        "cloned_at": time.time()})
         self._publish(record)
         self._commit(record)
-        print(f"sfncompile: {self.flow_name}/{self.run_id}/{self.step}/{self.task_id} cloned from run {origin}",
+        print(f"sfncompile: {self.flow_name}/{self.run_id}/{self.step}/{self.task_id} cloned from {origin_pathspec}",
               file=sys.stderr)
         return True
 
@@ -334,7 +355,7 @@ class Task:
 
         try:
             parents, _ = parent_tasks(self)
-            return all(self.record_of(step, task_id_for(path)).get("cloned_from") for step, path in parents)
+            return all(self.record_of(step, self.task_id_of(step, path)).get("cloned_from") for step, path in parents)
         except SetupError:  # a parent is missing: the task cannot be cloned (running it reports why)
             return False
 
@@ -423,7 +444,7 @@ class Task:
         return {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
                 "kind": self.node.get("kind"), "code_sha256": os.environ.get(envnames.CODE_SHA256),
                 "flow_module": self.manifest.get("module"),
-                "index_path": self.index_path, "attempt": self.attempt, "retry_count": self.retry_count,
+                "index_path": self.index_path, "visit": self.visit, "attempt": self.attempt, "retry_count": self.retry_count,
                 "mode": self.mode, "started_at": self.started_at, "user": self.user}
 
     def _run_user_code(self, flow) -> ExceptionWrapper | None:
@@ -573,7 +594,7 @@ class Task:
         from .sidechannel import open_side_channel
 
         channel = open_side_channel(self.side_channel_spec)
-        channel.publish(self.flow_name, self.run_id, self.step, self.base_task_id, values)
+        channel.publish(self.flow_name, self.run_id, self.step, self.side_channel_id, values)
 
     def _commit(self, record: dict) -> None:
         prefix = attempt_prefix(self.flow_name, self.run_id, self.step, self.task_id, self.attempt)

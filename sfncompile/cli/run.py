@@ -289,8 +289,11 @@ def _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_q
 def _progress_factory(prepared, quiet: bool = False):
     from ..executor.progress import Progress
 
+    from ..executor.local_run import graph_step_numbers
+
     steps = list(prepared.graph.steps)
-    return lambda run_id: Progress(prepared.flow, run_id, steps, show_output=not quiet)
+    numbers = graph_step_numbers(prepared.graph)
+    return lambda run_id: Progress(prepared.flow, run_id, steps, show_output=not quiet, step_numbers=numbers)
 
 
 def _max_workers(value):

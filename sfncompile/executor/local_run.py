@@ -29,7 +29,7 @@ from .batch import JobRecord, LocalBatch, LocalJobDefinition
 from .cancel import CancelToken
 from .errors import DefinitionError
 from .interpreter import ExecutionResult, Interpreter
-from .progress import job_label
+from .progress import job_label, job_task_id
 from .services import LOCAL_BUCKET, BATCH_SUBMIT_SYNC, S3_GET_OBJECT, SideChannelService, s3_get_object
 
 LOCAL_JOB_QUEUE = "sfncompile-local"
@@ -63,6 +63,8 @@ class RunOutcome:
     seconds: float
     origin_run_id: str | None = None
     rerun_steps: list[str] | None = None
+    step_numbers: dict[str, int] = field(default_factory=dict)  # the graph's, for task ids
+    root: str = ""  # the datastore root, to find which visit of a loop step a job ran
 
     @property
     def succeeded(self) -> bool:
@@ -78,10 +80,16 @@ class RunOutcome:
         return failed[-1] if failed else None
 
     def pathspec(self, job: JobRecord) -> str:
-        from sfncompile_runtime.datastore import task_id_for
+        step = job_label(job.parameters)
+        task_id = job_task_id(self.step_numbers, step, job.environment.get(envnames.INDEX_PATH, ""))
+        if self.root and step in self.step_numbers:
+            from sfncompile_runtime.datastore import Datastore
 
-        task_id = task_id_for(job.environment.get(envnames.INDEX_PATH, ""))
-        return f"{self.flow}/{self.run_id}/{job_label(job.parameters)}/{task_id}"
+            # A step in a switch loop runs each visit as a task of its own (``<id>-<k>``): the
+            # job that failed ran the newest one.
+            visits = Datastore(self.root, self.flow).visits(self.run_id, step, task_id)
+            task_id = visits[-1] if visits else task_id
+        return f"{self.flow}/{self.run_id}/{step}/{task_id}"
 
     def transitions(self) -> int:
         return self.result.state_transitions()
@@ -288,7 +296,15 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             close()
     _record_outcome(prepared.root, prepared.flow, run_id, result.status)
     return RunOutcome(prepared.flow, run_id, result, list(batch.jobs), time.monotonic() - started,
-                      origin_run_id, rerun_steps)
+                      origin_run_id, rerun_steps, graph_step_numbers(prepared.graph), prepared.root)
+
+
+def graph_step_numbers(graph) -> dict[str, int]:
+    """``datastore.step_numbers`` of the compiler's graph: the numbers the run's task ids carry."""
+    from sfncompile_runtime.datastore import step_numbers
+
+    return step_numbers({"start": graph.start,
+                         "steps": {name: {"out_funcs": list(node.out_funcs)} for name, node in graph.steps.items()}})
 
 
 def _submit_request(definition: dict, step: str) -> dict | None:

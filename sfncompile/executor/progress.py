@@ -45,12 +45,23 @@ class StepCounts:
     tasks: set = field(default_factory=set)
 
 
+def job_task_id(step_numbers: dict[str, int], step: str, index_path: str) -> str:
+    """The task id a job's task has (``datastore.task_id_for``; an exit hook's job, which is
+    no task, shows its index path). A step in a switch loop shows its first visit's id: which
+    visit a job runs is decided by the task itself, from the datastore."""
+    number = step_numbers.get(step)
+    if number is None:
+        return index_path or "0"
+    return f"{number}.{index_path}" if index_path else str(number)
+
+
 class Progress:
     def __init__(self, flow: str, run_id: str, steps: list[str], foreach_steps: set[str] = frozenset(),
                  stream: TextIO | None = None, live: bool | None = None, interval: float = 0.25,
-                 show_output: bool = True):
+                 show_output: bool = True, *, step_numbers: dict[str, int]):
         self.flow = flow
         self.run_id = run_id
+        self.step_numbers = dict(step_numbers)  # datastore.step_numbers of the run's graph
         self.order = list(steps)
         self.foreach_steps = set(foreach_steps)
         self.stream = stream or sys.stderr
@@ -71,7 +82,8 @@ class Progress:
         index = info["environment"].get(envnames.INDEX_PATH, "")
         if kind == "log":  # a line a task printed (a local process, or a remote Batch job's log)
             if self.show_output:
-                self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{index or '0'}", info["line"],
+                self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{job_task_id(self.step_numbers, step, index)}",
+                                            info["line"],
                                             info.get("pid")))
             return
         with self._lock:
@@ -89,7 +101,7 @@ class Progress:
             record = info.get("record")
             seconds = (record.stopped_at - record.started_at) if record else 0.0
             status = "ok    " if kind == "succeeded" else "FAILED"
-            task = index or "0"
+            task = job_task_id(self.step_numbers, step, index)
             self._write(f"[{self.elapsed():7.1f}s] {status} {self.flow}/{self.run_id}/{step}/{task} ({seconds:.1f}s)\n")
 
     def elapsed(self) -> float:

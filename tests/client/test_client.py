@@ -28,7 +28,7 @@ def test_flow_runs_latest_and_data(backend, client_root):
     assert run["middle"].task.data.total == 0.5
     assert [s.id for s in run] == ["end", "middle", "start"]
     task = run["start"].task
-    assert task.pathspec == f"LinearFlow/{second}/start/0"
+    assert task.pathspec == f"LinearFlow/{second}/start/1"
     assert task["numbers"].data == [0, 1] and task["numbers"].type == "list"
     assert "numbers" in task and "nope" not in task
     assert task.successful and task.finished and task.exception is None
@@ -50,10 +50,10 @@ def test_foreach_tasks_and_index(local_backend, client_root):
     client = client_root(local_backend)
     body = client.Run(f"ForeachFlow/{run_id}")["body"]
     tasks = sorted(body, key=lambda t: t.index)  # listed newest first, as Metaflow (test_metaflow_semantics)
-    assert [t.id for t in tasks] == ["0", "1", "2"]
+    assert [t.id for t in tasks] == ["2.0", "2.1", "2.2"]  # body is step 2, then the index
     assert [t.index for t in tasks] == [0, 1, 2]
     assert [t.data.doubled for t in tasks] == ["aa", "bb", "cc"]
-    assert body["1"].parent == body
+    assert body["2.1"].parent == body
 
 
 def test_namespaces_and_tags(local_backend, client_root):

@@ -43,7 +43,12 @@ def run(lineage_run, monkeypatch):
 
 
 def test_parent_and_child_tasks_match_what_each_task_recorded(run):
+    # Task ids: the step's number in the graph's topological order (start 1, a 2, b 3, row 4,
+    # cell 5, row_join 6, a_join 7, join 8, end 9), then the foreach index path.
     tasks = {t.pathspec: t for step in run for t in step}
+    assert sorted(t.rsplit("/", 2)[1] + "/" + t.rsplit("/", 1)[1] for t in tasks) == sorted(
+        ["start/1", "a/2", "b/3", "row/4.0", "row/4.1", "cell/5.0.0", "cell/5.0.1", "cell/5.1.0", "cell/5.1.1",
+         "row_join/6.0", "row_join/6.1", "a_join/7", "join/8", "end/9"])
     assert len(tasks) == 1 + 1 + 2 + 4 + 2 + 1 + 1 + 1 + 1
     for task in tasks.values():
         expected = task.data.parents
@@ -52,14 +57,14 @@ def test_parent_and_child_tasks_match_what_each_task_recorded(run):
         children = {c.pathspec for c in task.child_tasks}
         assert children == {c for c, t in tasks.items() if task.pathspec in t.data.parents}, task.pathspec
         assert task.data.me == task.pathspec
-    cell = run["cell"]["1.0"]
-    assert [p.pathspec for p in cell.parent_tasks] == [f"{run.pathspec}/row/1"]
+    cell = run["cell"]["5.1.0"]
+    assert [p.pathspec for p in cell.parent_tasks] == [f"{run.pathspec}/row/4.1"]
     assert sorted(s.id for s in run["join"].parent_steps) == ["a_join", "b"]
     assert [s.id for s in run["start"].child_steps] in (["a", "b"], ["b", "a"])
 
 
 def test_metadata_events_per_attempt(run):
-    cell = run["cell"]["0.1"]  # failed once, then succeeded
+    cell = run["cell"]["5.0.1"]  # failed once, then succeeded
     attempts = sorted(m.value for m in cell.metadata if m.type == "attempt")
     assert attempts == ["0", "1"]
     meta = cell.metadata_dict
@@ -96,7 +101,7 @@ def test_exception_is_metaflows_wrapper(run):
     ``exception`` as Metaflow's MetaflowExceptionWrapper; it survives pickling."""
     from sfncompile_runtime.exceptions import MetaflowExceptionWrapper
 
-    failed = client.Task(run["cell"]["0.1"].pathspec, attempt=0)
+    failed = client.Task(run["cell"]["5.0.1"].pathspec, attempt=0)
     exc = failed.exception
     assert isinstance(exc, MetaflowExceptionWrapper) and isinstance(exc, Exception)
     assert exc.type.startswith("builtins.") and "first attempt fails" in exc.exception
@@ -120,12 +125,12 @@ def test_derived_artifacts_name_foreach_stack_current_step(run):
     assert end["_current_step"].data == "end"
     assert end["_task_ok"].data is True and end["_success"].data is True
     assert end["_graph_info"].data["steps"]["a"]["type"] == "split-foreach"
-    cell = run["cell"]["1.0"]
+    cell = run["cell"]["5.1.0"]
     frames = cell["_foreach_stack"].data
     assert [(f.step, f.var, f.num_splits, f.index, f.value) for f in frames] == [
         ("row", "rows", 2, 1, "r1"), ("cell", "cols", 2, 0, "1")]
-    assert cell.index == 0 and run["row_join"]["1"].index == 1 and run["join"].task.index is None
-    assert run["row"]["1"].data.stack_vars == ["rows"]
+    assert cell.index == 0 and run["row_join"]["6.1"].index == 1 and run["join"].task.index is None
+    assert run["row"]["4.1"].data.stack_vars == ["rows"]
     assert run["start"].task.data.lineage == ("start",)
     assert run["end"].task["name"].sha and run["end"].task["name"].created_at is not None
 
@@ -158,8 +163,8 @@ def test_namespaces(run):
     with pytest.raises(client.MetaflowNamespaceMismatch):
         client.Run(run.pathspec)
     with pytest.raises(client.MetaflowNamespaceMismatch):
-        client.Task(f"{run.pathspec}/end/0")
-    assert client.Task(f"{run.pathspec}/end/0", _namespace_check=False).successful
+        client.Task(f"{run.pathspec}/end/9")
+    assert client.Task(f"{run.pathspec}/end/9", _namespace_check=False).successful
     client.namespace("exp")  # a user tag is a namespace too
     assert client.Flow("LineageFlow")[run.id].id == run.id
     assert client.namespace(None) is None and client.get_namespace() is None
@@ -173,13 +178,13 @@ def test_namespaces(run):
 
 def test_pickled_client_objects_and_object_shape(run):
     stored = run["start"].task.data.task_obj
-    assert isinstance(stored, client.Task) and stored.pathspec == f"{run.pathspec}/start/0"
+    assert isinstance(stored, client.Task) and stored.pathspec == f"{run.pathspec}/start/1"
     assert stored.parent.parent.id == run.id
-    again = pickle.loads(pickle.dumps(run["cell"]["1.1"]))
-    assert again == run["cell"]["1.1"] and again.data.value == "2"
+    again = pickle.loads(pickle.dumps(run["cell"]["5.1.1"]))
+    assert again == run["cell"]["5.1.1"] and again.data.value == "2"
     assert run.path_components == ["LineageFlow", run.id]
     assert run.parent == client.Flow("LineageFlow") and run["end"].parent == run
-    assert run.end_task.pathspec == f"{run.pathspec}/end/0"
+    assert run.end_task.pathspec == f"{run.pathspec}/end/9"
     assert run.finished and run.successful and run.finished_at >= run.created_at
     assert run.origin_pathspec == "LineageFlow/None" and run["end"].task.origin_pathspec is None
     assert "class LineageFlow" in run.code.flowspec and run.code.script_name == "lineage_flow.py"
@@ -246,7 +251,7 @@ def test_one_unreadable_record_does_not_break_listing(tmp_path, monkeypatch, cap
         driver.run_flow(run_id)
     root = Path(backend.datastore) / "LinearFlow" / "runs"
     (root / damaged / "run.json").write_text('{"flow": "LinearFl')  # truncated
-    record = root / good / "middle" / "0" / "0" / "record.json"
+    record = root / good / "middle" / "2" / "0" / "record.json"  # middle is task 2, attempt 0
     record.write_text(record.read_text()[:40])
     monkeypatch.setenv("SFNCOMPILE_DATASTORE", backend.datastore)
     client.reset()
@@ -282,11 +287,11 @@ def test_resumed_run_metadata_and_origin_pathspecs(tmp_path, monkeypatch):
     run = client.Run(f"ResumeFlow/{resumed}")
     assert run.origin_pathspec == f"ResumeFlow/{origin}"
     start = run["start"].task
-    assert start.origin_pathspec == f"ResumeFlow/{origin}/start/0"
+    assert start.origin_pathspec == f"ResumeFlow/{origin}/start/1"
     assert run["start"].origin_pathspec == f"ResumeFlow/{origin}/start"
     cloned = start.metadata_dict
-    assert cloned["origin-run-id"] == origin and cloned["origin-task-id"] == "0"
-    original = run.parent[origin]["start"]["0"].metadata_dict
+    assert cloned["origin-run-id"] == origin and cloned["origin-task-id"] == "1"
+    original = run.parent[origin]["start"]["1"].metadata_dict
     skip = {"origin-run-id", "origin-task-id", "python_version"}
     assert {k: v for k, v in cloned.items() if k not in skip} == {k: v for k, v in original.items() if k not in skip}
     rerun = run["b"].task.metadata_dict

@@ -32,8 +32,14 @@ class LocalRuns:
 
         return Datastore(str(self.root), flow)
 
-    def record(self, flow: str, run_id: str, step: str, task: str = "0") -> dict | None:
-        return self.store(flow).latest_record(run_id, step, task)
+    def task_id(self, flow: str, run_id: str, step: str, path: str = "", visit: int = 0) -> str | None:
+        """The id of the run's task of ``step`` at foreach index ``path``, as its records say."""
+        return self.store(flow).find_task(run_id, step, path, visit)
+
+    def record(self, flow: str, run_id: str, step: str, path: str = "") -> dict | None:
+        """The latest successful record of ``step``'s task at foreach index ``path``."""
+        task = self.task_id(flow, run_id, step, path)
+        return self.store(flow).latest_record(run_id, step, task) if task else None
 
     def client_run(self, flow: str, run_id: str):
         """The client API's Run (``sfncompile.Run``) over this datastore."""
@@ -45,9 +51,11 @@ class LocalRuns:
         namespace(None)
         return Run(f"{flow}/{run_id}")
 
-    def artifacts(self, flow: str, run_id: str, step: str = "end", task: str = "0") -> "Artifacts":
-        """A task's artifacts read through the client API."""
+    def artifacts(self, flow: str, run_id: str, step: str = "end", path: str = "") -> "Artifacts":
+        """The artifacts of ``step``'s task at foreach index ``path``, read through the client API."""
         run = self.client_run(flow, run_id)
+        task = self.task_id(flow, run_id, step, path)
+        assert task is not None, f"{flow}/{run_id}/{step} has no task at index path {path!r}"
         found = run[step][task]
         # finished: a task whose exception @catch caught has artifacts too (Metaflow: finished, not successful)
         assert found.finished, f"{flow}/{run_id}/{step}/{task} has no finished attempt"

@@ -59,7 +59,7 @@ def test_failure_runs_the_error_hook_and_the_run_keeps_the_steps_error(local_run
     assert "success" not in markers
     assert _hook_record(local_runs, run_id, "error")["hooks"] == [{"name": "notify_failed", "status": "ok"}]
     # The failure is the step's: its task, its error and its log, not the hook job's.
-    assert f"failed task: {NAME}/{run_id}/start/0" in result.stderr
+    assert f"failed task: {NAME}/{run_id}/start/1" in result.stderr
     assert "error: States.TaskFailed" in result.stderr
     assert "start was told to fail" in result.stderr
     assert not local_runs.client_run(NAME, run_id).successful

@@ -72,8 +72,8 @@ def _artifacts(run_id):
 
     store = Datastore(ROOT, "HybridFlow")
     out = {}
-    for step in ("start", "crunch", "end"):
-        record = store.latest_record(run_id, step, "0")
+    for number, step in enumerate(("start", "crunch", "end"), start=1):  # a linear flow: tasks 1, 2, 3
+        record = store.latest_record(run_id, step, str(number))
         out.update({name: store.load_artifact(ref) for name, ref in record["artifacts"].items()
                     if name in ("total", "where_start", "where_crunch", "where_end")})
     return out
@@ -88,7 +88,7 @@ def test_batch_step_goes_to_aws_batch_and_the_rest_runs_here(batch_cloud):
     job = boto3.client("batch").describe_jobs(jobs=[data["where_crunch"]])["jobs"][0]
     assert job["status"] == "SUCCEEDED" and job["jobQueue"].endswith("hybrid-ec2")
     # the remote task's log reached the progress view, prefixed with its pathspec
-    assert f"[HybridFlow/{run_id}/crunch/0] crunching 4 numbers" in result.output
+    assert f"[HybridFlow/{run_id}/crunch/2] crunching 4 numbers" in result.output
 
     local = _run("run", str(FLOW), "--datastore", ROOT, "--side-channel-table", TABLE)
     local_data = _artifacts(local.stdout.strip().splitlines()[-1])
@@ -117,7 +117,7 @@ def test_remote_failure_shows_the_reason_then_resume_finishes(batch_cloud, monke
                   ok=False)
     assert failed.exit_code == 1
     origin = failed.stdout.strip().splitlines()[-1]
-    assert f"failed task: HybridFlow/{origin}/crunch/0" in failed.output
+    assert f"failed task: HybridFlow/{origin}/crunch/2" in failed.output
     assert "remote step failed on purpose" in failed.output  # the remote log's tail
 
     monkeypatch.setenv("HYBRID_FIXED", "1")  # the Batch stand-in runs jobs with this process's environment

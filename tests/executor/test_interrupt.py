@@ -49,7 +49,7 @@ def test_ctrl_c_terminates_tasks_and_the_run_resumes(tmp_path, local_runs, mode)
     runs = datastore / "SleepyFlow" / "runs"
     # wait until the nap task has started its attempt (the runtime's started.json)
     while time.monotonic() < deadline:
-        found = list(runs.glob("*/nap/0/0/started.json")) if runs.exists() else []
+        found = list(runs.glob("*/nap/*/0/started.json")) if runs.exists() else []
         if found:
             break
         time.sleep(0.1)

@@ -121,8 +121,9 @@ def test_foreach_with_split_inside(local_runs):
 def test_retry_fails_once_then_succeeds(local_runs):
     run_id, result = local_runs.run(FLOWS / "retry_flow.py")
     store = local_runs.store("RetryOnceFlow")
-    assert store.attempts(run_id, "flaky", "0") == [0, 1]
-    assert store.attempt_record(run_id, "flaky", "0", 0)["status"] != "ok"
+    flaky = local_runs.task_id("RetryOnceFlow", run_id, "flaky")
+    assert store.attempts(run_id, "flaky", flaky) == [0, 1]
+    assert store.attempt_record(run_id, "flaky", flaky, 0)["status"] != "ok"
     assert local_runs.artifacts("RetryOnceFlow", run_id, "flaky")["attempt_seen"] == 1
     assert local_runs.artifacts("RetryOnceFlow", run_id)["done"] is True
 
@@ -154,7 +155,7 @@ def test_failing_run_then_resume_reuses_finished_tasks(local_runs, tmp_path):
     flow = "ResumableFlow"
     origin, result = local_runs.run(FLOWS / "resumable_flow.py", f"marker={marker}", expect_exit=1)
     err = result.stderr
-    assert f"failed task: {flow}/{origin}/fit/0" in err
+    assert f"failed task: {flow}/{origin}/fit/4" in err  # start 1, square 2, gather 3, fit 4
     assert "RuntimeError: marker" in err  # the last lines of its log
     assert local_runs.record(flow, origin, "fit") is None
 
@@ -162,7 +163,7 @@ def test_failing_run_then_resume_reuses_finished_tasks(local_runs, tmp_path):
     result = local_runs.cli("resume", str(FLOWS / "resumable_flow.py"), origin)
     resumed = result.stdout.strip().splitlines()[-1]
     assert resumed != origin
-    for step, task in [("start", "0"), ("square", "0"), ("square", "1"), ("square", "2"), ("gather", "0")]:
+    for step, task in [("start", ""), ("square", "0"), ("square", "1"), ("square", "2"), ("gather", "")]:
         record = local_runs.record(flow, resumed, step, task)
         assert record["cloned_from"]["run_id"] == origin, (step, task)
         # the same blobs, not recomputed
@@ -236,7 +237,7 @@ def test_resume_from_a_named_step_of_a_successful_run(local_runs, tmp_path):
     result = local_runs.cli("resume", str(FLOWS / "resumable_flow.py"), "--step", "gather")
     resumed = result.stdout.strip().splitlines()[-1]
     assert f"resuming {flow}/{origin}: re-running from step 'gather'" in result.stderr  # the latest run: default origin
-    for step, task in [("start", "0"), ("square", "1")]:
+    for step, task in [("start", ""), ("square", "1")]:
         assert local_runs.record(flow, resumed, step, task)["cloned_from"]["run_id"] == origin
     for step in ("gather", "fit", "end"):
         assert "cloned_from" not in local_runs.record(flow, resumed, step)

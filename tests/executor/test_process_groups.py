@@ -55,7 +55,7 @@ def _start_cli(tmp_path, extra=()):
     runs = datastore / "StubbornFlow" / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        logs = list(runs.glob("*/work/0/0/stdout.log")) if runs.exists() else []
+        logs = list(runs.glob("*/work/*/0/stdout.log")) if runs.exists() else []
         if logs and "stubborn" in logs[0].read_text():
             return proc
         time.sleep(0.2)

@@ -21,7 +21,8 @@ def _event(progress, kind, step, index=""):
 
 def test_plain_progress_prints_one_line_per_finished_task():
     out = io.StringIO()
-    progress = Progress("F", "r1", ["start", "work", "end"], stream=out, live=False)
+    progress = Progress("F", "r1", ["start", "work", "end"], step_numbers={"start": 1, "work": 2, "end": 3},
+                        stream=out, live=False)
     progress.start()
     _event(progress, "started", "start")
     _event(progress, "succeeded", "start")
@@ -30,14 +31,15 @@ def test_plain_progress_prints_one_line_per_finished_task():
     progress.stop()
     lines = out.getvalue().splitlines()
     assert lines[0] == "F run r1"
-    assert lines[1].endswith("ok     F/r1/start/0 (0.5s)")
-    assert lines[2].endswith("FAILED F/r1/work/3 (0.5s)")
+    assert lines[1].endswith("ok     F/r1/start/1 (0.5s)")
+    assert lines[2].endswith("FAILED F/r1/work/2.3 (0.5s)")  # work is step 2, item 3
     assert "\x1b" not in out.getvalue()
 
 
 def test_live_progress_counts_tasks_per_foreach_step():
     out = io.StringIO()
-    progress = Progress("F", "r1", ["start", "work", "join"], foreach_steps={"work"}, stream=out, live=True,
+    progress = Progress("F", "r1", ["start", "work", "join"], step_numbers={"start": 1, "work": 2, "join": 3},
+                        foreach_steps={"work"}, stream=out, live=True,
                         interval=3600)
     _event(progress, "started", "start")
     _event(progress, "succeeded", "start")
@@ -110,15 +112,15 @@ def _log(progress, step, line, index="", pid=None):
 
 def test_task_output_is_prefixed_with_the_task_pathspec_and_pid():
     out = io.StringIO()
-    progress = Progress("F", "r1", ["start", "work"], stream=out, live=False)
+    progress = Progress("F", "r1", ["start", "work"], step_numbers={"start": 1, "work": 2}, stream=out, live=False)
     _log(progress, "start", "hello", pid=4321)
     _log(progress, "work", "remote line", index="2")  # a remote Batch job's log: no local pid
-    assert out.getvalue().splitlines() == ["[F/r1/start/0 (pid 4321)] hello", "[F/r1/work/2] remote line"]
+    assert out.getvalue().splitlines() == ["[F/r1/start/1 (pid 4321)] hello", "[F/r1/work/2.2] remote line"]
 
 
 def test_quiet_progress_shows_no_task_output_nor_task_lines():
     out = io.StringIO()
-    progress = Progress("F", "r1", ["start"], stream=out, live=False, show_output=False)
+    progress = Progress("F", "r1", ["start"], step_numbers={"start": 1}, stream=out, live=False, show_output=False)
     _event(progress, "started", "start")
     _log(progress, "start", "hello", pid=1)
     _event(progress, "succeeded", "start")
@@ -127,13 +129,14 @@ def test_quiet_progress_shows_no_task_output_nor_task_lines():
 
 def test_live_view_prints_task_output_above_the_block_and_redraws_it():
     out = io.StringIO()
-    progress = Progress("F", "r1", ["start", "end"], stream=out, live=True, interval=3600)
+    progress = Progress("F", "r1", ["start", "end"], step_numbers={"start": 1, "end": 2}, stream=out, live=True,
+                        interval=3600)
     _event(progress, "started", "start")
     progress._draw()  # the block: 2 steps + the elapsed line
     _log(progress, "start", "hello", pid=7)
     progress._draw()
     text = out.getvalue()
     first_block, rest = text.split("\x1b[3F\x1b[J", 1)  # the block is erased before the line ...
-    assert rest.startswith("[F/r1/start/0 (pid 7)] hello\n")
+    assert rest.startswith("[F/r1/start/1 (pid 7)] hello\n")
     assert rest.count("start  running") == 1  # ... and drawn again below it
     assert "\x1b[" not in rest.split("\n", 1)[0]

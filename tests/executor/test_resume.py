@@ -6,9 +6,10 @@ from __future__ import annotations
 from tests.executor.conftest import FLOWS
 
 
-def _visits(local_runs, flow, run_id, step, task="0"):
-    """The successful record of each visit of a loop step (each visit is a task: 0, 0-1, 0-2 ...)."""
+def _visits(local_runs, flow, run_id, step):
+    """The successful record of each visit of a loop step (each visit is a task: 2, 2-1, 2-2 ...)."""
     store = local_runs.store(flow)
+    task = local_runs.task_id(flow, run_id, step)
     records = [store.latest_record(run_id, step, visit) for visit in store.visits(run_id, step, task)]
     return [r for r in records if r is not None]
 
@@ -24,8 +25,10 @@ def test_resume_inside_a_switch_loop_clones_the_rounds_that_succeeded_and_ends(l
     assert len(visits) == 10
     assert [bool(v.get("cloned_from")) for v in visits] == [True] * 5 + [False] * 5
     # As in Metaflow, each round is a task of its own; the k-th clones the origin's k-th.
-    assert [v["task_id"] for v in visits] == ["0"] + [f"0-{k}" for k in range(1, 10)]
-    assert [v["cloned_from"]["task_id"] for v in visits[:5]] == ["0", "0-1", "0-2", "0-3", "0-4"]
+    # loop_step is step 2 (start 1); its visits are 2, 2-1, 2-2 ... in both runs
+    assert [v["task_id"] for v in visits] == ["2"] + [f"2-{k}" for k in range(1, 10)]
+    assert [v["visit"] for v in visits] == list(range(10))
+    assert [v["cloned_from"]["task_id"] for v in visits[:5]] == ["2", "2-1", "2-2", "2-3", "2-4"]
     client_steps = local_runs.client_run(flow, resumed)["loop_step"]
     assert len(list(client_steps)) == 10
     assert local_runs.record(flow, resumed, "start")["cloned_from"]["run_id"] == origin

@@ -35,11 +35,12 @@ def test_foreach_run_on_s3_and_dynamodb(aws, tmp_path, monkeypatch):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="runs/HyperparameterSweepFlow/")["Contents"]]
     assert any(k.startswith("runs/HyperparameterSweepFlow/code/") for k in keys)
     assert any(k.startswith(f"runs/HyperparameterSweepFlow/runs/{run_id}/end/") for k in keys)
-    # the foreach width went through DynamoDB, read back by the state machine
+    # the foreach width went through DynamoDB, read back by the state machine (keyed by index path)
     item = boto3.client("dynamodb").get_item(
         TableName=TABLE, Key={"pk": {"S": f"HyperparameterSweepFlow/{run_id}/start/0"}})["Item"]
     width = int(item["width"]["N"])
     store = Datastore(root, "HyperparameterSweepFlow")
-    assert store.tasks(run_id, "fit") == [str(i) for i in range(width)]
-    end = store.latest_record(run_id, "end", "0")
+    # fit is step 2 (start 1, fit 2, pick_best 3, end 4): one task per item, 2.<index>
+    assert sorted(store.tasks(run_id, "fit")) == sorted(f"2.{i}" for i in range(width))
+    end = store.latest_record(run_id, "end", "4")
     assert store.load_artifact(end["artifacts"]["best_error"]) >= 0

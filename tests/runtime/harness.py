@@ -21,6 +21,7 @@ from pathlib import Path
 from sfncompile.package import build_code_package, store_code_package
 from sfncompile.pipeline import load_graph
 from sfncompile_runtime.bootstrap import BOOTSTRAP_SOURCE
+from sfncompile_runtime.datastore import task_id_for
 from sfncompile_runtime.sidechannel import open_side_channel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,8 +78,14 @@ class FlowDriver:
         self.calls.append((step, path, proc.returncode))
         return proc
 
-    def side(self, run_id: str, step: str, task_id: str) -> dict | None:
-        return open_side_channel(self.side_channel).get(self.name, run_id, step, task_id)
+    def task_id(self, step: str, path: str = "", visit: int = 0) -> str:
+        """The id the runtime gives the task of ``step`` at ``path`` (``datastore.task_id_for``)."""
+        return task_id_for(self.graph_dict, step, path, visit)
+
+    def side(self, run_id: str, step: str, index_path: str) -> dict | None:
+        """The side channel item of ``step`` at ``index_path`` (``0`` at top level): the state
+        machine keys it by index path, not by task id."""
+        return open_side_channel(self.side_channel).get(self.name, run_id, step, index_path)
 
     def run_flow(self, run_id: str | None = None, params: dict | None = None, retries: int = 0) -> str:
         """Run every task in graph order; raises AssertionError on a failed task."""
@@ -96,9 +103,9 @@ class FlowDriver:
                     raise AssertionError(f"task {step}/{path or '0'} failed ({proc.returncode}):\n{proc.stderr}")
                 kind = node["kind"]
                 outs = node["out_funcs"]
-                task_id = path or "0"
+                key = path or "0"  # the side channel's key (docs/state-machine.md §4)
                 if kind == "foreach":
-                    width = self.side(run_id, step, task_id)["width"]
+                    width = self.side(run_id, step, key)["width"]
                     for i in range(width):
                         go(outs[0], f"{path}.{i}" if path else str(i), node["matching_join"])
                     step = node["matching_join"]
@@ -107,7 +114,7 @@ class FlowDriver:
                         go(branch, path, node["matching_join"])
                     step = node["matching_join"]
                 elif kind == "switch":
-                    branch = self.side(run_id, step, task_id)["branch"]
+                    branch = self.side(run_id, step, key)["branch"]
                     step = node["transition"]["switch_cases"][branch]
                 elif kind == "end":
                     step = None

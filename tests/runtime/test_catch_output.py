@@ -60,7 +60,7 @@ def test_caught_failure_output_and_status(tmp_path):
     assert run["end"].task.data.results == [5.0]
     assert run["join2"].task.data.texts == ["<flow CaughtFlow step long[0] (input: aaaaaaaaaaaaaaaaaaaa...)>"]
     assert run["start"].task.stdout.strip() == "<flow CaughtFlow step start>"
-    caught, ok = run["divide"]["0"], run["divide"]["1"]
+    caught, ok = run["divide"]["2.0"], run["divide"]["2.1"]  # divide is step 2, items 0 and 1
     assert caught.finished and not caught.successful and ok.finished and ok.successful
     lines = caught.stdout.splitlines()
     assert lines[0] == "@catch caught an exception from <flow CaughtFlow step divide[0] (input: 0)>"

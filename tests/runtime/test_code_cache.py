@@ -97,7 +97,7 @@ def test_modules_beside_the_flow_never_shadow_the_runtime(local_backend):
     from sfncompile_runtime.datastore import Datastore
 
     store = Datastore(local_backend.datastore, "ShadowFlow")
-    assert store.load_artifact(store.latest_record(run_id, "end", "0")["artifacts"]["total"]) == 42
+    assert store.load_artifact(store.latest_record(run_id, "end", "2")["artifacts"]["total"]) == 42
 
 
 def _pyc(directory, module: str):

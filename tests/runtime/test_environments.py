@@ -22,7 +22,7 @@ def test_pypi_step_gets_its_package_and_reuses_the_cache(local_backend, client_r
     assert proc.returncode == 0, proc.stderr
     assert "building the @pypi environment of step 'fmt'" in proc.stderr
     client = client_root(local_backend)
-    data = client.Task(f"PypiFlow/{first}/fmt/0").data
+    data = client.Run(f"PypiFlow/{first}")["fmt"].task.data
     assert data.text == "1,234,567"
     assert "/.cache/pypi/" in data.where  # from the cached environment, not the base one
     assert data.python.startswith(local_backend.datastore) and not data.sees_base_packages  # exactly those
@@ -31,7 +31,7 @@ def test_pypi_step_gets_its_package_and_reuses_the_cache(local_backend, client_r
     proc = driver.run_step("fmt", second)
     assert proc.returncode == 0, proc.stderr
     assert "building the @pypi environment" not in proc.stderr  # reused
-    assert client.Task(f"PypiFlow/{second}/fmt/0").data.where == data.where
+    assert client.Run(f"PypiFlow/{second}")["fmt"].task.data.where == data.where
     # a step without @pypi does not see the package
     assert driver.run_step("end", second).returncode == 0
 
@@ -69,7 +69,7 @@ def test_pypi_on_s3_is_built_once_and_shared_as_a_tarball(s3_backend, tmp_path, 
     assert "building the @pypi environment" not in proc.stderr
     assert "unpacking the cached @pypi environment of step 'fmt'" in proc.stderr
     client = client_root(s3_backend)
-    data = client.Task(f"PypiFlow/{run_id}/fmt/0").data
+    data = client.Run(f"PypiFlow/{run_id}")["fmt"].task.data
     assert data.text == "1,234,567" and data.where.startswith(str(second_tmp / f"sfncompile-pypi-{os.getuid()}"))
     assert not data.sees_base_packages
     assert (second_tmp / f"sfncompile-pypi-{os.getuid()}").stat().st_mode & 0o777 == 0o700

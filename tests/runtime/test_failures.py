@@ -19,8 +19,9 @@ from sfncompile_runtime.datastore import Datastore
 from .harness import new_run_id
 
 
-def _records(backend, flow, run_id, step, task="0"):
-    store = Datastore(backend.datastore, flow)
+def _records(driver, backend, run_id, step):
+    store = Datastore(backend.datastore, driver.name)
+    task = driver.task_id(step)
     return [store.attempt_record(run_id, step, task, n) for n in store.attempts(run_id, step, task)]
 
 
@@ -31,7 +32,7 @@ def test_exception_retry_and_catch(local_backend, client_root):
     for attempt in range(3):
         proc = driver.run_step("flaky", run_id, retry=attempt)
         assert proc.returncode == (0 if attempt == 2 else 1), proc.stderr
-    flaky = _records(local_backend, "FailingFlow", run_id, "flaky")
+    flaky = _records(driver, local_backend, run_id, "flaky")
     assert [r["status"] for r in flaky] == ["failed", "failed", "ok"]
     assert flaky[0]["exit_code"] == 1 and flaky[0]["exception"]["type"] == "builtins.RuntimeError"
     assert flaky[1]["exception"]["message"] == "flaky failure on attempt 1"
@@ -43,12 +44,12 @@ def test_exception_retry_and_catch(local_backend, client_root):
     # Metaflow's words on stdout: "@catch caught an exception from <flow F step s>", then ">  " + traceback
     assert f"@catch caught an exception from <flow FailingFlow step guarded>\n>  Traceback" in proc.stdout
     client = client_root(local_backend)
-    task = client.Task(f"FailingFlow/{run_id}/guarded/0")
+    task = client.Task(f"FailingFlow/{run_id}/guarded/{driver.task_id('guarded')}")
     # Metaflow 2.19: a caught task is finished but not successful (its _success is False)
     assert task.finished and not task.successful and task.data.before == "set before the error"
     failure = task.data.failure
     assert failure.type == "builtins.KeyError" and "always broken" in failure.message and "Traceback" in failure.traceback
-    assert client.Task(f"FailingFlow/{run_id}/flaky/0").data.attempts_seen == 2
+    assert client.Task(f"FailingFlow/{run_id}/flaky/{driver.task_id('flaky')}").data.attempts_seen == 2
 
 
 def _run_until_slow(driver, run_id):
@@ -64,7 +65,7 @@ def test_timeout_is_enforced_in_process(local_backend):
     _run_until_slow(driver, run_id)
     proc = driver.run_step("slow", run_id, timeout=30)
     assert proc.returncode == 1
-    (record,) = _records(local_backend, "FailingFlow", run_id, "slow")
+    (record,) = _records(driver, local_backend, run_id, "slow")
     assert record["exception"]["type"].endswith("TimeoutException")
     assert "timed out after 1 seconds" in record["exception"]["message"]
 
@@ -79,7 +80,7 @@ def test_fallback_mode_records_the_caught_failure(local_backend, client_root):
     assert proc.returncode == 0, proc.stderr
     assert driver.run_step("end", run_id).returncode == 0
     client = client_root(local_backend)
-    report = client.Task(f"FailingFlow/{run_id}/end/0").data.report
+    report = client.Task(f"FailingFlow/{run_id}/end/{driver.task_id('end')}").data.report
     assert report[:3] == ("builtins.KeyError", "'always broken'", "set before the error")
     # no Python exception in the dead container: Metaflow's @catch type, the platform's error in the text
     assert report[3].type == "metaflow.plugins.catch_decorator.FailureHandledByCatch"
@@ -116,15 +117,15 @@ def test_sigkill_while_writing_a_large_artifact(kind, tmp_path, request):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     store = Datastore(backend.datastore, "BigArtifactFlow")
-    assert store.attempts(run_id, "start", "0") == [0]  # started...
-    assert store.attempt_record(run_id, "start", "0", 0) is None  # ...never committed
-    assert store.latest_record(run_id, "start", "0", ok_only=False) is None
+    assert store.attempts(run_id, "start", "1") == [0]  # started...
+    assert store.attempt_record(run_id, "start", "1", 0) is None  # ...never committed
+    assert store.latest_record(run_id, "start", "1", ok_only=False) is None
     assert driver.run_step("end", run_id).returncode == 2  # no parent output is visible
     gate.touch()
     assert driver.run_step("start", run_id).returncode == 0
-    assert store.attempt_record(run_id, "start", "0", 1)["status"] == "ok"
+    assert store.attempt_record(run_id, "start", "1", 1)["status"] == "ok"
     assert driver.run_step("end", run_id).returncode == 0
-    assert store.latest_record(run_id, "end", "0")["status"] == "ok"
+    assert store.latest_record(run_id, "end", driver.task_id("end"))["status"] == "ok"
 
 
 def test_tampered_code_package_is_refused_before_anything_runs(local_backend, tmp_path):
@@ -143,7 +144,7 @@ def test_tampered_code_package_is_refused_before_anything_runs(local_backend, tm
     assert proc.returncode != 0
     assert "does not match SFNCOMPILE_CODE_SHA256" in proc.stderr
     assert not marker.exists()
-    assert Datastore(local_backend.datastore, "LoggingFlow").attempts(run_id, "start", "0") == []
+    assert Datastore(local_backend.datastore, "LoggingFlow").attempts(run_id, "start", "1") == []
     assert not any(local_backend.cache_dir.glob("*/logging_flow.py"))
 
 
@@ -163,7 +164,7 @@ def test_logs_are_streamed_while_the_task_runs(kind, tmp_path, request, client_r
     proc = subprocess.Popen([sys.executable, "-c", BOOTSTRAP_SOURCE, "step", "start"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = Datastore(backend.datastore, "LoggingFlow")
-    key = f"LoggingFlow/runs/{run_id}/start/0/0/stdout.log"
+    key = f"LoggingFlow/runs/{run_id}/start/1/0/stdout.log"  # start is task 1, attempt 0
     deadline = time.time() + 60
     seen = b""
     while time.time() < deadline and b"from a child process" not in seen:
@@ -176,7 +177,7 @@ def test_logs_are_streamed_while_the_task_runs(kind, tmp_path, request, client_r
     assert proc.returncode == 0, err
     assert "first line, before waiting" in out and "after the gate" in out  # still echoed
     client = client_root(backend)
-    task = client.Task(f"LoggingFlow/{run_id}/start/0")
+    task = client.Task(f"LoggingFlow/{run_id}/start/1")
     assert "after the gate" in task.stdout and "to stderr" in task.stderr
 
 
@@ -185,7 +186,7 @@ def test_lazy_loading_reads_only_what_the_step_uses(local_backend):
     run_id = new_run_id()
     assert driver.run_step("start", run_id).returncode == 0
     store = Datastore(local_backend.datastore, "LazyFlow")
-    refs = store.latest_record(run_id, "start", "0")["artifacts"]
+    refs = store.latest_record(run_id, "start", "1")["artifacts"]
     assert len(refs) == 100
     # delete every blob except a7's: the next step must never need them
     data = Path(local_backend.datastore) / "LazyFlow" / "data"
@@ -194,7 +195,7 @@ def test_lazy_loading_reads_only_what_the_step_uses(local_backend):
             blob.unlink()
     proc = driver.run_step("read_one", run_id)
     assert proc.returncode == 0, proc.stderr
-    record = store.latest_record(run_id, "read_one", "0")
+    record = store.latest_record(run_id, "read_one", driver.task_id("read_one"))
     assert record["artifacts"]["a3"] == refs["a3"]  # passed down by reference
     assert store.load_artifact(record["artifacts"]["length"]) == 64 << 10
 
@@ -221,7 +222,7 @@ def test_resume_clones_committed_tasks(local_backend, client_root):
     assert token == old["start"].task.data.token  # not recomputed
     assert size == 1 << 20 and origin_seen == origin
     assert new["a"].task["big"].sha == old["a"].task["big"].sha
-    assert new["a"].task.origin_pathspec == f"ResumeFlow/{origin}/a/0"
+    assert new["a"].task.origin_pathspec == f"ResumeFlow/{origin}/a/{driver.task_id('a')}"
     assert new.origin_run_id == origin
     new_blobs = {p.name for p in data.rglob("*") if p.is_file()} - blobs_before
     big_sha = old["a"].task["big"].sha
@@ -236,7 +237,7 @@ def test_start_step_writes_the_run_record_when_absent(local_backend):
     assert record["started_by"] == "start step" and record["parameters"] == {"count": 2}
     assert "production:tok-1" in record["system_tags"]
     info = Datastore(local_backend.datastore, "LinearFlow")
-    ref = info.latest_record(run_id, "start", "0")["artifacts"]["info"]
+    ref = info.latest_record(run_id, "start", "1")["artifacts"]["info"]
     values = info.load_artifact(ref)
     assert values["production"] is True and values["namespace"] == "production:tok-1"
 

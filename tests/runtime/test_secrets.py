@@ -86,8 +86,8 @@ def test_a_flow_gets_its_secrets_locally(aws, local_backend):
     driver = local_backend.driver("secrets_flow.py")
     run_id = driver.run_flow()
     store = Datastore(local_backend.datastore, "SecretsFlow")
-    end = store.latest_record(run_id, "end", "0")
-    start = store.latest_record(run_id, "start", "0")
+    end = store.latest_record(run_id, "end", "2")
+    start = store.latest_record(run_id, "start", "1")
     assert store.load_artifact(start["artifacts"]["inline"]) == ("Pizza is a vegetable.", "How do eels reproduce?")
     assert store.load_artifact(end["artifacts"]["aws"]) == ("admin", "s3cr3t", "hello")
     assert store.load_artifact(end["artifacts"]["leaked"]) is None
@@ -102,5 +102,5 @@ def test_a_missing_secret_fails_the_step_with_its_name(aws, local_backend):
     proc = driver.run_step("end", run_id)
     assert proc.returncode == 1
     assert "@secrets of step 'end': Failed to retrieve secret 'db-creds'" in proc.stderr
-    record = Datastore(local_backend.datastore, "SecretsFlow").latest_record(run_id, "end", "0", ok_only=False)
+    record = Datastore(local_backend.datastore, "SecretsFlow").latest_record(run_id, "end", "2", ok_only=False)
     assert record["status"] == "failed" and "db-creds" in record["exception"]["message"]

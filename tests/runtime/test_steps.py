@@ -11,9 +11,9 @@ import pytest
 from .harness import new_run_id
 
 
-def _data(client_root, backend, flow, run_id, step, task="0"):
+def _data(client_root, backend, flow, run_id, step):
     client = client_root(backend)
-    return client.Task(f"{flow}/{run_id}/{step}/{task}").data
+    return client.Run(f"{flow}/{run_id}")[step].task.data
 
 
 def test_linear_flow_parameters_and_current(backend, client_root):
@@ -26,9 +26,10 @@ def test_linear_flow_parameters_and_current(backend, client_root):
     start = run["start"].task
     assert start.data.seen == {"alpha": 2.0, "count": 4, "flag": True, "label": "x", "config": {"k": [1, 2]}}
     info = start.data.info
-    assert info["pathspec"] == f"LinearFlow/{run_id}/start/0"
+    assert info["pathspec"] == f"LinearFlow/{run_id}/start/1"  # start is step 1, as in Metaflow
     assert (info["flow"], info["run"], info["step"], info["task"], info["retry"]) == (
-        "LinearFlow", run_id, "start", "0", 0)
+        "LinearFlow", run_id, "start", "1", 0)
+    assert [run[s].task.id for s in ("start", "middle", "end")] == ["1", "2", "3"]
     assert info["namespace"] == f"user:{info['user']}" and info["production"] is False
     assert "start says hi" in start.stdout
     # parameters travel to every later step without being set again
@@ -81,8 +82,9 @@ def test_foreach_body_and_join(backend, client_root):
     assert join.results == ["aa", "bb", "cc", "dd"]
     assert join.indices == [0, 1, 2, 3]
     body = run["body"]
-    assert sorted(t.id for t in body.tasks()) == ["0", "1", "2", "3"]  # listed newest first
-    assert body["2"].data.where == (2, (2, 4))
+    # body is step 2 (start 1, body 2, join 3, end 4); its tasks carry their index
+    assert sorted(t.id for t in body.tasks()) == ["2.0", "2.1", "2.2", "2.3"]  # listed newest first
+    assert body["2.2"].data.where == (2, (2, 4))
     assert sorted(t.index for t in body.tasks()) == [0, 1, 2, 3]
 
 
@@ -93,8 +95,9 @@ def test_nested_foreach(backend, client_root):
     client = client_root(backend)
     run = client.Run(f"NestedFlow/{run_id}")
     assert run["join"].task.data.grid == [["r0:10", "r0:20", "r0:30"], ["r1:10", "r1:20", "r1:30"]]
-    assert sorted(t.id for t in run["cell"].tasks()) == ["0.0", "0.1", "0.2", "1.0", "1.1", "1.2"]
-    assert run["cell"]["1.2"].data.stack == [(1, 2, "r1"), (2, 3, 30)]
+    assert sorted(t.id for t in run["cell"].tasks()) == ["3.0.0", "3.0.1", "3.0.2", "3.1.0", "3.1.1", "3.1.2"]
+    assert run["cell"]["3.1.2"].data.stack == [(1, 2, "r1"), (2, 3, 30)]
+    assert run["cell"]["3.1.2"].index == 2 and run["row"]["2.1"].index == 1
 
 
 @pytest.mark.parametrize("value", ["small", "large"])

@@ -108,7 +108,7 @@ def test_surface_inside_tasks(tmp_path, monkeypatch):
     fields = start["fields"]
     assert fields["project_name"] == "surface" and fields["branch_name"] == "user.tester"
     assert fields["project_flow_name"] == "surface.user.tester.SurfaceFlow" and fields["is_production"] is False
-    assert fields["pathspec"] == f"SurfaceFlow/{run_id}/start/0" and fields["task_pathspec"] == fields["pathspec"]
+    assert fields["pathspec"] == f"SurfaceFlow/{run_id}/start/1" and fields["task_pathspec"] == fields["pathspec"]
     assert fields["run_id_matches"] is True
     # Metaflow: current.tags are the run's user tags; @project's system tags are on the run (and its
     # steps, tasks and artifacts) in the client

@@ -1,16 +1,21 @@
 """Where a task sits in the run: its parents, its children, its foreach path.
 
-All of it follows from ``graph.json`` and task ids (contract §3: a task id is
-the foreach index path, ``0`` outside any foreach). Between a step and a
-neighbour one foreach level deeper (a foreach split and its body, a body and
-its join) the deeper tasks are those whose path extends this one by one
-index; at the same depth it is the same path. Only tasks that exist count,
-so the cases of a switch that did not run contribute nothing.
+All of it follows from ``graph.json`` and foreach index paths: a task's own
+path is in its record; the other tasks of a step are mapped to their paths
+from their ids, which end with the index path in every scheme a run may have
+used (``datastore.index_path_in``), so one listing of a step's folder does
+instead of a record read per task. Between a step and a neighbour one
+foreach level deeper (a foreach split and its body, a body and its join) the
+deeper tasks are those whose path extends this one by one index; at the same
+depth it is the same path. Only tasks that exist count, so the cases of a
+switch that did not run contribute nothing.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+
+from ..datastore import index_path_in, split_task_id
 
 # Metaflow's frame (metaflow.tuple_util.ForeachFrame): ``step`` is the first
 # step inside the foreach, ``value`` the item as text (at most 30 characters).
@@ -19,30 +24,36 @@ ForeachFrame = namedtuple("ForeachFrame", ["step", "var", "num_splits", "index",
 MAX_FOREACH_VALUE_CHARS = 30
 
 
-def split_path(task_id: str, depth: int) -> list[str]:
-    """The index path of a task at foreach ``depth`` (task id ``0`` at depth 0 is the empty path)."""
-    return task_id.split(".") if depth else []
-
-
-def join_path(parts: list[str]) -> str:
-    return ".".join(parts) or "0"
+def parts(index_path: str) -> list[str]:
+    return index_path.split(".") if index_path else []
 
 
 def depth(graph: dict, step: str) -> int:
     return len(graph["steps"][step].get("foreach_stack") or [])
 
 
-def related(graph: dict, step: str, task_id: str, other: str, existing: list[str]) -> list[str]:
-    """Task ids of step ``other`` (a parent or child of ``step``) related to ``step/task_id``."""
+def first_visits(existing: list[str], depth: int) -> dict[str, str]:
+    """index path -> task id of the tasks in ``existing`` (a step's task ids, ``depth`` foreach
+    levels deep), their first visits only: a step in a switch loop has one task per visit."""
+    found = {}
+    for task_id in existing:
+        parsed = split_task_id(task_id)
+        path = index_path_in(task_id, depth)
+        if parsed is not None and parsed[1] == 0 and path is not None:
+            found.setdefault(path, task_id)
+    return found
+
+
+def related(graph: dict, step: str, index_path: str, other: str, existing: list[str]) -> list[str]:
+    """Task ids of step ``other`` (a parent or child of ``step``) related to the task of ``step``
+    at ``index_path``. ``existing``: the task ids of ``other``."""
     mine, theirs = depth(graph, step), depth(graph, other)
-    path = split_path(task_id, mine)
-    if theirs == mine:
-        wanted = join_path(path)
-        return [t for t in existing if t == wanted]
-    if theirs < mine:
-        wanted = join_path(path[:theirs])
-        return [t for t in existing if t == wanted]
-    return [t for t in existing if split_path(t, theirs)[:mine] == path and len(split_path(t, theirs)) == theirs]
+    path = parts(index_path)[:mine]
+    tasks = first_visits(existing, theirs)
+    if theirs <= mine:
+        wanted = ".".join(path[:theirs])
+        return [tasks[wanted]] if wanted in tasks else []
+    return [t for p, t in tasks.items() if parts(p)[:mine] == path]
 
 
 def parent_steps(graph: dict, step: str) -> list[str]:
@@ -57,12 +68,12 @@ def body_step(graph: dict, foreach_step: str) -> str:
     return (graph["steps"][foreach_step].get("out_funcs") or [foreach_step])[0]
 
 
-def foreach_execution_path(graph: dict, step: str, task_id: str) -> str | None:
+def foreach_execution_path(graph: dict, step: str, index_path: str) -> str | None:
     """Metaflow's ``foreach-execution-path`` metadata: ``body:index,...`` outermost first."""
     stack = graph["steps"][step].get("foreach_stack") or []
     if not stack:
         return None
-    path = split_path(task_id, len(stack))
+    path = parts(index_path)
     return ",".join(f"{body_step(graph, f)}:{i}" for f, i in zip(stack, path))
 
 
@@ -74,15 +85,15 @@ def foreach_value_text(item) -> str:
     return reprlib.repr(item)[:MAX_FOREACH_VALUE_CHARS]
 
 
-def foreach_stack(graph: dict, step: str, task_id: str, split_info) -> list:
-    """The task's ``_foreach_stack``. ``split_info(foreach_step, task_id)`` gives
-    (var, num_splits, items or None) of that foreach step's task."""
+def foreach_stack(graph: dict, step: str, index_path: str, split_info) -> list:
+    """The ``_foreach_stack`` of the task at ``index_path``. ``split_info(foreach_step, path)``
+    gives (var, num_splits, items or None) of that foreach step's task at ``path``."""
     stack = graph["steps"][step].get("foreach_stack") or []
-    path = split_path(task_id, len(stack))
+    path = parts(index_path)
     frames = []
     for level, foreach_step in enumerate(stack):
         index = int(path[level])
-        var, width, items = split_info(foreach_step, join_path(path[:level]))
+        var, width, items = split_info(foreach_step, ".".join(path[:level]))
         value = None
         if items is not None:
             try:

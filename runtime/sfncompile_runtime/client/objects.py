@@ -508,9 +508,13 @@ class Task(MetaflowObject):
         graph = code_mod.graph(self._ds, self._code_sha())
         return graph if graph is not None and self.step_name in graph.get("steps", {}) else None
 
-    def _split_info(self, foreach_step: str, task_id: str):
-        """(var, width, items) of foreach step ``foreach_step``'s task ``task_id``."""
-        record = records.latest_record(self._ds, self.run_id, foreach_step, task_id, ok_only=True) or {}
+    def _split_info(self, foreach_step: str, index_path: str):
+        """(var, width, items) of foreach step ``foreach_step``'s task at ``index_path``."""
+        graph = self._graph() or {}
+        level = lineage.depth(graph, foreach_step) if foreach_step in graph.get("steps", {}) else 0
+        task_id = lineage.first_visits(records.task_ids(self._ds, self.run_id, foreach_step), level).get(index_path)
+        record = (records.latest_record(self._ds, self.run_id, foreach_step, task_id, ok_only=True) or {}) \
+            if task_id else {}
         foreach = record.get("foreach") or {}
         var = foreach.get("var")
         items = None
@@ -606,10 +610,14 @@ class Task(MetaflowObject):
     def retry_count(self) -> int:
         return int((self._record or self._started()).get("retry_count") or 0)
 
+    def _index_path(self) -> str:
+        """This task's foreach index path, as its record states it."""
+        return str((self._record or self._started()).get("index_path") or "")
+
     @property
     def index(self):
         """The innermost foreach index of this task, None outside a foreach."""
-        path = (self._record or self._started()).get("index_path") or ""
+        path = self._index_path()
         return int(path.rsplit(".", 1)[-1]) if path else None
 
     @property
@@ -634,16 +642,15 @@ class Task(MetaflowObject):
     def metadata(self) -> list:
         cloned = self._cloned_from()
         if cloned:
-            origin = Task(f"{self.flow_name}/{cloned['run_id']}/{self.step_name}/{self.id}",
-                          attempt=cloned.get("attempt"), _namespace_check=False)
+            origin = Task(self._origin_pathspec(cloned), attempt=cloned.get("attempt"), _namespace_check=False)
             events = [md.Metadata(m.name, m.value, m.created_at, m.type, self) for m in origin.metadata
                       if m.name not in ("origin-run-id", "origin-task-id")]
             stamp = max((m.created_at for m in events), default=0)
             events.append(md.Metadata("origin-run-id", str(cloned["run_id"]), stamp, "origin-run-id", self))
-            events.append(md.Metadata("origin-task-id", self.id, stamp, "origin-task-id", self))
+            events.append(md.Metadata("origin-task-id", self._origin_task_id(cloned), stamp, "origin-task-id", self))
             return events
         graph = self._graph()
-        foreach_path = lineage.foreach_execution_path(graph, self.step_name, self.id) if graph else None
+        foreach_path = lineage.foreach_execution_path(graph, self.step_name, self._index_path()) if graph else None
         storage = self._ds.storage
         common = {"user": self._run.record.get("user"), "script": os.path.basename((graph or {}).get("file") or "") or None,
                   "origin_run_id": self._run.record.get("origin_run_id"),
@@ -668,18 +675,26 @@ class Task(MetaflowObject):
         cloned = self._cloned_from()
         if not cloned:
             return None
-        return f"{self.flow_name}/{cloned['run_id']}/{self.step_name}/{self.id}"
+        return self._origin_pathspec(cloned)
+
+    def _origin_task_id(self, cloned: dict) -> str:
+        """The id of the task a clone was made from: its own in the origin run (records written
+        before run-unique ids stored none, as the clone had the origin's id then)."""
+        return str(cloned.get("task_id") or self.id)
+
+    def _origin_pathspec(self, cloned: dict) -> str:
+        return f"{self.flow_name}/{cloned['run_id']}/{self.step_name}/{self._origin_task_id(cloned)}"
 
     # -- logs -----------------------------------------------------------------------
-    def _log_source(self) -> tuple[str, int]:
+    def _log_source(self) -> tuple[str, str, int]:
         cloned = self._cloned_from()
         if cloned:  # a resumed run's clone: the log is the origin's
-            return cloned["run_id"], int(cloned.get("attempt") or 0)
-        return self.run_id, self._current
+            return cloned["run_id"], self._origin_task_id(cloned), int(cloned.get("attempt") or 0)
+        return self.run_id, self.id, self._current
 
     def _log(self, stream: str) -> str:
-        run_id, attempt = self._log_source()
-        return records.log_text(self._ds, run_id, self.step_name, self.id, attempt, stream)
+        run_id, task_id, attempt = self._log_source()
+        return records.log_text(self._ds, run_id, self.step_name, task_id, attempt, stream)
 
     @property
     def stdout(self) -> str:
@@ -720,7 +735,7 @@ class Task(MetaflowObject):
         for other in steps(graph, self.step_name):
             existing = records.task_ids(self._ds, run_id, other)
             found.extend(f"{flow}/{run_id}/{other}/{t}"
-                         for t in lineage.related(graph, self.step_name, self.id, other, existing))
+                         for t in lineage.related(graph, self.step_name, self._index_path(), other, existing))
         return found
 
     @property

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 
 from .. import envnames
-from ..datastore import Datastore, InvalidName, attempt_prefix, check_name, run_prefix, task_prefix, warn_unreadable
+from ..datastore import (Datastore, InvalidName, attempt_prefix, check_name, run_prefix, split_task_id, task_prefix,
+                         warn_unreadable)
 from ..storage import open_storage
 
 RUN_RECORD = "run.json"
@@ -119,14 +120,15 @@ def step_names(ds: Datastore, run_id: str) -> list[str]:
 
 # -- tasks -----------------------------------------------------------------------
 def task_ids(ds: Datastore, run_id: str, step: str) -> list[str]:
-    # A foreach index path ("3.1"), with the visit of a step in a switch loop after a dash ("3.1-2").
+    """The step's task ids (``datastore.split_task_id`` tells a task folder from a stray name),
+    in numeric order of their components, each visit of a loop step after the one before."""
     try:
         check_name("step", step)  # "start/0" must not list the attempts of a task as tasks
     except InvalidName:
         return []
-    ids = [t for t in children(ds, f"{run_prefix(ds.flow, run_id)}/{step}")
-           if t.partition("-")[0].replace(".", "").isdigit() and (t.partition("-")[2] or "0").isdigit()]
-    return sorted(ids, key=lambda t: ([int(p) for p in t.partition("-")[0].split(".")], int(t.partition("-")[2] or 0)))
+    ids = [(parsed, t) for t in children(ds, f"{run_prefix(ds.flow, run_id)}/{step}")
+           for parsed in [split_task_id(t)] if parsed is not None]
+    return [t for (base, visit), t in sorted(ids, key=lambda e: ([int(p) for p in e[0][0].split(".")], e[0][1]))]
 
 
 def attempts(ds: Datastore, run_id: str, step: str, task_id: str) -> list[int]:

@@ -74,14 +74,14 @@ def test_default_and_blank_cards_are_rendered_and_listed(client_root):
     from sfncompile_runtime.cards import get_cards
 
     _, run_id = client_root
-    cards = get_cards(f"CardsFlow/{run_id}/start/0")
+    cards = get_cards(f"CardsFlow/{run_id}/start/1")
     assert sorted((c.type, c.id) for c in cards) == [("blank", "notes"), ("default", None)]
-    notes = get_cards(f"CardsFlow/{run_id}/start/0", id="notes")[0]
+    notes = get_cards(f"CardsFlow/{run_id}/start/1", id="notes")[0]
     html = notes.get()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html
     assert "data:image/png;base64," in html and "<th>n</th>" in html
-    default = get_cards(f"CardsFlow/{run_id}/start/0", type="default")[0].get()
+    default = get_cards(f"CardsFlow/{run_id}/start/1", type="default")[0].get()
     for expected in ("numbers", "alpha", "[1, 2]", "appended to the default card", "mf-dag"):
         assert expected in default
     assert "http://" not in default.replace("http://www.w3.org/2000/svg", "")  # self-contained
@@ -90,11 +90,11 @@ def test_default_and_blank_cards_are_rendered_and_listed(client_root):
 
 def test_a_failing_card_becomes_an_error_card_and_a_slow_one_is_dropped(client_root):
     from sfncompile_runtime.cards import get_cards
-    from sfncompile_runtime.client import Task
+    from sfncompile_runtime.client import Run
 
     _, run_id = client_root
-    assert Task(f"CardsFlow/{run_id}/broken/0", _namespace_check=False).successful
-    cards = get_cards(f"CardsFlow/{run_id}/broken/0")
+    assert Run(f"CardsFlow/{run_id}", _namespace_check=False)["broken"].task.successful
+    cards = get_cards(f"CardsFlow/{run_id}/broken/2")
     assert [c.type for c in cards] == ["test_error_card"]  # the timed-out card had save_errors=False
     assert "Unknown Things Happened" in cards[0].get()
 
@@ -102,34 +102,35 @@ def test_a_failing_card_becomes_an_error_card_and_a_slow_one_is_dropped(client_r
 def test_card_content_and_missing_cards(client_root):
     from sfncompile_runtime.cards import get_cards
     from sfncompile_runtime.cards.exception import CardNotPresentException
-    from sfncompile_runtime.client import Task
+    from sfncompile_runtime.client import Run
 
     _, run_id = client_root
-    end = Task(f"CardsFlow/{run_id}/end/0", _namespace_check=False)
+    end = Run(f"CardsFlow/{run_id}", _namespace_check=False)["end"].task
+    assert end.id == "3"  # start 1, broken 2, end 3
     card = get_cards(end, type="test_pathspec_card")[0]
     assert card.get().startswith(end.data.mine + " ")
     with pytest.raises(CardNotPresentException):
         get_cards(end, type="default")
     with pytest.raises(CardNotPresentException):
-        get_cards(f"CardsFlow/{run_id}/start/0", id="nope")
+        get_cards(f"CardsFlow/{run_id}/start/1", id="nope")
 
 
 def test_card_cli_lists_gets_and_views(client_root, tmp_path):
     store, run_id = client_root
-    listed = subprocess.run(SFNCOMPILE + ["card", "list", f"CardsFlow/{run_id}/start/0", "--json",
+    listed = subprocess.run(SFNCOMPILE + ["card", "list", f"CardsFlow/{run_id}/start/1", "--json",
                                           "--datastore", str(store)], capture_output=True, text=True, check=True)
     assert '"notes"' in listed.stdout
     out = tmp_path / "notes.html"
-    subprocess.run(SFNCOMPILE + ["card", "get", f"CardsFlow/{run_id}/start/0", str(out), "--id", "notes",
+    subprocess.run(SFNCOMPILE + ["card", "get", f"CardsFlow/{run_id}/start/1", str(out), "--id", "notes",
                                 "--datastore", str(store)], check=True, capture_output=True)
     assert "Report" in out.read_text()
-    ambiguous = subprocess.run(SFNCOMPILE + ["card", "get", f"CardsFlow/{run_id}/start/0", "--datastore", str(store)],
+    ambiguous = subprocess.run(SFNCOMPILE + ["card", "get", f"CardsFlow/{run_id}/start/1", "--datastore", str(store)],
                                capture_output=True, text=True)
     assert ambiguous.returncode == 1 and "choose one with --id" in ambiguous.stderr
-    missing = subprocess.run(SFNCOMPILE + ["card", "view", f"CardsFlow/{run_id}/end/0", "--type", "blank",
+    missing = subprocess.run(SFNCOMPILE + ["card", "view", f"CardsFlow/{run_id}/end/3", "--type", "blank",
                                            "--datastore", str(store)], capture_output=True, text=True)
     assert missing.returncode == 1 and "Card not found in datastore" in missing.stderr
     assert "Traceback" not in missing.stderr
-    viewed = subprocess.run(SFNCOMPILE + ["card", "view", f"CardsFlow/{run_id}/end/0", "--no-browser",
+    viewed = subprocess.run(SFNCOMPILE + ["card", "view", f"CardsFlow/{run_id}/end/3", "--no-browser",
                                           "--datastore", str(store)], capture_output=True, text=True, check=True)
     assert os.path.exists(viewed.stdout.strip())
