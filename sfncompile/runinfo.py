@@ -141,7 +141,8 @@ def status(root: str, flow: str, run_id: str) -> dict[str, Any]:
 
 
 def _index_order(task) -> tuple:
-    """A task id's place by foreach index path, then visit (``"1.2"``, ``"0-3"``)."""
+    """A task id's place by its numbers (step number, then foreach index path), then visit
+    (``"3.1.2"``, ``"2-3"``; ids of runs before run-unique ids: ``"1.2"``, ``"0-3"``)."""
     path, _, visit = task.id.partition("-")
     return tuple(int(p) for p in path.split(".") if p.isdigit()), int(visit or 0)
 

@@ -87,8 +87,8 @@ def test_run_with_environment_reaches_every_task(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     run_id = result.stdout.strip().splitlines()[-1]
     store = Datastore(str(tmp_path / "ds"), "EnvFlow")
-    for step_name, artifact in (("start", "a"), ("end", "b")):
-        record = store.latest_record(run_id, step_name, "0")
+    for step_name, task_id, artifact in (("start", "1", "a"), ("end", "2", "b")):
+        record = store.latest_record(run_id, step_name, task_id)
         assert store.load_artifact(record["artifacts"][artifact]) == "hi"
 
 

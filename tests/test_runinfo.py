@@ -88,16 +88,16 @@ def test_status_of_a_local_run_per_step(here):
     assert {s["name"]: s["state"] for s in info["steps"]}["end"] == "failed"
     # the exception type as Metaflow names it (the task's exception record)
     assert info["error"] == "builtins.ValueError" and "the end is broken" in info["cause"]
-    assert f"InspectFlow/{failed}/end/0" in info["cause"]
+    assert f"InspectFlow/{failed}/end/4" in info["cause"]  # start 1, each 2, join 3, end 4
 
 
 def test_logs_of_a_task_and_of_every_task_of_a_step(here):
     ok, _ = here
     assert cli_run("logs", f"InspectFlow/{ok}/end").stdout == "done\n"
-    assert cli_run("logs", f"InspectFlow/{ok}/each/1").stdout == "working on b\n"
-    assert cli_run("logs", f"InspectFlow/{ok}/each/0", "--stderr").stdout == "warning about a\n"
+    assert cli_run("logs", f"InspectFlow/{ok}/each/2.1").stdout == "working on b\n"
+    assert cli_run("logs", f"InspectFlow/{ok}/each/2.0", "--stderr").stdout == "warning about a\n"
     both = cli_run("logs", f"InspectFlow/{ok}/each").stdout
-    assert both == (f"== InspectFlow/{ok}/each/0\nworking on a\n== InspectFlow/{ok}/each/1\nworking on b\n")
+    assert both == (f"== InspectFlow/{ok}/each/2.0\nworking on a\n== InspectFlow/{ok}/each/2.1\nworking on b\n")
 
 
 def test_another_datastore_is_read_with_the_flag_or_the_environment(project, tmp_path, monkeypatch):

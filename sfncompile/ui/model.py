@@ -18,7 +18,8 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sfncompile_runtime.datastore import attempt_prefix, parse_record, run_prefix, task_prefix, warn_unreadable
+from sfncompile_runtime.datastore import (attempt_prefix, parse_record, run_prefix, split_task_id, task_prefix,
+                                          warn_unreadable)
 from sfncompile_runtime.storage import UnreadableEntry, open_regular, open_storage
 
 LOG_TAIL_BYTES = 64 * 1024           # a task page shows this much of each log
@@ -175,7 +176,7 @@ class Model:
         for state in states:
             steps.setdefault(state.step, []).append(state)
         for tasks in steps.values():
-            tasks.sort(key=lambda t: [int(p) for p in t.task_id.split(".") if p.isdigit()])
+            tasks.sort(key=lambda t: _task_order(t.task_id))
         graph = None
         for tasks in steps.values():  # any task tells the code package (a running one from started.json)
             for task in tasks:
@@ -305,3 +306,12 @@ def now() -> float:
 def _origin_task(cloned: dict, task_id: str) -> str:
     """The origin run's id of a clone's task (a clone made before run-unique ids has the same id)."""
     return str(cloned.get("task_id") or task_id)
+
+
+def _task_order(task_id: str) -> tuple:
+    """Tasks in the order of their ids' numbers (``2.10`` after ``2.9``), each visit of a loop
+    step after the one before; a folder that is no task id last."""
+    parsed = split_task_id(task_id)
+    if parsed is None:
+        return (1, [], 0, task_id)
+    return (0, [int(p) for p in parsed[0].split(".")], parsed[1], task_id)

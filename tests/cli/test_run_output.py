@@ -61,11 +61,11 @@ def test_task_output_is_shown_prefixed_and_the_run_id_is_the_last_stdout_line(fl
     run_id = result.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"[0-9T]+-[0-9a-f]+", run_id)
     err = result.stderr
-    assert re.search(rf"^\[PrintFlow/{run_id}/start/0 \(pid \d+\)\] starting with \[1, 2\]$", err, re.M)
+    assert re.search(rf"^\[PrintFlow/{run_id}/start/1 \(pid \d+\)\] starting with \[1, 2\]$", err, re.M)
     for i in (0, 1):  # stdout and stderr of each foreach task, each line with its own task
-        assert re.search(rf"^\[PrintFlow/{run_id}/each/{i} \(pid \d+\)\] item {i + 1}$", err, re.M)
-        assert re.search(rf"^\[PrintFlow/{run_id}/each/{i} \(pid \d+\)\] to stderr {i + 1}$", err, re.M)
-    assert re.search(rf"^\[PrintFlow/{run_id}/end/0 \(pid \d+\)\] best 42$", err, re.M)
+        assert re.search(rf"^\[PrintFlow/{run_id}/each/2\.{i} \(pid \d+\)\] item {i + 1}$", err, re.M)
+        assert re.search(rf"^\[PrintFlow/{run_id}/each/2\.{i} \(pid \d+\)\] to stderr {i + 1}$", err, re.M)
+    assert re.search(rf"^\[PrintFlow/{run_id}/end/4 \(pid \d+\)\] best 42$", err, re.M)
     assert "best 42" not in result.stdout  # stdout is for scripts: the run id
 
 
@@ -93,7 +93,7 @@ def test_format_json_of_a_failed_run_and_of_its_resume(flow):
     assert failed.exit_code == 1
     summary = json.loads(failed.stdout)
     assert summary["succeeded"] is False and summary["status"] == "FAILED"
-    assert summary["failed_task"] == f"PrintFlow/{summary['run_id']}/end/0"
+    assert summary["failed_task"] == f"PrintFlow/{summary['run_id']}/end/4"  # start 1, each 2, join 3, end 4
     assert "failing on purpose" in failed.stderr
     resumed = CliRunner().invoke(cli, ["resume", flow, summary["run_id"], "--format", "json"],
                                  catch_exceptions=False)

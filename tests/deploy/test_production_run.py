@@ -105,7 +105,25 @@ def test_failed_production_run_is_resumed(executing, client_on, monkeypatch):
     assert run.successful and run.origin_run_id == failed_id
     assert run.data.total == 10  # the origin's parameters (size=5) were reused
     # start was not run again: its task is cloned from the failed run.
-    assert run["start"].task.origin_pathspec == f"FlakyFlow/{failed_id}/start/0"
+    assert run["start"].task.origin_pathspec == f"FlakyFlow/{failed_id}/start/1"
+
+
+def test_task_ids_are_unique_in_production(executing, client_on):
+    """On Step Functions each Batch job and Map iteration computes its own task id, with no
+    coordination: the same run-unique ids as a local run (issue 9)."""
+    from tests.executor.test_task_ids import check_task_ids
+
+    cloud = executing
+    result = cloud.deploy(flow_file("task_ids_flow"))
+    run_id = operate.trigger(cloud.config, str(flow_file("task_ids_flow")), None)
+    execution = cloud.wait(_execution_arn(result, run_id))
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    client_on(result)
+    from sfncompile_runtime.client import Run
+
+    run = Run(f"TaskIdsFlow/{run_id}")
+    assert run.successful
+    check_task_ids(run)
 
 
 def test_event_starts_a_run_with_parameters_from_the_event(executing, client_on):

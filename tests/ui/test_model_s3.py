@@ -51,17 +51,17 @@ def test_ui_pages_and_cards_on_s3(aws, tmp_path, monkeypatch):
     monkeypatch.setenv("SFNCOMPILE_DATASTORE", root)
     from sfncompile_runtime.cards import get_cards
 
-    card = get_cards(f"S3CardFlow/{run_id}/start/0")[0]
-    assert card.path.startswith(f"s3://{BUCKET}/store/S3CardFlow/runs/{run_id}/start/0/0/cards/blank-")
+    card = get_cards(f"S3CardFlow/{run_id}/start/1")[0]
+    assert card.path.startswith(f"s3://{BUCKET}/store/S3CardFlow/runs/{run_id}/start/1/0/cards/blank-")
     assert "<h1>on S3</h1>" in card.get()
 
     app = App(root)
     status, _, body, _ = app.handle(f"/S3CardFlow/{run_id}", {})
     assert status == 200 and "succeeded" in body.decode()
-    status, _, body, _ = app.handle(f"/S3CardFlow/{run_id}/start/0", {})
+    status, _, body, _ = app.handle(f"/S3CardFlow/{run_id}/start/1", {})
     page = body.decode()
     assert "log line on s3 &lt;b&gt;" in page and f"/_card/{card.hash}" in page and ">42<" in page
-    status, ctype, body, headers = app.handle(f"/S3CardFlow/{run_id}/start/0/_card/{card.hash}", {})
+    status, ctype, body, headers = app.handle(f"/S3CardFlow/{run_id}/start/1/_card/{card.hash}", {})
     assert status == 200 and b"on S3" in body and headers["Content-Security-Policy"].startswith("sandbox")
     status, _, body, _ = app.handle("/", {})
     assert "S3CardFlow" in body.decode()

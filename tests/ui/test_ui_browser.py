@@ -42,13 +42,13 @@ def test_run_dag_colours_after_a_failing_foreach_task(page, ui_url, ui_root):
     caption = page.locator("g.mf-node[data-step='start'] .mf-node-caption").text_content()
     assert "foreach ×3" in caption
     assert "1 failed" in page.locator("g.mf-node[data-step='work'] .mf-node-caption").text_content()
-    assert page.locator("#steps a.failed-task").inner_text() == "1"
+    assert page.locator("#steps a.failed-task").inner_text() == "2.1"  # work is step 2, item 1
     screenshot(page, "run_dag_failed_foreach")
 
 
 def test_task_log_and_error_are_shown_escaped(page, ui_url, ui_root):
     _, run_id = ui_root
-    page.goto(f"{ui_url}/UIFlow/{run_id}/work/1")
+    page.goto(f"{ui_url}/UIFlow/{run_id}/work/2.1")
     assert page.locator("#task-state").inner_text() == "failed"
     assert "working on b <img src=x onerror='window.__pwned=2'>" in page.locator("#log-stdout").inner_text()
     exception = page.locator(".exception")
@@ -58,14 +58,14 @@ def test_task_log_and_error_are_shown_escaped(page, ui_url, ui_root):
     assert page.evaluate("window.__pwned") is None and page.locator(".exception script").count() == 0
     assert not page.js_errors
     screenshot(page, "task_failed_log_and_error")
-    page.goto(f"{ui_url}/UIFlow/{run_id}/start/0")
+    page.goto(f"{ui_url}/UIFlow/{run_id}/start/1")
     assert "<script>window.__pwned = 1</script>" in page.locator("#log-stdout").inner_text()
     assert page.evaluate("window.__pwned") is None
 
 
 def test_artifact_preview(page, ui_url, ui_root):
     _, run_id = ui_root
-    page.goto(f"{ui_url}/UIFlow/{run_id}/start/0")
+    page.goto(f"{ui_url}/UIFlow/{run_id}/start/1")
     row = page.locator("#artifacts tr[data-artifact='config']")
     assert "'note': '<b>not bold</b>'" in row.locator("pre.preview").inner_text()
     assert row.locator("b").count() == 0
@@ -74,7 +74,7 @@ def test_artifact_preview(page, ui_url, ui_root):
 
 def test_card_with_a_table_and_an_image(page, ui_url, ui_root):
     _, run_id = ui_root
-    page.goto(f"{ui_url}/UIFlow/{run_id}/start/0")
+    page.goto(f"{ui_url}/UIFlow/{run_id}/start/1")
     frame = page.frame_locator("figure.card iframe").first
     assert frame.locator("h1", has_text="Shard report").is_visible()
     assert frame.locator("table.mf-table tbody tr").count() == 3
