@@ -168,8 +168,9 @@ def _ran(task, candidates: list[str], path: str) -> str:
     if not found:
         from .failures import SetupError
 
-        raise SetupError(f"step '{task.step}' needs the output of one of {', '.join(candidates)} at "
-                         f"{task.flow_name}/{task.run_id} at foreach index path {path or '(top level)'}, and none has a successful attempt")
+        raise SetupError(f"step '{task.step}' needs the output of one of {', '.join(candidates)} in run "
+                         f"{task.flow_name}/{task.run_id} at foreach index path {path or '(top level)'}, "
+                         "and none has a successful attempt")
     return max(found)[1]
 
 

@@ -444,7 +444,8 @@ class Task:
         return {"flow": self.flow_name, "run_id": self.run_id, "step": self.step, "task_id": self.task_id,
                 "kind": self.node.get("kind"), "code_sha256": os.environ.get(envnames.CODE_SHA256),
                 "flow_module": self.manifest.get("module"),
-                "index_path": self.index_path, "visit": self.visit, "attempt": self.attempt, "retry_count": self.retry_count,
+                "index_path": self.index_path, "visit": self.visit, "attempt": self.attempt,
+                "retry_count": self.retry_count,
                 "mode": self.mode, "started_at": self.started_at, "user": self.user}
 
     def _run_user_code(self, flow) -> ExceptionWrapper | None:

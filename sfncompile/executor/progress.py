@@ -82,8 +82,8 @@ class Progress:
         index = info["environment"].get(envnames.INDEX_PATH, "")
         if kind == "log":  # a line a task printed (a local process, or a remote Batch job's log)
             if self.show_output:
-                self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{job_task_id(self.step_numbers, step, index)}",
-                                            info["line"],
+                task = job_task_id(self.step_numbers, step, index)
+                self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{task}", info["line"],
                                             info.get("pid")))
             return
         with self._lock:

@@ -235,7 +235,8 @@ class Model:
     def log_prefix(self, flow, run_id, step, task_id, attempt, record) -> str:
         cloned = (record or {}).get("cloned_from")
         if cloned:  # a resumed run's clone: the log is the origin's
-            return attempt_prefix(flow, cloned["run_id"], step, _origin_task(cloned, task_id), int(cloned.get("attempt") or 0))
+            return attempt_prefix(flow, cloned["run_id"], step, _origin_task(cloned, task_id),
+                                  int(cloned.get("attempt") or 0))
         return attempt_prefix(flow, run_id, step, task_id, attempt)
 
     def log_tail(self, prefix: str, name: str, limit: int = LOG_TAIL_BYTES) -> tuple[str, int]:
@@ -290,7 +291,8 @@ class Model:
 
         cloned = (record or {}).get("cloned_from")
         if cloned:
-            prefix = cards_prefix(flow, cloned["run_id"], step, _origin_task(cloned, task_id), int(cloned.get("attempt") or 0))
+            prefix = cards_prefix(flow, cloned["run_id"], step, _origin_task(cloned, task_id),
+                                  int(cloned.get("attempt") or 0))
         else:
             prefix = cards_prefix(flow, run_id, step, task_id, attempt)
         return list_cards(self.storage, prefix)

@@ -17,15 +17,16 @@ from tests.executor.conftest import FLOWS, LocalRuns
 
 FLOW = FLOWS / "squares_flow.py"
 
-RECORDS = ["run.json", "start/0/0/record.json", "body/1/0/record.json", "join/0/0/record.json",
-           "body/1/0/started.json", "start/0/0/manifest.json"]
+# Task ids: start 1, body 2 (item 1: 2.1), join 3, end 4 (docs/datastore.md, "Task ids").
+RECORDS = ["run.json", "start/1/0/record.json", "body/2.1/0/record.json", "join/3/0/record.json",
+           "body/2.1/0/started.json", "start/1/0/manifest.json"]
 JSON_DAMAGE = ["truncated", "empty", "flipped", "deleted", "list", "wrong-types", "symlink", "directory",
                "not-utf8", "other-run"]
 BLOB_DAMAGE = ["truncated", "empty", "flipped", "deleted", "symlink", "directory"]
 LOG_DAMAGE = ["not-utf8", "deleted", "symlink", "directory"]
 CASES = ([(f"runs/RUN/{r}", d) for r in RECORDS for d in JSON_DAMAGE]
          + [(f"blob:{name}", d) for name in ("items", "sq") for d in BLOB_DAMAGE]
-         + [("runs/RUN/body/1/0/stdout.log", d) for d in LOG_DAMAGE]
+         + [("runs/RUN/body/2.1/0/stdout.log", d) for d in LOG_DAMAGE]
          + [("code", d) for d in BLOB_DAMAGE]
          + [("sidechannel", d) for d in ("truncated", "symlink", "directory")])
 
@@ -81,7 +82,7 @@ def _damage(path: str, damage: str, other: str) -> None:
 
 
 def _blob_path(root, flow, run_id, name) -> str:
-    step = "start/0" if name == "items" else "body/1"
+    step = "start/1" if name == "items" else "body/2.1"
     record = json.load(open(f"{root}/{flow}/runs/{run_id}/{step}/0/record.json"))
     sha = record["artifacts"][name]["sha"]
     return f"{root}/{flow}/data/{sha[:2]}/{sha}"
@@ -149,8 +150,8 @@ def _render_every_page(root, run_id):
 
     app = App(str(root))
     for path in ("/", "/SquaresFlow", f"/SquaresFlow/{run_id}", f"/SquaresFlow/{run_id}/body",
-                 f"/SquaresFlow/{run_id}/body/1", f"/SquaresFlow/{run_id}/join/0",
-                 f"/SquaresFlow/{run_id}/body/1/_log/stdout", f"/SquaresFlow/{run_id}/start/0"):
+                 f"/SquaresFlow/{run_id}/body/2.1", f"/SquaresFlow/{run_id}/join/3",
+                 f"/SquaresFlow/{run_id}/body/2.1/_log/stdout", f"/SquaresFlow/{run_id}/start/1"):
         try:
             status, _, body, _ = app.handle(path, {})
         except NotFound:

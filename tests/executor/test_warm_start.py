@@ -23,7 +23,8 @@ def test_foreach_with_split_same_artifacts(local_runs):
 
 def test_retry_and_parameters(local_runs):
     run_id, _ = local_runs.run(FLOWS / "retry_flow.py", extra=["--warm-start"])
-    assert local_runs.store("RetryOnceFlow").attempts(run_id, "flaky", local_runs.task_id("RetryOnceFlow", run_id, "flaky")) == [0, 1]
+    flaky = local_runs.task_id("RetryOnceFlow", run_id, "flaky")
+    assert local_runs.store("RetryOnceFlow").attempts(run_id, "flaky", flaky) == [0, 1]
     run_id, _ = local_runs.run(EXAMPLES / "train_evaluate.py", "n_samples=80", extra=["--warm-start"])
     assert local_runs.artifacts("TrainEvaluateFlow", run_id)["n_samples"] == 80
 

@@ -109,7 +109,8 @@ def card_location(task, follow_resumed: bool = True) -> tuple[object, str, str |
     cloned = record.get("cloned_from") if follow_resumed else None
     storage = task._store.storage
     if cloned:
-        origin_task = str(cloned.get("task_id") or task_id)  # the origin's own id (records before run-unique ids: the same)
+        # the origin's own id (a clone made before run-unique ids recorded none: it had the same)
+        origin_task = str(cloned.get("task_id") or task_id)
         origin = f"{flow}/{cloned['run_id']}/{step}/{origin_task}"
         return storage, cards_prefix(flow, cloned["run_id"], step, origin_task, int(cloned.get("attempt") or 0)), origin
     return storage, cards_prefix(flow, run_id, step, task_id, task.current_attempt), None

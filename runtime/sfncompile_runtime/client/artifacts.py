@@ -31,7 +31,8 @@ def system_artifacts(task) -> dict:
         values["_exception"] = lambda: task.exception
     if graph is not None and task.step_name in graph.get("steps", {}):
         values["_graph_info"] = lambda: lineage.graph_info(graph)
-        values["_foreach_stack"] = lambda: lineage.foreach_stack(graph, task.step_name, task._index_path(), task._split_info)
+        values["_foreach_stack"] = lambda: lineage.foreach_stack(graph, task.step_name, task._index_path(),
+                                                                 task._split_info)
         node = graph["steps"][task.step_name]
         trans = node.get("transition") or {}
         values["_transition"] = lambda: (list(node.get("out_funcs") or []), trans.get("foreach")) \
