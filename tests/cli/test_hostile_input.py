@@ -45,6 +45,6 @@ def test_a_record_holding_text_that_is_not_unicode_is_skipped_and_every_page_ren
     content["tags"] = ["a\udcffb"]  # json.dumps escapes it: valid JSON, invalid text
     record.write_text(json.dumps(content))
     app = App(str(local_runs.root))
-    for path in ("/", "/TotalFlow", f"/TotalFlow/{run_id}", f"/TotalFlow/{run_id}/start/0"):
+    for path in ("/", "/TotalFlow", f"/TotalFlow/{run_id}", f"/TotalFlow/{run_id}/start/1"):
         assert app.handle(path, {})[0] == 200
     assert str(record) in capsys.readouterr().err
