@@ -61,21 +61,21 @@ def load_graph_cached(path: str | os.PathLike, flow: str | None = None, with_spe
     key = cache_key(Path(path), source, flow, with_specs)
     entry = _cache_dir() / f"{key}.json"
     try:
-        cached = FlowGraph.from_json(entry.read_text())
+        cached = FlowGraph.from_json(_read_entry(entry))
         if not cached.configs:
             return cached
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass
     moved = _moved_key(Path(path), source, flow, with_specs)
     moved_entry = _cache_dir() / f"moved-{moved}.json" if moved else None
     if moved_entry is not None:
         try:
-            data = json.loads(moved_entry.read_text())
+            data = json.loads(_read_entry(moved_entry))
             graph = FlowGraph.from_dict(_relocate(data, data["file"], str(path)))
             if not graph.configs:
                 _write_entry(entry, graph.to_json())
                 return graph
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             pass
     graph = load_graph(path, flow, with_specs)  # raises UserError on errors: nothing cached
     if not graph.configs:
@@ -143,12 +143,28 @@ def _relocate(value, old: str, new: str):
     return value
 
 
-def _write_entry(entry: Path, text: str) -> None:
-    """Replace ``entry`` atomically (a concurrent run reads the old or the new text, never half)."""
+_ENTRY_HEADER = "sfncompile-graph-sha256 "
+
+
+def _read_entry(entry: Path) -> str:
+    """A graph entry's text, checked against the sha256 it was written with: a flipped bit
+    that still parses (a step name, a retry count) must not become the flow's graph. A damaged
+    or old-format entry raises ValueError (a cache miss: the flow is parsed and the entry rewritten)."""
+    header, _, text = entry.read_text().partition("\n")
+    if not header.startswith(_ENTRY_HEADER) or header[len(_ENTRY_HEADER):] != hashlib.sha256(text.encode()).hexdigest():
+        raise ValueError(f"graph cache entry {entry} is damaged")
+    return text
+
+
+def _write_entry(entry: Path, text: str, checked: bool = True) -> None:
+    """Replace ``entry`` atomically (a concurrent run reads the old or the new text, never half);
+    graph entries carry their sha256 (``_read_entry``)."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as out:
+            if checked:
+                out.write(_ENTRY_HEADER + hashlib.sha256(text.encode()).hexdigest() + "\n")
             out.write(text)
         os.replace(tmp, entry)
     except OSError:
@@ -196,5 +212,5 @@ def stored_code_package(graph, flow_path: Path, root: str) -> tuple[str, str]:
     package = build_code_package(graph, flow_path)
     url = store_code_package(package, root, graph.name)
     if entry is not None:
-        _write_entry(entry, package.sha256)
+        _write_entry(entry, package.sha256, checked=False)  # a sha256 itself, checked against the package
     return url, package.sha256

@@ -112,3 +112,16 @@ def test_a_cached_run_imports_no_front_end(cache_home, tmp_path):
     loaded = imported()
     assert "sfncompile.executor.local_run" in loaded  # (the report saw the run)
     assert not [name for name in NOT_ON_THE_CACHED_PATH if name in loaded]
+
+
+def test_a_damaged_entry_that_still_parses_is_not_the_flows_graph(cache_home, tmp_path):
+    """A flipped bit that leaves valid JSON (here: a step renamed) is refused by the entry's
+    sha256: the flow is parsed again and the entry rewritten."""
+    flow = _copy(EXAMPLES / "train_evaluate.py", tmp_path / "a")
+    right = graph_cache.load_graph_cached(flow).to_json()
+    for entry in cache_home.rglob("*.json"):
+        text = entry.read_text()
+        assert '"train"' in text
+        entry.write_text(text.replace('"train"', '"trbin"'))
+    assert graph_cache.load_graph_cached(flow).to_json() == right
+    assert graph_cache.load_graph_cached(flow).to_json() == right  # from the rewritten entry
