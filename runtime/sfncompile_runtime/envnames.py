@@ -12,6 +12,10 @@ CODE_SHA256 = "SFNCOMPILE_CODE_SHA256"
 DATASTORE = "SFNCOMPILE_DATASTORE"
 SIDE_CHANNEL = "SFNCOMPILE_SIDE_CHANNEL"
 PRODUCTION_TOKEN = "SFNCOMPILE_PRODUCTION_TOKEN"
+# A deployed @project flow's branch (Metaflow's names: user.<deployer>, test.<branch>, prod,
+# prod.<branch>), fixed at deploy time. Every deployment has a production token, so the token
+# says nothing about the branch; this does.
+PROJECT_BRANCH = "SFNCOMPILE_PROJECT_BRANCH"
 
 # Dynamic: set by the state machine's ContainerOverrides per task (contract §2).
 RUN_ID = "SFNCOMPILE_RUN_ID"

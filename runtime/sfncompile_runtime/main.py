@@ -499,12 +499,22 @@ class Task:
         """This run's ``@project`` names (None fields without ``@project``)."""
         from .current import project_fields
 
-        token = self.production_token or run_record.get("production_token")
-        production = bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION"))
-        return project_fields((graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name"),
-                              self.flow_name, user,
+        name = (graphinfo.flow_decorator_args(self.graph, "project") or {}).get("name")
+        deployed = os.environ.get(envnames.PROJECT_BRANCH)
+        if name and deployed:
+            # A deployment's branch, fixed when it was deployed (user.<deployer>, test.<b>, prod, prod.<b>).
+            return {"project_name": name, "branch_name": deployed, "project_flow_name": f"{name}.{deployed}.{self.flow_name}"}
+        return project_fields(name, self.flow_name, user,
                               branch=run_record.get("branch") or os.environ.get("METAFLOW_BRANCH") or None,
-                              production=production)
+                              production=self._is_production())
+
+    def _is_production(self) -> bool:
+        """Metaflow's ``current.is_production``: a production branch of ``@project`` (``--production``
+        at deploy, or METAFLOW_PRODUCTION). Not the production token: every deployment has one."""
+        deployed = os.environ.get(envnames.PROJECT_BRANCH)
+        if deployed:
+            return deployed == "prod" or deployed.startswith("prod.")
+        return _truthy(os.environ.get("METAFLOW_PRODUCTION"))
 
     def _bind_current(self) -> None:
         from .current import current
@@ -515,7 +525,7 @@ class Task:
         # (user:, runtime:, project:, …) are on the client's Run.
         current._bind(flow_name=self.flow_name, run_id=self.run_id, step_name=self.step, task_id=self.task_id,
                       retry_count=self.retry_count, origin_run_id=self.run_record.get("origin_run_id"),
-                      username=self.user, is_production=bool(token) or _truthy(os.environ.get("METAFLOW_PRODUCTION")),
+                      username=self.user, is_production=self._is_production(),
                       namespace=f"production:{token}" if token else f"user:{self.user}",
                       tags=frozenset(self.run_record.get("tags", [])),
                       parameter_names=tuple(p["attr"] for p in self.graph.get("parameters", [])),

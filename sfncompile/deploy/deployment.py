@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..backends.cdk.settings import FlowSettings, PlatformSettings, datastore_prefix, deployment_name
+from ..backends.cdk.settings import FlowSettings, PlatformSettings, datastore_prefix, deployment_name, project_branch
 from ..config import DEFAULTS, Config
 from ..diagnostics import UserError
 from . import synth_cache
 from .aws import Clients, aws_errors
-from .production import DEPLOYER_TAG, TOKEN_TAG, namespace, remember, resolve_token
+from .production import BRANCH_TAG, DEPLOYER_TAG, PROJECT_TAG, TOKEN_TAG, namespace, remember, resolve_token
 from .settings import flow_settings, platform_settings
 from .stacks import StackResult, apply_template, describe_stack, stack_outputs, stack_tags
 
@@ -58,6 +58,15 @@ def current_deployer() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
+
+
+def project_tags(project, settings: FlowSettings) -> dict[str, str]:
+    """The deployment's ``@project`` and branch as stack tags, so that ``trigger`` (which does not
+    deploy) gives its runs the ``project:``/``project_branch:`` system tags local runs have."""
+    if project is None:
+        return {}
+    args = dict(project.args)
+    return {PROJECT_TAG: args["name"], BRANCH_TAG: project_branch(args, settings)}
 
 
 def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow: str | None = None):
@@ -140,7 +149,7 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
     applied = apply_template(clients, name, flow_template, dry_run=options.dry_run, echo=echo,
                              upload=stage if bucket and not options.dry_run else None,
                              tags={TOKEN_TAG: token, DEPLOYER_TAG: settings.deployer,
-                                   "sfncompile:flow": build.graph.name})
+                                   "sfncompile:flow": build.graph.name, **project_tags(project, settings)})
     timings["apply"] = time.perf_counter() - t0
     stacks.append(applied)
     arn = applied.outputs.get("StateMachineArn")

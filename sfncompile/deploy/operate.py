@@ -34,6 +34,16 @@ class Deployment:
     production_token: str
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def project(self) -> dict | None:
+        """The ``@project`` names of the deployment's runs (``current.project_fields``' keys), from the
+        stack tags ``deploy`` sets; None without ``@project``."""
+        from .production import BRANCH_TAG, PROJECT_TAG
+
+        if not self.tags.get(PROJECT_TAG) or not self.tags.get(BRANCH_TAG):
+            return None
+        return {"project_name": self.tags[PROJECT_TAG], "branch_name": self.tags[BRANCH_TAG]}
+
     def execution_arn(self, run_id: str) -> str:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run_id
 
@@ -138,7 +148,8 @@ def trigger(config: Config, flow_file: str, params: str | None, deployment: str 
     with aws_errors("storing the included files"):
         include_files(graph, values, dep.datastore_root)
     run_id = new_run_id()
-    _write_run_record(dep.datastore_root, name, run_id, parameters=values, production_token=dep.production_token)
+    _write_run_record(dep.datastore_root, name, run_id, parameters=values, production_token=dep.production_token,
+                      project=dep.project)
     return start(clients, dep, values, run_id)
 
 
@@ -418,7 +429,7 @@ def resume(config: Config, flow_file: str, origin_run_id: str, step: str | None 
     parameters = (origin or {}).get("parameters", {})
     run_id = new_run_id()
     _write_run_record(dep.datastore_root, name, run_id, origin_run_id=origin_run_id, rerun_steps=plan,
-                      parameters=parameters, production_token=dep.production_token)
+                      parameters=parameters, production_token=dep.production_token, project=dep.project)
     return start(clients, dep, parameters, run_id)
 
 

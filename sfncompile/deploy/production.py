@@ -19,6 +19,9 @@ from ..diagnostics import UserError
 
 TOKEN_TAG = "sfncompile:production_token"
 DEPLOYER_TAG = "sfncompile:deployer"
+# A @project deployment's project name and branch (user.<deployer>, test.<b>, prod, prod.<b>).
+PROJECT_TAG = "sfncompile:project"
+BRANCH_TAG = "sfncompile:project_branch"
 
 
 def home() -> Path:

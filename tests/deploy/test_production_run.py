@@ -211,3 +211,25 @@ def test_scheduled_flow_runs_with_its_schedule_input(executing, client_on):
 
     run = Run("NightlyReportFlow/scheduled-1")
     assert run.successful and run["start"].task.data.currency == "EUR"
+
+
+def test_deployed_project_branch_and_configs_reach_triggered_runs(executing, client_on):
+    """A deployment without --production runs on branch user.<deployer> (Metaflow's @project), with
+    --production on prod; `trigger` gives its runs the project:/project_branch: system tags local
+    runs have; a Config from the flow's own parser is compiled in at deploy time."""
+    from sfncompile_runtime.client import Run
+
+    cloud = executing
+    flow = flow_file("project_config_flow")
+    for options, branch in (({}, "user.tester"), ({"branch": "feature"}, "test.feature"),
+                            ({"production": True}, "prod")):
+        result = cloud.deploy(flow, **options)
+        run_id = operate.trigger(cloud.config, str(flow), None, deployment=result.deployment)
+        assert cloud.wait(_execution_arn(result, run_id))["status"] == "SUCCEEDED", branch
+        client_on(result)
+        run = Run(f"ProjectConfigFlow/{run_id}")
+        data = run["start"].task.data
+        assert (data.branch, data.is_production) == (branch, branch == "prod"), options
+        assert data.project_flow_name == f"branchy.{branch}.ProjectConfigFlow"
+        assert data.mode == "fast" and dict(data.setting) == {"mode": "fast"}
+        assert {"project:branchy", f"project_branch:{branch}"} <= set(run.system_tags), run.system_tags

@@ -20,6 +20,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from sfncompile_runtime import envnames
+
 from ...diagnostics import UserError
 from .build import FlowBuild
 from .definition_uses import definition_uses
@@ -68,6 +70,7 @@ class FlowStack(cdk.Stack):
         super().__init__(scope, construct_id, stack_name=self.deployment,
                          description=f"sfncompile flow {graph.name} ({self.deployment})", **kwargs)
         self.build, self.settings, self.graph = build, settings, graph
+        self.project_args = project_args
         platform = settings.platform
         self.bucket = bucket_name(self, platform)
         self.table = table_name(platform)
@@ -189,6 +192,9 @@ class FlowStack(cdk.Stack):
             "SFNCOMPILE_SIDE_CHANNEL": self.table,
             "SFNCOMPILE_PRODUCTION_TOKEN": self.settings.production_token,
         }
+        branch = project_branch(self.project_args, self.settings)
+        if branch:
+            static_env[envnames.PROJECT_BRANCH] = branch  # current.branch_name in the deployment's tasks
         refs = {}
         gpu_keys = sorted(p[len("JobDefinition"):] for p, spec in self.build.job_specs.items() if spec.gpu)
         if gpu_keys and "gpu" not in self.settings.platform.compute:
