@@ -239,7 +239,9 @@ def test_start_step_writes_the_run_record_when_absent(local_backend):
     info = Datastore(local_backend.datastore, "LinearFlow")
     ref = info.latest_record(run_id, "start", "1")["artifacts"]["info"]
     values = info.load_artifact(ref)
-    assert values["production"] is True and values["namespace"] == "production:tok-1"
+    # The token gives the namespace; it does not make the run "production": every deployment has a
+    # token, and Metaflow's is_production is @project's --production only (no @project here).
+    assert values["production"] is False and values["namespace"] == "production:tok-1"
 
 
 def test_resume_clones_a_foreach_and_republishes_its_width(local_backend, client_root):
