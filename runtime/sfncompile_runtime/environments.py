@@ -96,7 +96,12 @@ def _reexec(task, python: str, digest: str) -> None:
     env[INSIDE_VAR] = digest
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(python, [python, "-c", BOOTSTRAP_SOURCE, task.mode, task.step], env)
+    try:
+        os.execve(python, [python, "-c", BOOTSTRAP_SOURCE, task.mode, task.step], env)
+    except OSError as exc:  # checked by _ready just before: removed meanwhile, or not executable
+        raise RuntimeError(f"step '{task.step}': the @pypi environment's interpreter {python} cannot be run "
+                           f"({exc.strerror}); delete {os.path.dirname(os.path.dirname(python))} and run again "
+                           "to rebuild it") from None
 
 
 def requirement(name: str, version: str) -> str:
@@ -207,7 +212,26 @@ def _cached_tarball(storage, key: str) -> bytes | None:
 
 
 def _ready(venv: str) -> bool:
-    return os.path.isfile(os.path.join(venv, READY))
+    """Built to the end (the marker is written last) and still able to run: a venv whose
+    interpreter link was removed or broken (its base Python upgraded away) is built again."""
+    return os.path.isfile(os.path.join(venv, READY)) and os.access(os.path.join(venv, "bin", "python"), os.X_OK)
+
+
+def _set_aside(target: str) -> None:
+    """Remove an unusable environment at ``target`` (renamed first, so that no task picks up a
+    half-deleted one)."""
+    import shutil
+
+    if not os.path.lexists(target):
+        return
+    aside = f"{target}.damaged-{os.getpid()}"
+    try:
+        os.rename(target, aside)
+    except OSError:
+        return  # another task is replacing it at the same moment
+    print(f"sfncompile: warning: the @pypi environment {target} was incomplete or damaged; building it again",
+          file=sys.stderr)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _make_venv(base: str, path: str) -> None:
@@ -240,6 +264,8 @@ def _build_venv(args: dict, target: str, step: str, base: str, with_boto3: bool)
                 raise RuntimeError(f"step '{step}': pip could not install the @pypi packages {', '.join(wanted)}:\n"
                                    f"{result.stdout[-4000:]}")
         open(os.path.join(tmp, READY), "w").close()
+        if os.path.lexists(target) and not _ready(target):
+            _set_aside(target)  # a damaged one: ours replaces it
         # venvs are not relocatable: rebuild at the final path when someone else won the race
         if os.path.exists(target):
             shutil.rmtree(tmp, ignore_errors=True)

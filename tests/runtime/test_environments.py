@@ -35,6 +35,17 @@ def test_pypi_step_gets_its_package_and_reuses_the_cache(local_backend, client_r
     # a step without @pypi does not see the package
     assert driver.run_step("end", second).returncode == 0
 
+    # a damaged environment (its interpreter link gone) is set aside and built again, not a traceback
+    venv = os.path.dirname(os.path.dirname(data.python))
+    os.unlink(os.path.join(venv, "bin", "python"))
+    third = new_run_id()
+    assert driver.run_step("start", third).returncode == 0
+    proc = driver.run_step("fmt", third, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert f"the @pypi environment {venv} was incomplete or damaged; building it again" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert client.Run(f"PypiFlow/{third}")["fmt"].task.data.text == "1,234,567"
+
 
 @pytest.mark.skipif(any(shutil.which(n) for n in ("micromamba", "mamba", "conda")),
                     reason="this check is about images without conda")
