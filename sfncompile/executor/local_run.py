@@ -400,7 +400,9 @@ def origin_configs(prepared: PreparedRun, origin_run_id: str | None) -> dict | N
         return None
     if "configs" in record:
         return record["configs"]
-    start = store.latest_record(origin, "start", "0")
+    # The origin's own start task id (its numbering need not be this code's: find_task).
+    task = store.find_task(origin, "start", "")
+    start = store.latest_record(origin, "start", task) if task else None
     artifacts = (start or {}).get("artifacts") or {}
     values = {}
     for spec in prepared.graph.configs:

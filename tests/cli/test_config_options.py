@@ -213,14 +213,21 @@ class CfgResumeFlow(FlowSpec):
 '''
 
 
-def test_resume_keeps_the_origin_runs_configs(flow, tmp_path, monkeypatch):
+@pytest.mark.parametrize("recorded", [True, False], ids=["run-record", "start-artifacts"])
+def test_resume_keeps_the_origin_runs_configs(flow, tmp_path, monkeypatch, recorded):
     """Metaflow 2.19: resume evaluates nothing new into the run; the tasks (and the decorators)
-    see the origin run's config values, whatever the files and functions give now."""
+    see the origin run's config values, whatever the files and functions give now. From the run
+    record, or (a run recorded before it kept them) from the origin's start task's artifacts."""
     path = tmp_path / "cfg_resume_flow.py"
     path.write_text(RESUME_FLOW)
     (tmp_path / "fail_once").write_text("")
     runs = LocalRuns(tmp_path / "store")
     origin, _ = runs.run(path, expect_exit=1)
+    if not recorded:
+        store = runs.store("CfgResumeFlow")
+        record = store.read_run(origin)
+        del record["configs"]
+        store.write_run(origin, record)
     (tmp_path / "other.json").write_text('{"o": 99}')
     monkeypatch.setenv("CFG_N", "7")
     result = runs.cli("resume", str(path), "--origin-run-id", origin)
