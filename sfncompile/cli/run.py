@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 
@@ -143,6 +144,20 @@ def _write_run_id_file(path):
     return write
 
 
+def _sigterm_as_interrupt():
+    """While a run executes, SIGTERM (``kill PID``, a CI job's timeout) stops it as Ctrl-C does:
+    its tasks are stopped and the run is recorded as aborted, resumable — by default the CLI
+    would die at once, leaving a run that shows as running forever. Returns the handler it
+    replaced (None off the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
 def _run_in_background(prepared, parameters, progress_factory, run_id_file=None, runner_attribute_file=None,
                        **kwargs):
     """Run the execution on a thread so that Ctrl-C reaches us; returns the outcome.
@@ -191,19 +206,24 @@ def _run_in_background(prepared, parameters, progress_factory, run_id_file=None,
     worker = threading.Thread(target=target, name="sfncompile-run", daemon=True)
     worker.start()
     interrupted = False
-    while not done.is_set():
-        try:
-            done.wait(0.2)
-        except KeyboardInterrupt:
-            if not interrupted:
-                interrupted = True
-                click.echo("\ninterrupted: stopping running tasks (Ctrl-C again to force)...", err=True)
-                token.cancel("interrupted by the user")
-            else:
-                from ..executor.batch import kill_running_tasks
+    previous_sigterm = _sigterm_as_interrupt()
+    try:
+        while not done.is_set():
+            try:
+                done.wait(0.2)
+            except KeyboardInterrupt:
+                if not interrupted:
+                    interrupted = True
+                    click.echo("\ninterrupted: stopping running tasks (Ctrl-C again to force)...", err=True)
+                    token.cancel("interrupted by the user")
+                else:
+                    from ..executor.batch import kill_running_tasks
 
-                kill_running_tasks()  # no grace the second time: nothing of this run may outlive it
-                raise
+                    kill_running_tasks()  # no grace the second time: nothing of this run may outlive it
+                    raise
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
     if "progress" in holder:
         holder["progress"].stop()
     if "error" in holder:

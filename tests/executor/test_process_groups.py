@@ -96,3 +96,19 @@ def test_sigkill_of_the_cli_takes_every_task_process_along(tmp_path, mode):
     proc.kill()
     proc.communicate(timeout=30)
     assert _wait_gone(entry) == [], "the zygote or a task outlived the CLI"
+
+
+def test_sigterm_to_the_cli_stops_the_run_as_ctrl_c_does(tmp_path):
+    """`kill PID` (or a CI timeout) is an interrupt: tasks stopped, the run recorded ABORTED, not
+    a run left 'running' forever with its processes behind."""
+    import json
+
+    proc = _start_cli(tmp_path)
+    entry = f"SFNCOMPILE_CODE_CACHE={tmp_path / 'code-cache'}"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    (run_dir,) = (tmp_path / "datastore" / "StubbornFlow" / "runs").iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "ABORTED"
+    assert _wait_gone(entry) == [], "a task process survived SIGTERM of the CLI"
