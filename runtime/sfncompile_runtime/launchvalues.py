@@ -238,6 +238,11 @@ class Launch:
                 value = self.config(question["name"], question.get("text"), bool(question.get("default")))
             elif question["op"] == "expr":
                 value = self.expression(question["text"], question.get("configs") or {})
+            elif question["op"] == "environ":
+                # The variables as the imported module left them (its own assignments, whatever
+                # their form, over the launching environment's), as Metaflow's launcher reads them.
+                self.flow_class()
+                value = {name: os.environ.get(name) for name in question["names"]}
             elif question["op"] == "parameters":
                 return {"value": self.parameters(question["names"], question.get("includes") or [],
                                                  question.get("configs") or {}, question.get("project"),

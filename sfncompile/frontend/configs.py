@@ -8,12 +8,14 @@ The value, in Metaflow's order: the launch's ``--config-value NAME JSON`` /
 ``--config NAME PATH`` options (``LaunchInputs``); each option, when not
 given, from its environment variable, ``METAFLOW_FLOW_CONFIG_VALUE`` (JSON:
 name → value) or ``METAFLOW_FLOW_CONFIG`` (JSON: name → file), as set by the
-flow module itself at import (a literal top-level ``os.environ[...] = ...``,
-which Metaflow's launcher runs before it reads them) or else by the launching
+flow module itself at import (a literal top-level ``os.environ[...] = ...`` read
+from the source, any other form by importing the module at launch; Metaflow's
+launcher imports it before it reads them) or else by the launching
 environment; else the ``default=`` file (relative to the working directory,
 then to the flow file's folder), parsed as JSON; else ``default_value=`` (a
 static dict or JSON text). What needs the flow's own code (a ``parser=``
-function, a function default, an expression only running the module gives) is
+function, a function default, an expression only running the module gives,
+the variables set by the module in a form the source does not settle) is
 evaluated at launch in a child process that imports the flow
 (``frontend.launch``), as Metaflow's launcher evaluates it; this process never
 runs it.
@@ -98,7 +100,10 @@ def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
     replaces its environment variable entirely (click's ``envvar``); the flow module's own
     assignment replaces the launching environment's value. Raises NotStatic."""
     cli = _cli_options()
-    assigned = module_environment(extractor, module)
+    try:
+        assigned = module_environment(extractor, module)
+    except NotStatic as exc:
+        assigned = _imported_environment(extractor, exc)
     inputs = LaunchInputs(resolved=dict(cli.get("resolved") or {}))
     for key, env_name, option in (("config_value", ENV_VALUES, "--config-value"), ("config", ENV_FILES, "--config")):
         pairs = cli.get(key) or []
@@ -127,14 +132,29 @@ def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
     return inputs
 
 
+def _imported_environment(extractor, problem: NotStatic) -> dict[str, tuple[str, Any]]:
+    """The variables as the flow module sets them when imported (``problem``: why the source
+    alone does not say), read from the launch process that imports it, as Metaflow's launcher
+    reads them after importing the module. A value the module did not change is the launching
+    environment's, read as such by the caller."""
+    try:
+        found = extractor.launch_values().environ((ENV_VALUES, ENV_FILES))
+    except LaunchFailure as failure:
+        raise NotStatic(problem.node, f"{problem.reason.split(';')[0]}; reading it by importing the flow at launch "
+                                      f"failed: {failure.describe()}") from None
+    return {name: (text, problem.node) for name, text in found.items()
+            if text is not None and text != os.environ.get(name)}
+
+
 def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, Any]]:
     """``os.environ["METAFLOW_FLOW_CONFIG_VALUE"] = <static text>`` at the top of the flow module
     (Metaflow's launcher imports the module, so it sees them): name → (text, statement).
 
     Only an unconditional top-level assignment of a value the compiler can evaluate is read; any
     other mention of these names in the module's own code (an assignment under ``if``, a
-    computed value, ``os.environ.update(...)``, ...) is refused at its position rather than
-    ignored, which would compile the flow with other configs than Metaflow's."""
+    computed value, ``os.environ.update(...)``, ...) raises NotStatic at its position rather than
+    being ignored, which would compile the flow with other configs than Metaflow's;
+    ``launch_inputs`` then reads them by importing the module (``_imported_environment``)."""
     from .extract import _module_level_statements
 
     names = (ENV_VALUES, ENV_FILES)

@@ -76,6 +76,9 @@ class LaunchValues:
     def expression(self, text: str, configs: dict[str, tuple]):
         return self.ask({"op": "expr", "text": text, "configs": {k: list(v) for k, v in configs.items()}})
 
+    def environ(self, names) -> dict:
+        return self.ask({"op": "environ", "names": list(names)})
+
     def parameters(self, names, includes, configs: dict[str, tuple], project: str | None, ds_type: str) -> dict:
         return self.ask({"op": "parameters", "names": list(names), "includes": list(includes),
                          "configs": {k: list(v) for k, v in configs.items()}, "project": project,

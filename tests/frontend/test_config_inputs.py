@@ -104,19 +104,28 @@ def test_a_missing_default_file_is_an_error_as_in_metaflow(tmp_path):
     assert error.span.line == line_of(source, 'default="other.json"')
 
 
-def test_module_assignments_the_compiler_cannot_read_are_refused_at_their_line(monkeypatch):
+def test_module_assignments_the_source_does_not_settle_are_read_by_importing_the_flow(tmp_path):
+    """Metaflow's launcher reads the variables after importing the module, whatever the form of
+    the module's assignment; so does the launch process (frontend.launch), when the source alone
+    does not say. Without a file to import, that is an error at the assignment."""
+    (tmp_path / "v.json").write_text('{"cfg": {"a": 5}}')
     cases = {
-        "conditional": "if True:\n    os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = '{}'\n",
-        "computed": "os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = open('x').read()\n",
-        "update": "os.environ.update({'METAFLOW_FLOW_CONFIG': '{}'})\n",
+        "conditional": ("if True:\n    os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = '{\"cfg\": {\"a\": 4}}'\n", 4),
+        "computed": ("os.environ['METAFLOW_FLOW_CONFIG_VALUE'] = open('v.json').read()\n", 5),
+        "update": ("os.environ.update({'METAFLOW_FLOW_CONFIG_VALUE': '{\"cfg\": {\"a\": 6}}'})\n", 6),
     }
-    for what, header in cases.items():
+    for what, (header, expected) in cases.items():
         source = FLOW.format(header=header)
+        (tmp_path / "flow.py").write_text(source)
         graph, diagnostics = parse(source)
-        errors = [d for d in diagnostics if d.rule == "SFN015"]
-        assert errors, what
-        assert errors[0].span.line == line_of(source, "METAFLOW_FLOW_CONFIG"), (what, errors[0].format())
-        assert "--config-value" in errors[0].message, what
+        assert diagnostics == [], (what, [d.format() for d in diagnostics])
+        assert values(graph)["cfg"] == {"a": expected}, what
+        assert graph.steps["start"].decorator("environment").args == {"vars": {"A": str(expected)}}, what
+    source = FLOW.format(header=cases["computed"][0])
+    _, diagnostics = parse(source, file="not_on_disk/flow.py")
+    errors = [d for d in diagnostics if d.rule == "SFN015"]
+    assert errors and errors[0].span.line == line_of(source, "METAFLOW_FLOW_CONFIG"), [d.format() for d in diagnostics]
+    assert "reading it by importing the flow at launch failed" in errors[0].message
 
 
 def test_options_for_a_flow_without_configs_are_refused(monkeypatch):
