@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .exception import CardNotPresentException, IncorrectArgumentException, IncorrectPathspecException
+from ..datastore import warn_unreadable
 from .store import CardInfo, cards_prefix, data_key, list_cards
 
 
@@ -39,13 +40,29 @@ class Card:
 
     def get(self) -> str:
         if self._html is None:
-            data = self._storage.get_bytes(self._info.key)
+            data = self._read(self._info.key)
             self._html = "" if data is None else data.decode("utf-8", "replace")
         return self._html
 
     def get_data(self) -> dict | None:
-        data = self._storage.get_bytes(data_key(self._info))
-        return None if data is None else json.loads(data)
+        """The card's data JSON; None when absent or damaged (warned, naming it)."""
+        key = data_key(self._info)
+        data = self._read(key)
+        if data is None:
+            return None
+        try:
+            value = json.loads(data)
+        except ValueError as exc:
+            warn_unreadable(self._storage.url(key), f"not valid JSON ({exc})")
+            return None
+        return value
+
+    def _read(self, key: str) -> bytes | None:
+        try:
+            return self._storage.get_bytes(key)
+        except OSError as exc:  # a symlink or folder in its place (not followed), no permission
+            warn_unreadable(self._storage.url(key), str(exc))
+            return None
 
     def view(self) -> None:
         import os

@@ -134,3 +134,27 @@ def test_card_cli_lists_gets_and_views(client_root, tmp_path):
     viewed = subprocess.run(SFNCOMPILE + ["card", "view", f"CardsFlow/{run_id}/end/3", "--no-browser",
                                           "--datastore", str(store)], capture_output=True, text=True, check=True)
     assert os.path.exists(viewed.stdout.strip())
+
+
+def test_a_damaged_or_linked_card_reads_as_empty_with_a_warning(cards_run, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from sfncompile_runtime.cards import get_cards
+
+    store, run_id = cards_run
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy, symlinks=True)
+    monkeypatch.setenv("SFNCOMPILE_DATASTORE", str(copy))
+    from sfncompile_runtime import client
+
+    client.reset()  # read the copy
+    notes = get_cards(f"CardsFlow/{run_id}/start/1", id="notes")[0]
+    html = copy / notes.key
+    os.unlink(html)
+    os.symlink("/etc/passwd", html)  # the datastore never writes a link: not followed
+    data = html.with_name(html.name[: -len(".html")] + ".data.json")
+    data.write_text("{not json")
+    assert notes.get() == ""
+    assert notes.get_data() is None
+    err = capsys.readouterr().err
+    assert str(html) in err and str(data) in err
