@@ -32,7 +32,7 @@ import time
 from typing import Any, ClassVar, Dict, List, Optional
 
 from . import envnames
-from .runner import DATASTORE_TYPES, IGNORED_TOP_LEVEL, CommandManager
+from .runner import DATASTORE_TYPES, IGNORED_TOP_LEVEL, CommandManager, _top_level_configs
 
 # Options every AWS command takes (sfncompile.cli.deploy.aws_options), by keyword name.
 AWS_OPTIONS = ("region", "endpoint_url", "job_queue", "side_channel_table", "stack_prefix", "image")
@@ -108,7 +108,7 @@ class StepFunctionsDeployer:
         self.env_vars = os.environ.copy()
         self.env_vars.update(env or {})
         self.top_level_kwargs = kwargs
-        self._aws_args, self._project_args = _top_level_arguments(kwargs)
+        self._aws_args, self._project_args, self._config_args = _top_level_arguments(kwargs)
         self.name: Optional[str] = None  # the deployment (stack and state machine), once created
         self.flow_name: Optional[str] = None
         self.metadata: Optional[str] = None  # the deployment's datastore root (where its runs are)
@@ -130,7 +130,7 @@ class StepFunctionsDeployer:
 
     def create(self, **kwargs) -> "StepFunctionsDeployedFlow":
         """Create or update the deployment (``sfncompile deploy``); raises if it fails."""
-        argv = ["deploy", self.flow_file, "--json", *self._project_args, *self._aws_args,
+        argv = ["deploy", self.flow_file, "--json", *self._project_args, *self._aws_args, *self._config_args,
                 *_create_arguments(kwargs)]
         out = self._run(argv, f"Error deploying {self.flow_file} to {self.TYPE}")
         result = json.loads(out[out.index("{"):])
@@ -259,7 +259,7 @@ class StepFunctionsDeployedFlow(DeployedFlow):
 
     def trigger(self, **kwargs) -> TriggeredRun:
         """Start a run with these parameter values (``sfncompile trigger``); raises if it fails."""
-        argv = ["trigger", self.deployer.flow_file, *self.deployer._deployment_args()]
+        argv = ["trigger", self.deployer.flow_file, *self.deployer._deployment_args(), *self.deployer._config_args]
         if kwargs:
             argv += ["--params", json.dumps(kwargs)]
         out = self.deployer._run(argv, f"Error triggering {self.name} on {self.TYPE} for {self.deployer.flow_file}")
@@ -277,7 +277,9 @@ class StepFunctionsDeployedFlow(DeployedFlow):
                              f"{EXECUTION_STATES}")
         if len(states) != len(unique):
             raise ValueError("Duplicate states are not allowed")
-        out = self.deployer._run(["runs", self.deployer.flow_file, "--json", "--limit", "1000",
+        # By the flow's name: these commands need no compile (a flow file would be compiled, its
+        # configs read again).
+        out = self.deployer._run(["runs", self.flow_name or self.deployer.flow_file, "--json", "--limit", "1000",
                                   *self.deployer._deployment_args()], f"Error listing the runs of {self.name}")
         rows = json.loads(out[out.index("["):])
         return [TriggeredRun(self.deployer, json.dumps({"metadata": self.metadata,
@@ -291,7 +293,7 @@ class StepFunctionsDeployedFlow(DeployedFlow):
         unknown = sorted(set(kwargs) - {"authorize"})
         if unknown:
             raise TypeError(f"delete() got unknown option(s): {', '.join(unknown)}")
-        argv = ["delete", self.deployer.flow_file, "--yes", *self.deployer._deployment_args()]
+        argv = ["delete", self.flow_name or self.deployer.flow_file, "--yes", *self.deployer._deployment_args()]
         if kwargs.get("authorize"):
             argv += ["--authorize", str(kwargs["authorize"])]
         try:
@@ -301,9 +303,12 @@ class StepFunctionsDeployedFlow(DeployedFlow):
         return True
 
 
-def _top_level_arguments(options: dict) -> tuple[List[str], List[str]]:
-    """(AWS settings for every command, the @project options for deploy) from ``Deployer(**options)``."""
+def _top_level_arguments(options: dict) -> tuple[List[str], List[str], List[str]]:
+    """(AWS settings for every command, the @project options for deploy, the configs'
+    ``--config``/``--config-value`` for the commands that compile the flow: deploy, trigger) from
+    ``Deployer(**options)``."""
     options = dict(options)
+    configs = _top_level_configs(options)  # Metaflow's top-level config=/config_value=
     aws: List[str] = []
     root = options.pop("datastore_root", None)
     datastore = options.pop("datastore", None)
@@ -324,9 +329,9 @@ def _top_level_arguments(options: dict) -> tuple[List[str], List[str]]:
     unknown = sorted(set(options) - IGNORED_TOP_LEVEL)
     if unknown:
         raise TypeError(f"Deployer() got option(s) sfncompile does not know: {', '.join(unknown)} (accepted: "
-                        f"{', '.join(sorted({'datastore', 'datastore_root', *AWS_OPTIONS, *PROJECT_OPTIONS}))}, "
+                        f"{', '.join(sorted({'config', 'config_value', 'datastore', 'datastore_root', *AWS_OPTIONS, *PROJECT_OPTIONS}))}, "
                         f"and, changing nothing, {', '.join(sorted(IGNORED_TOP_LEVEL))})")
-    return aws, project
+    return aws, project, configs
 
 
 def _create_arguments(kwargs: dict) -> List[str]:

@@ -11,15 +11,16 @@ import textwrap
 import time
 
 FLOW = textwrap.dedent('''
-    from metaflow import FlowSpec, Parameter, step
+    from metaflow import Config, FlowSpec, Parameter, step
 
 
     class DeployerFlow(FlowSpec):
         alpha = Parameter("alpha", default=1, type=int)
+        scale = Config("scale", required=True)  # given by Deployer(config_value=...)
 
         @step
         def start(self):
-            self.doubled = self.alpha * 2
+            self.doubled = self.alpha * self.scale.k
             self.next(self.end)
 
         @step
@@ -49,7 +50,10 @@ def test_deployer_creates_triggers_and_deletes(executing, tmp_path):
     flow = tmp_path / "project" / "deployer_flow.py"
     flow.write_text(FLOW)
 
-    deployer = Deployer(str(flow), show_output=False, cwd=str(flow.parent), metadata="local")
+    # Metaflow's top-level config_value= reaches deploy (compiled in) and trigger (which compiles the
+    # flow too: without it the required config would fail there).
+    deployer = Deployer(str(flow), show_output=False, cwd=str(flow.parent), metadata="local",
+                        config_value=[("scale", {"k": 2})])
     with deployer.step_functions() as sfn_deployer:
         deployed = sfn_deployer.create()
         assert deployed.flow_name == "DeployerFlow" and deployed.TYPE == "step-functions"

@@ -9,10 +9,13 @@ from sfncompile_runtime.deployer import Deployer, _create_arguments, _top_level_
 
 
 def test_top_level_options_become_every_commands_settings():
-    aws, project = _top_level_arguments({"branch": "exp", "production": False, "region": "eu-west-1",
-                                         "datastore": "s3", "datastore_root": "s3://b/p", "metadata": "local"})
+    aws, project, configs = _top_level_arguments({
+        "branch": "exp", "production": False, "region": "eu-west-1", "datastore": "s3",
+        "datastore_root": "s3://b/p", "metadata": "local", "config": [("c", "c.json")],
+        "config_value": [("v", {"a": 1})]})
     assert aws == ["--datastore", "s3://b/p", "--region", "eu-west-1"]
     assert project == ["--branch", "exp"]
+    assert configs == ["--config", "c", "c.json", "--config-value", "v", '{"a": 1}']
     assert _top_level_arguments({"production": True})[1] == ["--production"]
 
 
