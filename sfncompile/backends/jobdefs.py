@@ -206,6 +206,21 @@ def job_queue(step: StepNode) -> str:
     return "${JobQueue}"
 
 
+def step_environment(step: StepNode) -> dict[str, str]:
+    """The step's ``@environment`` variables as its tasks get them (its Task state's
+    ``ContainerOverrides``, beside the contract's per-task variables), by name."""
+    deco = step.decorator("environment")
+    if deco is None:
+        return {}
+    return {str(name): _env_text(value) for name, value in sorted((deco.args.get("vars") or {}).items())}
+
+
+def _env_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
 def job_definition_keys(graph: FlowGraph) -> dict[str, str]:
     """step name → job definition key (``${JobDefinition<key>}`` in the ASL)."""
     return {step.name: resource_spec(step).key() for step in graph}

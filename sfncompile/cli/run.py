@@ -283,14 +283,38 @@ def _report(outcome, prepared, flow_path: str, interrupted: bool, output_format:
         sys.exit(130 if interrupted else 1)
 
 
+def _zygote_pool(kwargs):
+    """The run's warm processes, made before the run is prepared so that the first task's can start
+    while it is (None when every task starts fresh)."""
+    from ..executor.local_run import warm_start_enabled
+
+    if not warm_start_enabled(kwargs["warm_start"]):
+        return None
+    from ..executor.warm import ZygotePool
+
+    return ZygotePool()
+
+
 def _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue, job_role_arn,
-             execution_role_arn):
-    """The prepared run and, for a hybrid run, where its remote steps go (every requirement checked)."""
+             execution_role_arn, warm_pool=None, max_num_splits=None):
+    """The prepared run and, for a hybrid run, where its remote steps go (every requirement checked).
+    ``warm_pool``: the first task's warm process starts in it as soon as its job definition exists."""
     from ..decospecs import parse_with_options
     from ..executor.local_run import prepare
 
     specs = parse_with_options(with_decorators)
-    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table, with_specs=specs)
+    on_first_task = None
+    if warm_pool is not None and not (hybrid or any(spec.name == "batch" for spec in specs)):
+        from ..executor.batch import prestart_zygote
+        from ..executor.local_run import task_base_environment
+
+        base = task_base_environment(max_num_splits)
+
+        def on_first_task(definition, environment):
+            prestart_zygote(warm_pool, definition, environment, base)
+
+    prepared = prepare(flow, datastore=datastore, side_channel_table=side_channel_table, with_specs=specs,
+                       on_first_task=on_first_task)
     # Metaflow's `run --with batch` sends every step to Batch; --hybrid only those with @batch in the source.
     if not (hybrid or any(spec.name == "batch" for spec in specs)):
         for option, value in (("--job-queue", job_queue), ("--job-role-arn", job_role_arn),
@@ -348,17 +372,23 @@ def run(ctx, flow, params, max_workers, tags, run_id_file, runner_attribute_file
     What tasks print shows as it comes, each line prefixed with the task's pathspec (--quiet hides it).
     The last line on stdout is the run id (--format json: one JSON object instead).
     Flow parameters: --param NAME=VALUE, or Metaflow's --NAME VALUE."""
-    from ..executor.parameters import parameter_options, parse_parameters
-
     kwargs = _execution_kwargs(max_workers, tags, max_num_splits, retry_delays, timeout, warm_start)
-    prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
-                                job_role_arn, execution_role_arn)
-    assignments = list(params) + parameter_options(prepared.graph, ctx.args)
-    parameters = parse_parameters(prepared.graph, assignments, flow_path=prepared.flow_path, root=prepared.root)
-    outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
-                                              run_id_file=run_id_file, runner_attribute_file=runner_attribute_file,
-                                              hybrid=target, **kwargs)
-    _report(outcome, prepared, flow, interrupted, output_format)
+    kwargs["warm_pool"] = _zygote_pool(kwargs)
+    try:
+        prepared, target = _prepare(flow, datastore, side_channel_table, with_decorators, hybrid, job_queue,
+                                    job_role_arn, execution_role_arn, kwargs["warm_pool"], kwargs["max_num_splits"])
+        from ..executor.parameters import parameter_options, parse_parameters
+
+        assignments = list(params) + parameter_options(prepared.graph, ctx.args)
+        parameters = parse_parameters(prepared.graph, assignments, flow_path=prepared.flow_path, root=prepared.root)
+        outcome, interrupted = _run_in_background(prepared, parameters, _progress_factory(prepared, quiet),
+                                                  run_id_file=run_id_file,
+                                                  runner_attribute_file=runner_attribute_file, hybrid=target,
+                                                  **kwargs)
+        _report(outcome, prepared, flow, interrupted, output_format)
+    finally:
+        if kwargs["warm_pool"] is not None:  # (the run closed it; not so a run that never began)
+            kwargs["warm_pool"].close()
 
 
 @click.command("resume")

@@ -103,6 +103,21 @@ def local_command(command: list[str], parameters: Mapping[str, str]) -> list[str
     return command
 
 
+def prestart_zygote(pool, definition: LocalJobDefinition, overrides: Mapping[str, str],
+                    base_environment: Mapping[str, str]) -> None:
+    """Start, in the background, the warm process a task of ``definition`` will be forked from:
+    its start (a Python start, the code package's check, the runtime's imports) then overlaps
+    whatever the run does next instead of delaying that task. ``overrides``: the task's own
+    environment variables (its Task state's, per-task variables excluded). The zygote is the one
+    the task computes (same command, same environment); should the task need another after all,
+    this one is merely unused, and closed with the others."""
+    if definition.fresh_process:
+        return
+    command = local_command(definition.command, definition.parameters)
+    if len(command) > 3 and command[1] == "-c":
+        pool.prestart(command, warm_environment({**base_environment, **definition.environment, **overrides}))
+
+
 def warm_environment(task: Mapping[str, str]) -> dict[str, str]:
     """The environment the warm process for this task starts with: the task's own, except
     the per-task variables of the contract (run id, index path, retry count, parameters,
@@ -178,6 +193,7 @@ class LocalBatch:
         base_environment: Mapping[str, str] | None = None,
         on_event: Callable[[str, dict], None] | None = None,
         warm_start: bool = False,
+        warm_pool=None,
     ):
         self.job_definitions = dict(job_definitions)
         self.warm = None
@@ -186,7 +202,8 @@ class LocalBatch:
 
             if not supported():
                 raise RuntimeError("warm start needs Linux (os.pidfd_open, socket.send_fds)")
-            self.warm = ZygotePool()
+            # ``warm_pool``: one the caller made before the run (a zygote started ahead in it).
+            self.warm = warm_pool if warm_pool is not None else ZygotePool()
         self.log_dir = Path(log_dir) if log_dir else None
         self.base_environment = dict(os.environ if base_environment is None else base_environment)
         self.on_event = on_event or (lambda kind, info: None)
@@ -269,15 +286,10 @@ class LocalBatch:
         return description
 
     def prestart(self, request: Mapping[str, Any]) -> None:
-        """Start the warm process of the run's first task now, in the background: its start then
-        overlaps the rest of the run's setup instead of delaying that task.
-
-        ``request``: the SubmitJob parameters of the Task state that runs it, as the state machine
-        writes them. The zygote is the one the task would start (same command, same environment:
-        the per-task variables are never part of it), computed from the static values alone; when
-        the environment holds a value the state machine computes, nothing starts here. If the
-        task turns out to need another zygote, this one is merely unused and closed with the others.
-        """
+        """Start the warm process of the run's first task now (``prestart_zygote``), from the
+        SubmitJob parameters of the Task state that runs it, as the state machine writes them:
+        only their static values count; when the environment holds a value the state machine
+        computes (``Value.$``) other than the per-task variables, nothing starts here."""
         if self.warm is None:
             return
         try:
@@ -285,20 +297,16 @@ class LocalBatch:
         except StatesError:
             return
         overrides = request.get("ContainerOverrides") or {}
-        if definition.fresh_process or "Command.$" in overrides:
+        if "Command" in overrides or "Command.$" in overrides:
             return
-        env = {**self.base_environment, **definition.environment}
+        env = {}
         for item in overrides.get("Environment") or []:
             if item.get("Name") in TASK_VARIABLES:
                 continue
             if "Value" not in item:
                 return  # computed by the state machine: not known before the task
             env[item["Name"]] = str(item["Value"])
-        job_params = dict(definition.parameters)
-        job_params.update({k: str(v) for k, v in (request.get("Parameters") or {}).items() if not k.endswith(".$")})
-        command = local_command(overrides.get("Command") or definition.command, job_params)
-        if len(command) > 3 and command[1] == "-c":
-            self.warm.prestart(command, warm_environment(env))
+        prestart_zygote(self.warm, definition, env, self.base_environment)
 
     def _definition(self, name: str) -> LocalJobDefinition:
         if name in self.job_definitions:

@@ -139,12 +139,17 @@ def _side_channel_spec(root: str, table: str | None) -> str:
 
 
 def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_channel_table: str | None = None,
-            compile_options: Any = None, with_specs=()) -> PreparedRun:
-    """Load, lint, compile and package the flow; store the package. Raises UserError."""
+            compile_options: Any = None, with_specs=(),
+            on_first_task: Callable[[LocalJobDefinition, dict[str, str]], None] | None = None) -> PreparedRun:
+    """Load, lint, compile and package the flow; store the package. Raises UserError.
+
+    ``on_first_task(job definition, environment)`` is called, as soon as they are known, with the
+    job definition of the start step's task and that task's own environment variables (per-task
+    variables excluded): a caller starts its warm process then (``batch.prestart_zygote``), while
+    the state machine is compiled and the run set up."""
     from sfncompile_runtime.storage import open_storage
 
-    from ..backends.asl import compile_definition, substitute, substitutions_needed
-    from ..backends.jobdefs import JobDefinitionSettings, job_definitions
+    from ..backends.jobdefs import JobDefinitionSettings, job_definitions, step_environment
     from .graph_cache import load_graph_cached, stored_code_package
 
     timings: dict[str, float] = {}
@@ -154,9 +159,6 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
         raise UserError(f"no such flow file: {flow_path}")
     graph = load_graph_cached(path, None, with_specs)
     timings["load_graph"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    definition = compile_definition(graph, compile_options)
-    timings["compile"] = time.perf_counter() - t0
     root = resolve_root(datastore)
     side_channel = _side_channel_spec(root, side_channel_table)
     t0 = time.perf_counter()
@@ -169,16 +171,28 @@ def prepare(flow_path: str | os.PathLike, *, datastore: str | None = None, side_
                                      side_channel=side_channel)
     specs = job_definitions(graph, settings)
     local_defs = {}
+    placeholders = {}
+    for key, spec in specs.items():
+        name = f"{graph.name}-{key}"
+        local_defs[name] = LocalJobDefinition.from_spec(name, spec)
+        local_defs[name].fresh_process = builds_own_interpreter(graph, spec.steps)
+        placeholders[spec.placeholder] = name
+        if on_first_task is not None and graph.start in spec.steps:
+            on_first_task(local_defs[name], step_environment(graph.steps[graph.start]))
+    # The back end is imported only now: its import and the compile overlap the first task's
+    # warm process starting (the package before the compile: a flow the compile refuses has
+    # stored a package it never runs, harmlessly: content-addressed).
+    from ..backends.asl import compile_definition, substitute, substitutions_needed
+
+    t0 = time.perf_counter()
+    definition = compile_definition(graph, compile_options)
+    timings["compile"] = time.perf_counter() - t0
     storage = open_storage(root)
     values = {"JobQueue": LOCAL_JOB_QUEUE,
               "SideChannelTable": LOCAL_SIDE_CHANNEL_TABLE if storage.is_local else side_channel,
               # A Distributed Map's ResultWriter bucket; locally nothing is exported there.
               "MapResultBucket": LOCAL_BUCKET if storage.is_local else storage.bucket}
-    for key, spec in specs.items():
-        name = f"{graph.name}-{key}"
-        local_defs[name] = LocalJobDefinition.from_spec(name, spec)
-        local_defs[name].fresh_process = builds_own_interpreter(graph, spec.steps)
-        values[spec.placeholder] = name
+    values.update(placeholders)
     needed = substitutions_needed(definition)
     for name in needed:
         if name.startswith("JobQueue"):  # ${JobQueue}, ${JobQueueGpu}, ...: one local runner
@@ -201,6 +215,26 @@ def builds_own_interpreter(graph, steps) -> bool:
                for d in graph.steps[name].decorators)
 
 
+def warm_start_enabled(warm_start: bool | None) -> bool:
+    """Warm start is the default where it works; SFNCOMPILE_WARM_START=0 (or --no-warm-start)
+    starts every task as a fresh process."""
+    if warm_start is not None:
+        return warm_start
+    from .warm import supported
+
+    return supported() and os.environ.get("SFNCOMPILE_WARM_START", "1") not in ("0", "false", "no")
+
+
+def task_base_environment(max_num_splits: int | None) -> dict[str, str]:
+    """The environment every task of a run starts from (before its job definition's): this
+    process's, with the run's foreach cap."""
+    environment = dict(os.environ)
+    environment.pop(envnames.MAX_NUM_SPLITS, None)
+    if max_num_splits is not None:
+        environment[envnames.MAX_NUM_SPLITS] = str(max_num_splits)
+    return environment
+
+
 def _log_dir(root: str, flow: str, run_id: str) -> str:
     if root.startswith("s3://"):
         return os.path.join(tempfile.gettempdir(), "sfncompile-logs", flow, run_id)
@@ -213,33 +247,29 @@ def execute(prepared: PreparedRun, parameters: dict[str, Any], *, run_id: str | 
             cancel: CancelToken | None = None, timeout: float | None = None,
             on_job_event: Callable[[str, dict], None] | None = None, warm_start: bool | None = None,
             on_started: Callable[[str], None] | None = None, hybrid=None, retry_delays: bool = False,
-            max_num_splits: int | None = DEFAULT_MAX_NUM_SPLITS) -> RunOutcome:
+            max_num_splits: int | None = DEFAULT_MAX_NUM_SPLITS, warm_pool=None) -> RunOutcome:
     """Write the run record and run the state machine here; returns when the run ends.
 
     ``hybrid`` (``hybrid.HybridTarget``) sends its steps' Batch jobs to AWS Batch.
     ``retry_delays`` False (the default) retries a failed task at once, as Metaflow's local
     runtime does; True waits the state machine's ``IntervalSeconds`` as AWS will.
-    ``max_num_splits`` caps a foreach's width (Metaflow's ``--max-num-splits``; None: no cap)."""
+    ``max_num_splits`` caps a foreach's width (Metaflow's ``--max-num-splits``; None: no cap).
+    ``warm_pool``: the ``warm.ZygotePool`` to fork tasks from (one the caller started a zygote in
+    ahead, see ``prepare``'s ``on_first_task``); the run closes it."""
     from sfncompile_runtime.datastore import write_run_record
     from sfncompile_runtime.sidechannel import open_side_channel
 
     from ..deploy.runids import new_run_id
 
     run_id = run_id or new_run_id()
-    if warm_start is None:
-        from .warm import supported
-
-        # Warm start is the default where it works; SFNCOMPILE_WARM_START=0 (or --no-warm-start)
-        # starts every task as a fresh process.
-        warm_start = supported() and os.environ.get("SFNCOMPILE_WARM_START", "1") not in ("0", "false", "no")
+    warm_start = warm_start_enabled(warm_start)
     try:
-        environment = dict(os.environ)
-        environment.pop(envnames.MAX_NUM_SPLITS, None)
-        if max_num_splits is not None:
-            environment[envnames.MAX_NUM_SPLITS] = str(max_num_splits)
         batch = LocalBatch(prepared.job_definitions, log_dir=_log_dir(prepared.root, prepared.flow, run_id),
-                           on_event=on_job_event, warm_start=warm_start, base_environment=environment)
+                           on_event=on_job_event, warm_start=warm_start,
+                           base_environment=task_base_environment(max_num_splits), warm_pool=warm_pool)
     except RuntimeError as exc:
+        if warm_pool is not None:
+            warm_pool.close()
         raise UserError(str(exc)) from None
     if hybrid is not None:
         from .remote_batch import RoutedBatch

@@ -91,8 +91,15 @@ def _record_zygotes(monkeypatch):
     from sfncompile.executor import warm
     from sfncompile_runtime import datastore
 
+    from sfncompile.backends import asl
+
     events, pids = [], []
     init, prestart, write = warm.Zygote.__init__, warm.ZygotePool.prestart, datastore.write_run_record
+    compile_definition = asl.compile_definition
+
+    def recording_compile(*args, **kwargs):
+        events.append("compile")
+        return compile_definition(*args, **kwargs)
 
     def recording_init(self, command, environment):
         init(self, command, environment)
@@ -109,15 +116,17 @@ def _record_zygotes(monkeypatch):
     monkeypatch.setattr(warm.Zygote, "__init__", recording_init)
     monkeypatch.setattr(warm.ZygotePool, "prestart", recording_prestart)
     monkeypatch.setattr(datastore, "write_run_record", recording_write)
+    monkeypatch.setattr(asl, "compile_definition", recording_compile)
     return events, pids
 
 
 def test_the_first_tasks_warm_process_starts_while_the_run_is_set_up(local_runs, monkeypatch):
-    """The start step's warm process is started (on a thread) before the run's setup is done, and
-    the start task is forked from that very process: not a second one started for it."""
+    """The start step's warm process is started (on a thread) as soon as its job definition
+    exists, before the state machine is compiled, and the start task is forked from that very
+    process: not a second one started for it (the run's own prestart finds it started)."""
     events, pids = _record_zygotes(monkeypatch)
     run_id, _ = local_runs.run(FLOWS / "process_view_flow.py")
-    assert events == ["prestart", "run record"]
+    assert events == ["prestart", "compile", "prestart", "run record"]
     start = json.loads(local_runs.artifacts("ProcessViewFlow", run_id, step="join")["start_view"])
     assert start["task_ppid"] == pids[0]
     assert len(pids) == len(set(pids)) == 2  # start (with its @environment) and the other steps: one each
@@ -138,3 +147,39 @@ def test_a_run_that_never_starts_leaves_no_warm_process(local_runs, monkeypatch)
     assert len(pids) == 1  # the prestarted one, closed with the run that never was
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+def test_a_flow_the_compile_refuses_leaves_no_warm_process(local_runs, monkeypatch):
+    """The first zygote starts before the compile: a refused compile closes it."""
+    from sfncompile.backends import asl
+    from sfncompile.diagnostics import UserError
+
+    _, pids = _record_zygotes(monkeypatch)
+
+    def refuse(*args, **kwargs):
+        raise UserError("limits refused by the test")
+
+    monkeypatch.setattr(asl, "compile_definition", refuse)
+    result = local_runs.cli("run", str(FLOWS / "process_view_flow.py"), expect_exit=1)
+    assert "limits refused by the test" in result.stderr
+    assert len(pids) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)
+
+
+def test_the_environment_of_the_start_steps_task_is_its_state_machines():
+    """What ``prepare`` prestarts with (``jobdefs.step_environment``) is what the start Task state
+    sets besides the per-task variables: the zygote the first task asks for is the one started."""
+    from sfncompile.backends.asl import compile_definition
+    from sfncompile.backends.jobdefs import step_environment
+    from sfncompile.executor.batch import TASK_VARIABLES
+    from sfncompile.executor.local_run import _submit_request
+    from sfncompile.pipeline import load_graph
+
+    for path in [FLOWS / "process_view_flow.py", *sorted(EXAMPLES.glob("*.py"))]:
+        graph = load_graph(path)
+        request = _submit_request(compile_definition(graph), graph.start)
+        static = {item["Name"]: item["Value"] for item in request["ContainerOverrides"]["Environment"]
+                  if item["Name"] not in TASK_VARIABLES}
+        assert static == step_environment(graph.steps[graph.start]), path.name
+    assert step_environment(load_graph(FLOWS / "process_view_flow.py").steps["start"]) == {"VIEW_VAR": "from-decorator"}

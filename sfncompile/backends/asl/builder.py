@@ -25,7 +25,7 @@ from sfncompile_runtime.sidechannel import INLINE_ITEMS_MAX  # the widest foreac
 
 from ...diagnostics import UserError
 from ...ir import END, FOREACH, SPLIT, SWITCH, FlowGraph, StepNode
-from ..jobdefs import batch_timeout, job_definition_keys, job_queue, timeout_seconds
+from ..jobdefs import batch_timeout, job_definition_keys, job_queue, step_environment, timeout_seconds
 from . import cost, exit_hook
 from .options import CompileOptions
 from .states import (
@@ -130,10 +130,7 @@ class Builder:
         if step.name == self.graph.start:
             env.append({"Name": envnames.PARAMETERS, "Value.$": "States.JsonToString($.parameters)"})
         env.extend(extra)
-        deco = step.decorator("environment")
-        if deco is not None:
-            for name, value in sorted((deco.args.get("vars") or {}).items()):
-                env.append({"Name": str(name), "Value": _env_text(value)})
+        env.extend({"Name": name, "Value": value} for name, value in step_environment(step).items())
         return env
 
     # -- scopes ----------------------------------------------------------
@@ -355,7 +352,3 @@ class Builder:
             states[exit_state] = emit_succeed_state(SucceedState(output_path=self.end_output(step, scope)))
 
 
-def _env_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    return str(value)
