@@ -140,3 +140,53 @@ def test_live_view_prints_task_output_above_the_block_and_redraws_it():
     assert rest.startswith("[F/r1/start/1 (pid 7)] hello\n")
     assert rest.count("start  running") == 1  # ... and drawn again below it
     assert "\x1b[" not in rest.split("\n", 1)[0]
+
+
+DEFAULTS_FLOW = '''
+import os
+from metaflow import Config, FlowSpec, JSONType, Parameter, step
+
+def from_configs(ctx):
+    return {{"pid": os.getpid(), "n": ctx.configs.cfg.n + 1, "name": ctx.parameter_name}}
+
+def broken(ctx):
+    return {{"a": 1}}["missing"]
+
+class DefaultsFlow(FlowSpec):
+    cfg = Config("cfg", default_value={{"n": 41}})
+    info = Parameter("info", default=from_configs, type=JSONType)
+    {extra}
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_function_defaults_run_in_a_child_process_with_the_configs(tmp_path, monkeypatch):
+    """Metaflow's launcher evaluates them; so does a child process importing the flow (frontend.launch):
+    none of the user's code runs in the process that compiles and launches."""
+    import os
+
+    from sfncompile.pipeline import load_graph
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "defaults_flow.py"
+    path.write_text(DEFAULTS_FLOW.format(extra=""))
+    graph = load_graph(str(path))
+    values = parse_parameters(graph, [], flow_path=path, root=None)
+    assert values["info"]["n"] == 42 and values["info"]["name"] == "info"
+    assert values["info"]["pid"] != os.getpid()
+
+    path.write_text(DEFAULTS_FLOW.format(extra='broken = Parameter("broken", default=broken)'))
+    graph = load_graph(str(path))
+    with pytest.raises(UserError) as failure:
+        parse_parameters(graph, [], flow_path=path, root=None)
+    message = failure.value.message
+    assert message.startswith(f"{path}:14: the default of parameter 'broken' raised KeyError: 'missing'")
+    assert f'File "{path}", line 9, in broken' in message  # the user's frame, none of ours
+    assert "sfncompile_runtime" not in message
