@@ -9,10 +9,12 @@ one atomic ``rename``: concurrent tasks either win the rename or find the
 finished directory), puts it first on ``sys.path`` and hands over to
 ``sfncompile_runtime.main.main(argv)`` (and leaves through ``exit_process``).
 
-An image without boto3 (e.g. plain ``python:3.11-slim``, the default) gets it
-installed into the (private) cache directory by pip on first use — the exact
-versions pinned in ``runtime/sfncompile_runtime/requirements.txt``, never "latest"; images built
-from ``runtime/Dockerfile`` (the same pins) skip that.
+An image without boto3 (e.g. plain ``python:3.11-slim``) gets it installed into
+the (private) cache directory by pip on first use — exactly the wheels pinned in
+``runtime/sfncompile_runtime/requirements.txt``: each version *and* the sha256 of its
+(pure-Python) wheel, installed with ``--require-hashes --only-binary=:all: --no-deps``, so a
+mirror or a man in the middle cannot substitute other bytes; a failure is one message. Images
+built from ``runtime/Dockerfile`` (the same hash-checked pins) skip that.
 
 A cache hit costs one ``stat``: nothing is downloaded or hashed again (the
 directory is named by the hash it was verified against). The package is
@@ -30,7 +32,7 @@ import sys
 if sys.path[:1]==['']:del sys.path[0]
 import os
 E=os.environ;h=E['SFNCOMPILE_CODE_SHA256'].lower();u=E['SFNCOMPILE_CODE_URL'];U=os.getuid()
-B='boto3==1.35.49 botocore==1.35.99 s3transfer==0.10.4 jmespath==1.1.0 python-dateutil==2.9.0.post0 six==1.17.0 urllib3==2.8.0'
+B='boto3==1.35.49 --hash=sha256:b660c649a27a6b47a34f6f858f5bd7c3b0a798a16dec8dda7cbebeee80fd1f60\nbotocore==1.35.99 --hash=sha256:b22d27b6b617fc2d7342090d6129000af2efd20174215948c0d7ae2da0fab445\ns3transfer==0.10.4 --hash=sha256:244a76a24355363a68164241438de1b72f8781664920260c48465896b712a41e\njmespath==1.1.0 --hash=sha256:a5663118de4908c91729bea0acadca56526eb2698e83de10cd116ae0f4e97c64\npython-dateutil==2.9.0.post0 --hash=sha256:a8b2bc7bffae282281c8140a97d3aa9c14da0b136dfe83f850eea9a5f7470427\nsix==1.17.0 --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\nurllib3==2.8.0 --hash=sha256:0cf3cae568d36aa9576b28dfb35f11328f1cb974ca7647d9475ebb86c75ac6e3'
 c=E.get('SFNCOMPILE_CODE_CACHE') or os.path.join(E.get('TMPDIR','/tmp'),'sfncompile-code-%d'%U)
 os.makedirs(c,0o700,exist_ok=True);s=os.lstat(c)
 if s.st_uid!=U or s.st_mode&0o022 or not os.path.isdir(c) or os.path.islink(c):sys.exit('sfncompile: the code cache %s is not private to user %d (owner %d, mode %o); remove it or set SFNCOMPILE_CODE_CACHE to a directory of your own'%(c,U,s.st_uid,s.st_mode&0o777))
@@ -39,7 +41,10 @@ if u.startswith('s3://'):
  try:import boto3
  except ImportError:
   p=os.path.join(c,'boto3')
-  if not os.path.isdir(p):import subprocess;subprocess.check_call([sys.executable,'-m','pip','install','-q','--no-deps','--target',p+'.tmp%d'%os.getpid()]+E.get('SFNCOMPILE_BOTO3_PINS',B).split());os.replace(p+'.tmp%d'%os.getpid(),p)
+  if not os.path.isdir(p):
+   import subprocess;r=p+'.req%d'%os.getpid();open(r,'w').write(B)
+   if subprocess.call([sys.executable,'-m','pip','install','-q','--no-deps','--only-binary=:all:','--require-hashes','--target',p+'.tmp%d'%os.getpid(),'-r',r]):sys.exit('sfncompile: this image has no boto3, and pip could not install the pinned, hash-checked boto3 (above); use an image built from runtime/Dockerfile, or let pip reach PyPI (PIP_INDEX_URL for a mirror)')
+   os.remove(r);os.replace(p+'.tmp%d'%os.getpid(),p)
   sys.path.append(p);E['PYTHONPATH']=os.pathsep.join(filter(None,(E.get('PYTHONPATH'),p)))
 if not os.path.isfile(m):
  import hashlib,io,json,tarfile,shutil

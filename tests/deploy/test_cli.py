@@ -82,7 +82,8 @@ def test_synth_writes_a_dockerfile_with_boto3(tmp_path):
     assert code == 0, err
     dockerfile = (tmp_path / "out" / "Dockerfile").read_text()
     assert dockerfile.startswith("# Container image for sfncompile Batch jobs (TriggeredFlow)")
-    assert 'pip install --no-cache-dir "boto3==' in dockerfile  # pinned, as in runtime/sfncompile_runtime/requirements.txt
+    # the tested wheels, by version and sha256, as in runtime/sfncompile_runtime/requirements.txt
+    assert "'boto3==1." in dockerfile and " --hash=sha256:" in dockerfile and "--require-hashes" in dockerfile
     assert "ARG BASE=" in dockerfile and "FROM ${BASE}" in dockerfile
 
 
