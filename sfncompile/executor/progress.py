@@ -45,14 +45,14 @@ class StepCounts:
     tasks: set = field(default_factory=set)
 
 
-def job_task_id(step_numbers: dict[str, int], step: str, index_path: str) -> str:
+def job_task_id(step_numbers: dict[str, int], step: str, index_path: str, visit: int = 0) -> str:
     """The task id a job's task has (``datastore.task_id_for``; an exit hook's job, which is
-    no task, shows its index path). A step in a switch loop shows its first visit's id: which
-    visit a job runs is decided by the task itself, from the datastore."""
+    no task, shows its index path)."""
     number = step_numbers.get(step)
     if number is None:
         return index_path or "0"
-    return f"{number}.{index_path}" if index_path else str(number)
+    base = f"{number}.{index_path}" if index_path else str(number)
+    return base if visit == 0 else f"{base}-{visit}"
 
 
 class Progress:
@@ -74,15 +74,39 @@ class Progress:
         self._drawn_lines = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # A step in a switch loop runs each visit as a task of its own (``<id>-<k>``). The task
+        # numbers its visits from the datastore; the jobs show the same numbers: a job that is
+        # no retry (retry count 0) and no @catch fallback starts the next visit.
+        self._visits: dict[tuple[str, str], int] = {}
+        self._job_tasks: dict[str, str] = {}
 
     # ---- events from the Batch runner
+
+    def _task_id(self, kind: str, step: str, index: str, info: dict) -> str:
+        job = info.get("job_id")
+        if kind == "started":
+            seen = self._visits.get((step, index), 0)
+            first_try = info["environment"].get(envnames.RETRY_COUNT, "0") in ("", "0")
+            if first_try and info["parameters"].get("mode", "step") == "step":
+                self._visits[(step, index)] = seen + 1
+                visit = seen
+            else:
+                visit = max(seen - 1, 0)
+            task = job_task_id(self.step_numbers, step, index, visit)
+            if job is not None:
+                self._job_tasks[job] = task
+            return task
+        if job is not None and job in self._job_tasks:
+            return self._job_tasks[job]
+        return job_task_id(self.step_numbers, step, index)
 
     def on_job_event(self, kind: str, info: dict):
         step = job_label(info["parameters"])
         index = info["environment"].get(envnames.INDEX_PATH, "")
+        with self._lock:
+            task = self._task_id(kind, step, index, info)
         if kind == "log":  # a line a task printed (a local process, or a remote Batch job's log)
             if self.show_output:
-                task = job_task_id(self.step_numbers, step, index)
                 self._write_above(task_line(f"{self.flow}/{self.run_id}/{step}/{task}", info["line"],
                                             info.get("pid")))
             return
@@ -101,8 +125,8 @@ class Progress:
             record = info.get("record")
             seconds = (record.stopped_at - record.started_at) if record else 0.0
             status = "ok    " if kind == "succeeded" else "FAILED"
-            task = job_task_id(self.step_numbers, step, index)
-            self._write(f"[{self.elapsed():7.1f}s] {status} {self.flow}/{self.run_id}/{step}/{task} ({seconds:.1f}s)\n")
+            where = f"{self.flow}/{self.run_id}/{step}/{task}"
+            self._write(f"[{self.elapsed():7.1f}s] {status} {where} ({seconds:.1f}s)\n")
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

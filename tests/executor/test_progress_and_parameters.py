@@ -105,6 +105,31 @@ def test_include_file_sends_the_text(tmp_path):
         parse_parameters(graph(param("data", "file")), [f"data={tmp_path / 'missing'}"])
 
 
+def test_each_visit_of_a_loop_step_shows_its_own_task_id():
+    """A job that is no retry and no @catch fallback starts a new visit (``<id>-<k>``), as the
+    task numbers its visits in the datastore; a retry stays on its visit."""
+    out = io.StringIO()
+    progress = Progress("F", "r1", ["start", "loop"], step_numbers={"start": 1, "loop": 2}, stream=out, live=False)
+
+    def event(kind, job, retry="0", mode="step", **extra):
+        progress.on_job_event(kind, {"job_id": job, "parameters": {"step": "loop", "mode": mode},
+                                     "environment": {"SFNCOMPILE_INDEX_PATH": "", "SFNCOMPILE_RETRY_COUNT": retry},
+                                     **extra})
+
+    for job, retry, mode, outcome in (("j1", "0", "step", "succeeded"), ("j2", "0", "step", "failed"),
+                                      ("j3", "1", "step", "failed"), ("j4", "1", "fallback", "succeeded"),
+                                      ("j5", "0", "step", "succeeded")):
+        event("started", job, retry, mode)
+        event("log", job, retry, mode, line=f"from {job}")
+        event(outcome, job, retry, mode)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[-2] for line in lines if "(pid" not in line and line.startswith("[ ")] == [
+        "F/r1/loop/2", "F/r1/loop/2-1", "F/r1/loop/2-1", "F/r1/loop/2-1", "F/r1/loop/2-2"]
+    assert [line for line in lines if line.startswith("[F/")] == [
+        "[F/r1/loop/2] from j1", "[F/r1/loop/2-1] from j2", "[F/r1/loop/2-1] from j3", "[F/r1/loop/2-1] from j4",
+        "[F/r1/loop/2-2] from j5"]
+
+
 def _log(progress, step, line, index="", pid=None):
     progress.on_job_event("log", {"parameters": {"step": step}, "environment": {"SFNCOMPILE_INDEX_PATH": index},
                                   "line": line, "pid": pid})

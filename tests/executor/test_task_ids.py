@@ -34,10 +34,12 @@ def check_task_ids(run) -> None:
 
 
 def test_every_task_of_a_run_has_its_own_id(local_runs):
-    run_id, _ = local_runs.run(FLOW)
+    run_id, result = local_runs.run(FLOW)
     run = local_runs.client_run("TaskIdsFlow", run_id)
     assert run.successful
     check_task_ids(run)
+    for task in ("each/6.2", "loop/8", "loop/8-1", "loop/8-2"):  # the console names each task by its id
+        assert f" ok     TaskIdsFlow/{run_id}/{task} (" in result.stderr, task
     each = run["each"]["6.1"]
     assert [p.pathspec for p in each.parent_tasks] == [f"TaskIdsFlow/{run_id}/fan/5"]
     assert [c.pathspec for c in each.child_tasks] == [f"TaskIdsFlow/{run_id}/gather/7"]
