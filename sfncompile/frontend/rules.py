@@ -26,9 +26,10 @@ SFN013   warning: a ``Parameter`` default computed at import time (``default=f(x
 SFN014   a ``metaflow``/``sfncompile`` name (or module) imported or used that sfncompile
          does not provide: every task would fail with ``ImportError``; the message says
          whether Metaflow has it and sfncompile refuses it, and why
-SFN015   a ``Config`` whose value cannot be read without running the flow's code (a
-         ``parser=`` function, a function default, a missing required value), or a config
-         reference the compiler cannot evaluate
+SFN015   a ``Config`` whose value cannot be read: a missing file or required value, text
+         that is not JSON, or the flow's own code (a ``parser=`` function, a function
+         default; evaluated at launch in a child process, ``frontend.launch``) that raised
+         or could not be imported; or a config reference that cannot be evaluated
 SFN016   a ``FlowMutator``/``StepMutator`` applied to the flow or a step: it changes the
          flow's parameters and decorators by running code, which the compiler does not run
 SFN099   internal error of the front end (a bug: please report it)
