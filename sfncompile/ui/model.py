@@ -190,6 +190,10 @@ class Model:
         all_tasks = [t for tasks in steps.values() for t in tasks]
         if any(t.state in ("ok", "caught") for t in steps.get(end, [])):
             status = "succeeded"
+        elif str(record.get("status") or "").upper() in ("FAILED", "ABORTED", "TIMED_OUT"):
+            # The executor wrote how the run ended: a task it cancelled (a foreach item still
+            # going when another failed) has no record, yet nothing runs any more.
+            status = "failed"
         elif any(t.state == "running" for t in all_tasks):
             status = "running"
         elif any(t.state == "failed" for t in all_tasks):
