@@ -2,8 +2,10 @@
 
     cdk synth -a "python cdk_app/app.py" -c flow=examples/train_evaluate.py
 
-Offline: no lookups, no credentials, no assets (no ``cdk bootstrap``). Context keys
-(all optional except ``flow``):
+Offline: no lookups, no credentials. Without ``-c image=...`` the job image is
+``runtime/Dockerfile`` as a container image asset: synth needs no Docker; ``cdk deploy``
+builds it, pushes it (to the ``aws-cdk/assets`` repository) and needs ``cdk bootstrap`` once.
+Context keys (all optional except ``flow``):
 
 * ``flow`` — the flow file (several: comma-separated); ``flow_class`` when a file has several flows
 * ``prefix`` — stack/resource name prefix (default ``sfncompile``)
@@ -11,7 +13,8 @@ Offline: no lookups, no credentials, no assets (no ``cdk bootstrap``). Context k
 * ``bucket``, ``table``, ``job_queue`` — existing resources to use instead of creating them
 * ``datastore_prefix`` — key prefix in the bucket
 * ``subnets``, ``security_groups``, ``vpc_id`` — existing networking (comma-separated ids)
-* ``image`` — container image; ``production_token``, ``deployer``, ``branch``, ``production`` — deployment identity
+* ``image`` — container image (default: the runtime image asset above); ``base_image`` — that
+  asset's base image, by digest (``REPO@sha256:...``); ``production_token``, ``deployer``, ``branch``, ``production`` — deployment identity
 * ``job_role_arn``, ``execution_role_arn``, ``state_machine_role_arn`` — existing roles instead of created ones
 * ``platform`` — ``false`` to synthesise the flow stack(s) only
 * ``nag`` — ``true`` to run cdk-nag's AwsSolutions checks during synth
@@ -48,6 +51,7 @@ def main() -> None:
     quiet_node()
     from sfncompile.backends.cdk.app import build_app
     from sfncompile.backends.cdk.build import compile_flow
+    from sfncompile.backends.cdk.image import RUNTIME_IMAGE, check_base_image
     from sfncompile.backends.cdk.settings import FlowSettings, Networking, PlatformSettings
     from sfncompile.backends.jobdefs import JobDefinitionSettings
     from sfncompile.diagnostics import UserError
@@ -77,7 +81,8 @@ def main() -> None:
             job_queue_arn=get("job_queue"), compute=_list(get("compute")) or ("fargate",),
             networking=Networking(vpc_id=get("vpc_id"), subnet_ids=_list(get("subnets")),
                                   security_group_ids=_list(get("security_groups"))))
-        image = get("image", "public.ecr.aws/docker/library/python:3.11-slim")
+        # No image given: runtime/Dockerfile, as a container image asset `cdk deploy` builds and pushes.
+        image = get("image", RUNTIME_IMAGE)
         builds = []
         for flow in flows:
             build = compile_flow(flow, get("flow_class"), JobDefinitionSettings(image=image))
@@ -87,7 +92,8 @@ def main() -> None:
                 code_sha256=package.sha256, production_token=get("production_token", ""),
                 deployer=get("deployer", os.environ.get("USER", "pipeline")), branch=get("branch"),
                 production=_bool(get("production", False)), job_role_arn=get("job_role_arn"),
-                execution_role_arn=get("execution_role_arn"), state_machine_role_arn=get("state_machine_role_arn"))))
+                execution_role_arn=get("execution_role_arn"), state_machine_role_arn=get("state_machine_role_arn"),
+                base_image=check_base_image(get("base_image")))))
         app, _ = build_app(builds, platform if _bool(get("platform", True)) else None,
                            outdir=os.environ.get("CDK_OUTDIR"), nag=_bool(get("nag", False)), context=context)
         app.synth()

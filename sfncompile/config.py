@@ -31,6 +31,8 @@ SETTINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stack_prefix": ("prefix of CloudFormation stack names", ()),
     "namespace": ("client namespace, e.g. user:alice", ()),
     "image": ("container image for Batch jobs", ()),
+    "base_image": ("base of the job image built from runtime/Dockerfile when no image is given (synth), "
+                   "by digest: REPO@sha256:...", ()),
     "max_workers": ("local parallelism", ()),
     "retry_delays": ("local runs: wait @retry's minutes_between_retries as AWS will (default: retry at once, "
                      "as Metaflow's local runtime)", ()),
@@ -113,6 +115,13 @@ class Config:
         if key in self.pyproject:
             return self.pyproject[key]
         return DEFAULTS.get(key, default)
+
+    def is_set(self, key: str) -> bool:
+        """Whether ``key`` was given (flag, environment, pyproject), not left to its default."""
+        if key not in SETTINGS:
+            raise KeyError(key)
+        return (key in self.flags or any(self.environ.get(var) for var in (env_name(key), *SETTINGS[key][1]))
+                or key in self.pyproject)
 
     def require(self, key: str) -> Any:
         value = self.get(key)

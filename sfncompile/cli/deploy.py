@@ -55,7 +55,8 @@ def deploy_options(func):
 
 
 def load_config(**flags) -> Config:
-    keys = ("region", "endpoint_url", "datastore", "job_queue", "side_channel_table", "stack_prefix", "image")
+    keys = ("region", "endpoint_url", "datastore", "job_queue", "side_channel_table", "stack_prefix", "image",
+            "base_image")
     return Config.load(flags={k: flags.get(k) for k in keys})
 
 
@@ -78,6 +79,8 @@ def _options(kwargs):
 @click.option("-o", "--output", "outdir", default="cdk.out", show_default=True, help="cloud assembly directory")
 @click.option("--flow", "flow_name", default=None, help="flow class, when the file has several")
 @click.option("--nag", is_flag=True, help="also run cdk-nag's AwsSolutions checks")
+@click.option("--base-image", default=None, metavar="REPO@sha256:DIGEST",
+              help="base of the job image built from runtime/Dockerfile (no --image given), by digest")
 @aws_options
 @deploy_options
 @with_option
@@ -92,10 +95,16 @@ def synth(flow_file, outdir, flow_name, nag, **kwargs):
     from ..deploy.deployment import prepare
     from ..package import build_code_package
 
+    from ..backends.cdk.image import RUNTIME_IMAGE, check_base_image
+
     config = load_config(**kwargs)
-    build, platform, settings, name = prepare(flow_file, config, _options(kwargs), flow_name)
+    # No image configured: the job definitions run the image built from runtime/Dockerfile, a
+    # container image asset of the assembly that `cdk deploy` builds and pushes (docs/deploy.md).
+    build, platform, settings, name = prepare(flow_file, config, _options(kwargs), flow_name,
+                                              default_image=RUNTIME_IMAGE)
     package = build_code_package(build.graph, flow_file)
-    settings = FlowSettings(**{**settings.__dict__, "code_sha256": package.sha256})
+    settings = FlowSettings(**{**settings.__dict__, "code_sha256": package.sha256,
+                               "base_image": check_base_image(config.get("base_image"))})
     result = run_synth([(build, settings)], platform, outdir=outdir, nag=nag)
     for stack, template in sorted(result.templates.items()):
         click.echo(f"{stack}: {len(template.get('Resources', {}))} resources")

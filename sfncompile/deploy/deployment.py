@@ -69,19 +69,22 @@ def project_tags(project, settings: FlowSettings) -> dict[str, str]:
     return {PROJECT_TAG: args["name"], BRANCH_TAG: project_branch(args, settings)}
 
 
-def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow: str | None = None):
-    """Compile the flow and work out the deployment's settings (no AWS calls)."""
+def prepare(flow_path: str | Path, config: Config, options: DeployOptions, flow: str | None = None,
+            default_image: str | None = None):
+    """Compile the flow and work out the deployment's settings (no AWS calls). ``default_image``:
+    the image when none is configured (``synth``: the runtime image asset), else the setting's default."""
     from ..backends.cdk.build import compile_flow
     from ..backends.jobdefs import JobDefinitionSettings
 
     platform = platform_settings(config, compute=options.compute, subnets=options.subnets,
                                  security_groups=options.security_groups, vpc_id=options.vpc_id,
                                  public_ip=options.public_ip)
-    build = compile_flow(flow_path, flow, JobDefinitionSettings(image=str(config.get("image"))),
-                         options.with_specs)
+    image = str(config.get("image")) if default_image is None or config.is_set("image") else default_image
+    build = compile_flow(flow_path, flow, JobDefinitionSettings(image=image), options.with_specs)
     deployer = options.deployer or current_deployer()
     settings = flow_settings(config, platform, deployer=deployer, branch=options.branch,
-                             production=options.production, notification_topic_arn=options.notification_topic_arn)
+                             production=options.production, notification_topic_arn=options.notification_topic_arn,
+                             image=image)
     settings = FlowSettings(**{**settings.__dict__, "job_role_arn": options.job_role_arn,
                                "execution_role_arn": options.execution_role_arn,
                                "state_machine_role_arn": options.state_machine_role_arn})
@@ -100,6 +103,16 @@ def deploy(flow_path: str | Path, config: Config, options: DeployOptions | None 
     t0 = time.perf_counter()
     build, platform, settings, name = prepare(flow_path, config, options, flow)
     timings["compile"] = time.perf_counter() - t0
+    from ..backends.cdk.image import RUNTIME_IMAGE, is_runtime_image
+
+    if any(is_runtime_image(spec.image or settings.image) for spec in build.job_specs.values()):
+        # deploy creates stacks through CloudFormation change sets; it publishes no container
+        # image assets (no Docker here, no registry push): a job image it cannot push is a job
+        # that can never start. Say so before anything is created.
+        raise UserError(f"image '{RUNTIME_IMAGE}' (the image built from runtime/Dockerfile) is for "
+                        "'sfncompile synth' + 'cdk deploy', which build and push it; 'sfncompile deploy' does not "
+                        "build images. Build runtime/Dockerfile, push it and pass --image REPO@sha256:DIGEST, or "
+                        "leave the image unset to use the default (python:3.11-slim + hash-pinned boto3)")
     clients = Clients.from_config(config)
     cfn = clients("cloudformation")
     with aws_errors(f"stack {name}"):

@@ -49,9 +49,9 @@ def platform_settings(config: Config, *, compute: tuple[str, ...] = (), subnets:
 
 def flow_settings(config: Config, platform: PlatformSettings, *, deployer: str, production_token: str = "",
                   branch: str | None = None, production: bool = False, code_sha256: str = "0" * 64,
-                  notification_topic_arn: str | None = None) -> FlowSettings:
+                  notification_topic_arn: str | None = None, image: str | None = None) -> FlowSettings:
     datastore = str(config.get("datastore") or "")
     prefix = split_s3(datastore)[1] if datastore.startswith("s3://") else ""
-    return FlowSettings(platform=platform, image=str(config.get("image")), datastore_prefix=prefix,
+    return FlowSettings(platform=platform, image=image or str(config.get("image")), datastore_prefix=prefix,
                         code_sha256=code_sha256, production_token=production_token, deployer=deployer,
                         branch=branch, production=production, notification_topic_arn=notification_topic_arn)

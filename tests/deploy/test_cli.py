@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from sfncompile.cli.main import cli
 from sfncompile.deploy.runids import RUN_ID
 
+from tests.conftest import ROOT
+
 from .conftest import example, flow_file
 
 
@@ -85,6 +87,19 @@ def test_synth_writes_a_dockerfile_with_boto3(tmp_path):
     # the tested wheels, by version and sha256, as in runtime/sfncompile_runtime/requirements.txt
     assert "'boto3==1." in dockerfile and " --hash=sha256:" in dockerfile and "--require-hashes" in dockerfile
     assert "ARG BASE=" in dockerfile and "FROM ${BASE}" in dockerfile
+    # no image configured: the job definitions run runtime/Dockerfile, an asset `cdk deploy` builds
+    (asset,) = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("asset.")]
+    assert (asset / "Dockerfile").read_text() == (ROOT / "runtime" / "Dockerfile").read_text()
+    template = (tmp_path / "out" / "FlowTriggeredFlow.template.json").read_text()
+    assert "/aws-cdk/assets:" + asset.name[len("asset."):] in template
+
+
+def test_synth_with_an_image_makes_no_asset(tmp_path):
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/jobs@sha256:" + "a" * 64
+    code, out, err = run("synth", str(flow_file("triggered_flow")), "-o", str(tmp_path / "out"), "--image", image)
+    assert code == 0, err
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith("asset.")]
+    assert image in (tmp_path / "out" / "FlowTriggeredFlow.template.json").read_text()
 
 
 def test_deploy_report(cloud, tmp_path):
@@ -95,3 +110,15 @@ def test_deploy_report(cloud, tmp_path):
     assert text.startswith("# Deployment of train_evaluate (sfncompile-train-evaluate-flow)")
     assert "* Add `AWS::StepFunctions::StateMachine` StateMachine" in text
     assert "note: the default image" in out
+
+
+def test_synth_builds_the_runtime_image_on_a_base_given_by_digest_only(tmp_path):
+    base = "public.ecr.aws/docker/library/python@sha256:" + "b" * 64
+    code, out, err = run("synth", str(flow_file("triggered_flow")), "-o", str(tmp_path / "out"), "--base-image", base)
+    assert code == 0, err
+    metadata = json.loads((tmp_path / "out" / "FlowTriggeredFlow.metadata.json").read_text())
+    assets = [e["data"] for entries in metadata.values() for e in entries if e.get("type") == "aws:cdk:asset"]
+    assert [a["buildArgs"] for a in assets] == [{"BASE": base}]
+    code, out, err = run("synth", str(flow_file("triggered_flow")), "-o", str(tmp_path / "tag"),
+                         "--base-image", "python:3.11-slim")
+    assert code == 1 and "must name the image by digest" in err and "Traceback" not in err

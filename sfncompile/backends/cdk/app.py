@@ -43,8 +43,10 @@ def quiet_node() -> None:
 def _synthesizer():
     import aws_cdk as cdk
 
-    # No assets, no bootstrap: the legacy synthesizer needs no bootstrap stack and
-    # adds no CDKMetadata / BootstrapVersion parameter.
+    # The legacy synthesizer adds no CDKMetadata / BootstrapVersion parameter, and a stack
+    # without assets (an image given by reference) needs no bootstrap stack at all. The one
+    # asset we make, the runtime image (image.py), goes to the CLI-managed `aws-cdk/assets`
+    # ECR repository on `cdk deploy` (which then wants `cdk bootstrap` once).
     return cdk.LegacyStackSynthesizer()
 
 

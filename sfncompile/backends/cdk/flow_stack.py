@@ -8,6 +8,7 @@ placeholders; nothing in this module rewrites the definition.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -27,6 +28,7 @@ from .build import FlowBuild
 from .definition_uses import definition_uses
 from ..secretgrants import secret_grants
 from .findings import acknowledge_nag, skip_checkov
+from .image import is_runtime_image, runtime_image_asset
 from .jobspec import job_definition_properties
 from .platform import bucket_name, job_queue_arn, table_name
 from .settings import FlowSettings, datastore_prefix, deployment_name, project_branch
@@ -144,6 +146,12 @@ class FlowStack(cdk.Stack):
                                         f"<AWS::AccountId>:log-group:{BATCH_LOG_GROUP}:*]",
                         "log streams are created per job with names not known in advance; Batch's log group only")
         image = self.settings.image
+        if self._uses_runtime_image():
+            # The asset's repository (cdk deploy pushes the image there): pull it, nothing else.
+            self._runtime_image = runtime_image_asset(self, base_image=self.settings.base_image)
+            self._runtime_image.repository.grant_pull(execution_role)
+            acknowledge_nag(execution_role, "AwsSolutions-IAM5[Resource::*]",
+                            "ecr:GetAuthorizationToken has no resource-level permissions")
         if ".dkr.ecr." in image:
             repo = image.split("/", 1)[1].split(":")[0].split("@")[0]
             region = image.split(".dkr.ecr.")[1].split(".")[0]
@@ -182,6 +190,17 @@ class FlowStack(cdk.Stack):
                 sid="FlowSecretsRoles", actions=["sts:AssumeRole"], resources=list(grants.roles)))
 
     # -- job definitions -------------------------------------------------------
+    def _uses_runtime_image(self) -> bool:
+        """Whether a job definition runs the image built from runtime/Dockerfile (the default
+        when no image is configured for a synth; a step's @batch(image=...) keeps its own)."""
+        return any(is_runtime_image(spec.image or self.settings.image) for spec in self.build.job_specs.values())
+
+    def _job_image(self, spec):
+        """(the spec as the job definition takes it, the image): the asset's URI for RUNTIME_IMAGE."""
+        if is_runtime_image(spec.image or self.settings.image):
+            return dataclasses.replace(spec, image=None), self._runtime_image.image_uri
+        return spec, self.settings.image
+
     def _job_definitions(self, job_role: iam.Role, execution_role: iam.Role) -> dict[str, str]:
         fargate = self.settings.platform.default_compute.startswith("fargate")
         code_key = f"{self.data_prefix}/code/{self.settings.code_sha256}.tar.gz"
@@ -205,9 +224,10 @@ class FlowStack(cdk.Stack):
         for placeholder, spec in sorted(self.build.job_specs.items()):
             suffix = placeholder[len("JobDefinition"):] or "Default"
             name = f"{self.deployment}-{re.sub(r'[^A-Za-z0-9_-]', '-', suffix)}"[:128]
+            spec, image = self._job_image(spec)
             try:
                 props = job_definition_properties(
-                    spec, name=name, image=self.settings.image, fargate=fargate and not spec.gpu,
+                    spec, name=name, image=image, fargate=fargate and not spec.gpu,
                     job_role_arn=job_role.role_arn, execution_role_arn=execution_role.role_arn,
                     assign_public_ip=self.settings.platform.networking.assign_public_ip,
                     environment=static_env)

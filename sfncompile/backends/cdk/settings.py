@@ -103,6 +103,7 @@ class FlowSettings:
 
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     image: str = "public.ecr.aws/docker/library/python:3.11-slim"
+    base_image: str | None = None  # image = the runtime image asset: its Dockerfile's BASE, by digest
     datastore_prefix: str = ""  # key prefix inside the bucket ("" = bucket root)
     code_sha256: str = "0" * 64  # the code package the job definitions point at
     production_token: str = ""

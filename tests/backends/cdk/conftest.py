@@ -19,6 +19,7 @@ from tests.conftest import EXAMPLES
 HERE = Path(__file__).resolve().parent
 FLOW_FILES = sorted(EXAMPLES.glob("*.py")) + sorted((HERE / "flows").glob("*.py"))
 CODE_SHA = "ab" * 32
+IMAGE_ASSET_FLOW = "train_evaluate.py"
 TOKEN = "tok-test-0001"
 SUBNET_A, SUBNET_B = "subnet-0123456789abcdef0", "subnet-0fedcba9876543210"
 SECURITY_GROUP = "sg-0123456789abcdef0"
@@ -65,14 +66,19 @@ def synthesized(tmp_path_factory) -> Synthesized:
     from sfncompile.backends.cdk.app import synth
     from sfncompile.backends.jobdefs import JobDefinitionSettings
 
+    from sfncompile.backends.cdk.image import RUNTIME_IMAGE
+
     platform = PlatformSettings()
     builds, settings, pairs, compile_seconds = {}, {}, [], {}
     for path in FLOW_FILES:
         started = time.perf_counter()
-        build = compile_flow(path, None, JobDefinitionSettings())
+        # One flow runs the image built from runtime/Dockerfile (a container image asset, the
+        # default of `sfncompile synth`), so every validator below also sees that shape.
+        image = RUNTIME_IMAGE if path.name == IMAGE_ASSET_FLOW else JobDefinitionSettings().image
+        build = compile_flow(path, None, JobDefinitionSettings(image=image))
         compile_seconds[build.graph.name] = time.perf_counter() - started
         flow_settings = FlowSettings(platform=platform, code_sha256=CODE_SHA, production_token=TOKEN,
-                                     deployer="tester")
+                                     deployer="tester", image=image)
         builds[build.graph.name] = build
         settings[build.graph.name] = flow_settings
         pairs.append((build, flow_settings))
