@@ -6,10 +6,14 @@ never raises: every problem with the input is a positioned ``Diagnostic``
 when no flow could be read at all (syntax error, no flow class, ...); other
 diagnostics come with a graph so the lint can still report everything else.
 
-Modules: ``extract`` (source → facts), ``evaluate`` (static values),
-``body`` (per-step facts: self.next calls, paths, assigned attributes),
-``positions`` (node → line/col in one codegen pass), ``graph_passes``
-(kinds, joins, nesting, loops), ``rules`` (rule ids).
+Modules: ``extract`` (source → facts: the passes in order), ``source``
+(decoding, Python's syntax errors), ``module_scope`` (imports, bindings),
+``flow_class`` (the flow class, its lineage and body), ``steps`` (steps and
+their decorators), ``transitions`` (``self.next``), ``parameters``,
+``configs``, ``mutators``, ``state`` (what the passes share), ``names`` and
+``evaluate`` (static values), ``body`` (per-step facts: self.next calls,
+paths, assigned attributes), ``positions`` and ``pieces`` (parsing, node →
+line/col), ``graph_passes`` (kinds, joins, nesting, loops), ``rules`` (rule ids).
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ def parse_source(source: str | bytes, file: str = "<flow>", flow: str | None = N
 
 
 def _parse(source, file, flow):
-    from .extract import Extractor, decode, python_syntax_errors
+    from .extract import extract
     from .graph_passes import build_structure
+    from .source import decode, python_syntax_errors
 
     text, diagnostics = decode(source, file)
     if text is None:
@@ -45,11 +50,10 @@ def _parse(source, file, flow):
     diagnostics = python_syntax_errors(text, file)
     if diagnostics:
         return None, diagnostics
-    extractor = Extractor(text, file)
-    graph = extractor.run(flow)
+    graph, diagnostics = extract(text, file, flow)
     if graph is not None:
         build_structure(graph)
-    return graph, extractor.diagnostics
+    return graph, diagnostics
 
 
 __all__ = ["parse_source"]

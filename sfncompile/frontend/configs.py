@@ -19,6 +19,10 @@ the variables set by the module in a form the source does not settle) is
 evaluated at launch in a child process that imports the flow
 (``frontend.launch``), as Metaflow's launcher evaluates it; this process never
 runs it.
+
+``read_configs`` reads every ``Config(...)`` of the flow's classes before any
+other part of the flow is read: a config's value is a name's value
+(``frontend.names``) for the decorators, parameters and steps that use it.
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ from typing import Any
 
 import libcst as cst
 
-from ..ir import ConfigSpec
+from ..ir import ConfigSpec, FlowGraph
+from . import rules
 from .evaluate import NotStatic
+from .flow_class import class_statements
 from .launch import LaunchFailure
 from .launch_options import CLI_OPTIONS
+from .module_scope import module_level_statements
+from .state import UNRESOLVED_CONFIG, ReadState
 
 CONFIG_KEYWORDS = ("name", "default", "default_value", "help", "required", "parser", "plain")
 ENV_VALUES = "METAFLOW_FLOW_CONFIG_VALUE"
@@ -95,15 +103,15 @@ def _cli_options() -> dict:
     return json.loads(text) if text else {}
 
 
-def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
+def launch_inputs(state: ReadState, module: cst.Module) -> LaunchInputs:
     """Metaflow's resolution of ``--config-value``/``--config``: an option given on the command line
     replaces its environment variable entirely (click's ``envvar``); the flow module's own
     assignment replaces the launching environment's value. Raises NotStatic."""
     cli = _cli_options()
     try:
-        assigned = module_environment(extractor, module)
+        assigned = module_environment(state, module)
     except NotStatic as exc:
-        assigned = _imported_environment(extractor, exc)
+        assigned = _imported_environment(state, exc)
     inputs = LaunchInputs(resolved=dict(cli.get("resolved") or {}))
     for key, env_name, option in (("config_value", ENV_VALUES, "--config-value"), ("config", ENV_FILES, "--config")):
         pairs = cli.get(key) or []
@@ -111,7 +119,7 @@ def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
             mapping, origin, node = {name: text for name, text in pairs}, option, None
         elif env_name in assigned:
             text, node = assigned[env_name]
-            origin = f"os.environ[{env_name!r}] (set by the flow module at line {extractor.span(node).line})"
+            origin = f"os.environ[{env_name!r}] (set by the flow module at line {state.span(node).line})"
             mapping = _json_map(text, origin, node)
         elif os.environ.get(env_name):
             node, origin = None, env_name
@@ -132,13 +140,13 @@ def launch_inputs(extractor, module: cst.Module) -> LaunchInputs:
     return inputs
 
 
-def _imported_environment(extractor, problem: NotStatic) -> dict[str, tuple[str, Any]]:
+def _imported_environment(state: ReadState, problem: NotStatic) -> dict[str, tuple[str, Any]]:
     """The variables as the flow module sets them when imported (``problem``: why the source
     alone does not say), read from the launch process that imports it, as Metaflow's launcher
     reads them after importing the module. A value the module did not change is the launching
     environment's, read as such by the caller."""
     try:
-        found = extractor.launch_values().environ((ENV_VALUES, ENV_FILES))
+        found = state.launch_values().environ((ENV_VALUES, ENV_FILES))
     except LaunchFailure as failure:
         raise NotStatic(problem.node, f"{problem.reason.split(';')[0]}; reading it by importing the flow at launch "
                                       f"failed: {failure.describe()}") from None
@@ -146,7 +154,7 @@ def _imported_environment(extractor, problem: NotStatic) -> dict[str, tuple[str,
             if text is not None and text != os.environ.get(name)}
 
 
-def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, Any]]:
+def module_environment(state: ReadState, module: cst.Module) -> dict[str, tuple[str, Any]]:
     """``os.environ["METAFLOW_FLOW_CONFIG_VALUE"] = <static text>`` at the top of the flow module
     (Metaflow's launcher imports the module, so it sees them): name → (text, statement).
 
@@ -155,23 +163,21 @@ def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, An
     computed value, ``os.environ.update(...)``, ...) raises NotStatic at its position rather than
     being ignored, which would compile the flow with other configs than Metaflow's;
     ``launch_inputs`` then reads them by importing the module (``_imported_environment``)."""
-    from .extract import _module_level_statements
-
     names = (ENV_VALUES, ENV_FILES)
     top_level = {id(small) for line in module.body if isinstance(line, cst.SimpleStatementLine)
                  for small in line.body}
     found: dict[str, tuple[str, Any]] = {}
     keys_read: set[int] = set()
-    for statement in _module_level_statements(module.body):
+    for statement in module_level_statements(module.body):
         if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1):
             continue
         target = statement.targets[0].target
-        if not (isinstance(target, cst.Subscript) and _is_environ(extractor, target.value)
+        if not (isinstance(target, cst.Subscript) and _is_environ(state, target.value)
                 and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
             continue
         key_node = target.slice[0].slice.value
         try:
-            key = extractor.evaluate(key_node)
+            key = state.evaluate(key_node)
         except NotStatic:
             continue
         if key not in names:
@@ -184,7 +190,7 @@ def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, An
             raise NotStatic(statement, f"the flow module sets {key} twice; set it once (the compiler reads it "
                                        "without running the module)")
         try:
-            value = extractor.evaluate(statement.value)
+            value = state.evaluate(statement.value)
         except NotStatic as exc:
             raise NotStatic(exc.node, f"the flow module sets {key} to a value the compiler cannot evaluate "
                                       f"({exc.reason}); give it as a literal (JSON text or "
@@ -195,16 +201,16 @@ def module_environment(extractor, module: cst.Module) -> dict[str, tuple[str, An
         keys_read.add(id(key_node))
     for node in _mentions(module, names):
         if id(node) not in keys_read:
-            raise NotStatic(node, f"the flow module uses {extractor.evaluate(node)} in a way the compiler cannot "
+            raise NotStatic(node, f"the flow module uses {state.evaluate(node)} in a way the compiler cannot "
                                   "read (it reads only an unconditional top-level `os.environ[...] = <literal>`); "
                                   "set it that way, or pass --config-value/--config instead")
     return found
 
 
-def _is_environ(extractor, node) -> bool:
-    code = extractor._code(node)
+def _is_environ(state: ReadState, node) -> bool:
+    code = state.code(node)
     if code == "os.environ":
-        return extractor.module_info.binding_counts.get("os", 0) >= 1
+        return state.module_scope.binding_counts.get("os", 0) >= 1
     return code == "environ"
 
 
@@ -247,7 +253,7 @@ def _parse_json(text: str, what: str, node) -> Any:
                               "this format") from None
 
 
-def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchInputs | None = None) -> ConfigSpec:
+def read_config(state: ReadState, attr_node: cst.Name, call: cst.Call, inputs: LaunchInputs | None = None) -> ConfigSpec:
     """The ``ConfigSpec`` of ``attr = Config(...)``; its value resolved now. Raises NotStatic.
 
     What the compiler can read from the source it reads (literals, files, a library's parser);
@@ -264,29 +270,29 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
             given[CONFIG_KEYWORDS[index]] = arg
     if "name" not in given:
         raise NotStatic(call, f'Config() needs a name: Config("{attr_node.value}", ...)')
-    name = extractor.evaluate(given["name"].value)
+    name = state.evaluate(given["name"].value)
     if not isinstance(name, str):
         raise NotStatic(given["name"].value, "Config() name must be a string")
-    spec = ConfigSpec(attr=attr_node.value, name=name, span=extractor.span(attr_node))
+    spec = ConfigSpec(attr=attr_node.value, name=name, span=state.span(attr_node))
     if "plain" in given:
-        spec.plain = bool(extractor.evaluate(given["plain"].value))
+        spec.plain = bool(state.evaluate(given["plain"].value))
     if "required" in given:
-        spec.required = bool(extractor.evaluate(given["required"].value))
+        spec.required = bool(state.evaluate(given["required"].value))
     parser = given.get("parser")
     user_parser, library_parser = False, None
     if parser is not None and not (isinstance(parser.value, cst.Name) and parser.value.value == "None"):
-        library_parser = library_parser_path(extractor, parser.value)
+        library_parser = library_parser_path(state, parser.value)
         user_parser = library_parser is None
 
     def at_launch(node, what: str, **question) -> Any:
         try:
-            return extractor.launch_values().config(name, **question)
+            return state.launch_values().config(name, **question)
         except LaunchFailure as failure:
             raise NotStatic(node, f"Config '{name}': {what}: {failure.describe()}") from None
 
     def parsed(text: str, what: str, node) -> Any:
         if user_parser:
-            return at_launch(parser.value, f"{what}, parsed by parser={extractor._code(parser.value)} at launch",
+            return at_launch(parser.value, f"{what}, parsed by parser={state.code(parser.value)} at launch",
                              text=text)
         if library_parser is not None:
             return run_library_parser(library_parser, text, what, parser.value, spec.plain)
@@ -306,17 +312,17 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     if path is None and "default" in given:
         path_node, default_file = given["default"].value, True
         try:
-            path = _static_default(extractor, path_node)
+            path = _static_default(state, path_node)
         except NotStatic:
             # ``default=a_function`` (or an expression of the flow's code): Metaflow calls it at launch.
-            spec.value = at_launch(path_node, f"default={extractor._code(path_node)} (evaluated at launch)",
+            spec.value = at_launch(path_node, f"default={state.code(path_node)} (evaluated at launch)",
                                    use_default=True)
             spec.source = "default"
             return spec
         if path is not None and not isinstance(path, str):
             raise NotStatic(path_node, f"Config '{name}': default= is the path of a file; got {path!r}")
     if path is not None:
-        text = _read_file(path, extractor.file)
+        text = _read_file(path, state.file)
         if text is None:
             # Metaflow refuses a missing file, the default one too (required or not).
             what = "default configuration file" if default_file else f"configuration file ({inputs.file_origin})"
@@ -327,11 +333,11 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     if "default_value" in given:
         node = given["default_value"].value
         try:
-            value = _static_default(extractor, node)
+            value = _static_default(state, node)
         except NotStatic:
             # ``default_value=a_function`` (called with a context) or a value only the flow's code
             # computes: Metaflow evaluates it in the launching process.
-            spec.value = at_launch(node, f"default_value={extractor._code(node)} (evaluated at launch)",
+            spec.value = at_launch(node, f"default_value={state.code(node)} (evaluated at launch)",
                                    use_default=True)
             spec.source = "default_value"
             return spec
@@ -347,12 +353,12 @@ def read_config(extractor, attr_node: cst.Name, call: cst.Call, inputs: LaunchIn
     return spec
 
 
-def _static_default(extractor, node) -> Any:
+def _static_default(state: ReadState, node) -> Any:
     """A default's value read from the source; NotStatic for a function (a lambda, a function of
     the flow's module) or anything else only running the code gives."""
-    if isinstance(node, cst.Lambda) or (isinstance(node, cst.Name) and node.value in extractor.module_info.functions):
+    if isinstance(node, cst.Lambda) or (isinstance(node, cst.Name) and node.value in state.module_scope.functions):
         raise NotStatic(node, "a function")
-    return extractor.evaluate(node)
+    return state.evaluate(node)
 
 
 def no_configs_inputs() -> LaunchInputs:
@@ -364,21 +370,21 @@ def no_configs_inputs() -> LaunchInputs:
                         value_origin="--config-value", file_origin="--config")
 
 
-def library_parser_path(extractor, node) -> str | None:
+def library_parser_path(state: ReadState, node) -> str | None:
     """``"module.function"`` when ``parser=`` names a library's function (``"tomllib.loads"``,
     ``tomllib.loads`` or ``loads`` imported from an installed module); None when it is the flow's own
     code (a function of the flow file, of a module beside it, a lambda)."""
     path = None
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         try:
-            path = extractor.evaluate(node)
+            path = state.evaluate(node)
         except NotStatic:
             return None
         if not isinstance(path, str) or path.startswith(".") or "." not in path:
             return None  # ".x" is a parser of Metaflow's own package: not ours to import
     else:
-        imports = _module_imports(extractor._module_node)
-        dotted = extractor._code(node)
+        imports = _module_imports(state.module_node)
+        dotted = state.code(node)
         root = dotted.split(".")[0]
         if isinstance(node, cst.Attribute) and root in imports["modules"]:
             path = imports["modules"][root] + dotted[len(root):]
@@ -387,7 +393,7 @@ def library_parser_path(extractor, node) -> str | None:
     if path is None or "." not in path:
         return None
     top = path.split(".")[0]
-    flow_dir = os.path.dirname(os.path.abspath(extractor.file))
+    flow_dir = os.path.dirname(os.path.abspath(state.file))
     for folder in {flow_dir, os.getcwd()}:
         if os.path.exists(os.path.join(folder, top + ".py")) or os.path.isdir(os.path.join(folder, top)):
             return None  # the flow's own module: user code
@@ -456,3 +462,40 @@ def check_names(inputs: LaunchInputs, specs) -> tuple[Any, str] | None:
             return inputs.nodes.get(origin), (f"{origin} names config(s) the flow does not declare: "
                                               f"{', '.join(unknown)} (its configs: {', '.join(declared) or 'none'})")
     return None
+
+
+def read_configs(state: ReadState, lineage: list[cst.ClassDef], graph: FlowGraph) -> None:
+    """Every ``attr = Config(...)`` of the flow's classes, resolved before anything uses them."""
+    inputs, failed = None, False
+    for klass in lineage:
+        for statement in class_statements(klass):
+            if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0].target, cst.Name)
+                    and isinstance(statement.value, cst.Call)):
+                continue
+            ref = state.resolve(statement.value.func)
+            if ref is None or ref[1] != "Config":
+                continue
+            attr = statement.targets[0].target
+            if inputs is None:  # read once, and only for a flow with configs (as Metaflow's options)
+                try:
+                    inputs = launch_inputs(state, state.module_node)
+                except NotStatic as exc:
+                    state.error(rules.CONFIG, exc.reason, exc.node if exc.node is not None else attr)
+                    inputs = LaunchInputs()
+            try:
+                spec = read_config(state, attr, statement.value, inputs)
+            except NotStatic as exc:
+                state.error(rules.CONFIG, exc.reason, exc.node if exc.node is not None else attr)
+                state.configs[attr.value] = UNRESOLVED_CONFIG
+                failed = True
+                continue
+            graph.configs = [c for c in graph.configs if c.attr != spec.attr] + [spec]
+            state.config_specs = graph.configs
+            state.configs[spec.attr] = spec.value
+            state.configs[spec.name] = spec.value
+    if inputs is None:
+        inputs = no_configs_inputs()
+    problem = check_names(inputs, graph.configs) if not failed else None
+    if problem is not None:
+        state.error(rules.CONFIG, problem[1], problem[0] if problem[0] is not None else graph.span)

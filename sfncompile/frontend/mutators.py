@@ -20,14 +20,16 @@ import os
 
 import libcst as cst
 
-from .extract import API_ROOTS, _decorator_target
+from .module_scope import API_ROOTS
+from .state import ReadState
+from .steps import decorator_target
 
 MUTATOR_BASES = ("FlowMutator", "StepMutator")
 
 
-def applied_mutators(extractor, cls: cst.ClassDef, lineage: list[cst.ClassDef]):
+def applied_mutators(state: ReadState, cls: cst.ClassDef, lineage: list[cst.ClassDef]):
     """``(decorator node, mutator kind, decorator text, where)`` for every mutator the flow applies."""
-    kinds = _mutator_classes(extractor)
+    kinds = _mutator_classes(state)
     found = []
     targets = [(dec, "the flow") for dec in cls.decorators]
     for klass in lineage:
@@ -35,10 +37,10 @@ def applied_mutators(extractor, cls: cst.ClassDef, lineage: list[cst.ClassDef]):
             if isinstance(statement, cst.FunctionDef):
                 targets += [(dec, f"step '{statement.name.value}'") for dec in statement.decorators]
     for dec, where in targets:
-        target = _decorator_target(dec.decorator)
-        kind = _kind_of(extractor, target, kinds)
+        target = decorator_target(dec.decorator)
+        kind = _kind_of(state, target, kinds)
         if kind is not None:
-            found.append((dec, kind, extractor._code(target), where))
+            found.append((dec, kind, state.code(target), where))
     return found
 
 
@@ -51,8 +53,8 @@ def message(kind: str, name: str, where: str) -> str:
             "decorators with --with), or use a user step decorator (@user_step_decorator) for code around a step")
 
 
-def _kind_of(extractor, target: cst.BaseExpression, kinds: dict[str, str]) -> str | None:
-    ref = extractor.resolve(target)
+def _kind_of(state: ReadState, target: cst.BaseExpression, kinds: dict[str, str]) -> str | None:
+    ref = state.resolve(target)
     if ref is not None and ref[0] in API_ROOTS and ref[1] in MUTATOR_BASES:
         return ref[1]  # the base class itself, applied
     if not isinstance(target, cst.Name):
@@ -60,18 +62,18 @@ def _kind_of(extractor, target: cst.BaseExpression, kinds: dict[str, str]) -> st
     name = target.value
     if name in kinds:
         return kinds[name]
-    imported = extractor.module_info.imported.get(name)
+    imported = state.module_scope.imported.get(name)
     if imported is not None:
-        return _sibling_kind(extractor.file, *imported)
+        return _sibling_kind(state.file, *imported)
     return None
 
 
-def _mutator_classes(extractor) -> dict[str, str]:
+def _mutator_classes(state: ReadState) -> dict[str, str]:
     """Classes of the flow file deriving from a mutator base: name → base."""
-    classes = {s.name.value: s for s in extractor._module_node.body if isinstance(s, cst.ClassDef)}
+    classes = {s.name.value: s for s in state.module_node.body if isinstance(s, cst.ClassDef)}
 
     def base_kind(base: cst.BaseExpression):
-        ref = extractor.resolve(base)
+        ref = state.resolve(base)
         if ref is not None and ref[0] in API_ROOTS and ref[1] in MUTATOR_BASES:
             return ref[1]
         return None
