@@ -72,18 +72,25 @@ def _peak_kib(pid: int) -> int | None:
 
 
 def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float | None, str]:
-    """(seconds, peak RSS of the process in MiB, stdout); fails loudly."""
+    """(seconds, peak RSS of the process in MiB, stdout); fails loudly.
+
+    Output goes to files, not pipes: a 1,000-task run prints more than a pipe holds, and a
+    pipe nobody drains while we poll /proc blocks the run for ever (this froze Metaflow's
+    runs here, which were then reported as "did not finish")."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = None
-    # VmHWM only grows: the last reading before the process ends is (close to) its peak.
-    while proc.poll() is None:
-        value = _peak_kib(proc.pid)
-        if value is not None:
-            peak = value
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    elapsed = time.perf_counter() - started
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out_file, stderr=err_file, text=True)
+        peak = None
+        # VmHWM only grows: the last reading before the process ends is (close to) its peak.
+        while proc.poll() is None:
+            value = _peak_kib(proc.pid)
+            if value is not None:
+                peak = value
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{err[-2000:]}")
     return elapsed, (peak / 1024 if peak else None), out
