@@ -74,19 +74,9 @@ def exit_process(code: int):
     hooks) it is ``sys.exit``."""
     if not _runtime_only:
         sys.exit(code)
-    import atexit
-    import threading
+    from .processes import exit_without_teardown
 
-    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's own exit calls first
-    if shutdown is not None:
-        shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(code if isinstance(code, int) else 1)
+    exit_without_teardown(code if isinstance(code, int) else 1)
 
 
 class Task:

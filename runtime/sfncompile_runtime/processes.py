@@ -223,3 +223,24 @@ def watch_parent() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=wait_for_eof, name="sfncompile-parent-watch", daemon=True).start()
+
+
+def exit_without_teardown(code: int):
+    """End this process as ``sys.exit(code)`` would, minus the interpreter's teardown of every
+    module and object (about as costly as a small step): what a normal exit does that anyone
+    can see happens first (non-daemon threads joined, atexit handlers run, the standard streams
+    flushed), then ``os._exit``. Only for a process that ran none of the flow's code, whose
+    objects may have finalizers that matter."""
+    import atexit
+    import sys
+
+    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's own exit calls first
+    if shutdown is not None:
+        shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)

@@ -167,20 +167,9 @@ def _leave_now(code: int):
     atexit handlers run, the standard streams flushed, then ``os._exit``. Only what has
     finalizers to run needs the teardown; after a run, this process ran sfncompile's code alone
     (the flow's runs in tasks and in the launch's child process), which closes what it opens."""
-    import atexit
-    import os
-    import threading
+    from sfncompile_runtime.processes import exit_without_teardown
 
-    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's own exit calls first
-    if shutdown is not None:
-        shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
-    os._exit(code)
+    exit_without_teardown(code)
 
 
 if __name__ == "__main__":
