@@ -67,10 +67,10 @@ FOREACH = '''
 from metaflow import FlowSpec, step
 
 
-class Foreach100Flow(FlowSpec):
+class Foreach{n}Flow(FlowSpec):
     @step
     def start(self):
-        self.items = list(range(100))
+        self.items = list(range({n}))
         self.next(self.work, foreach="items")
 
     @step
@@ -89,12 +89,17 @@ class Foreach100Flow(FlowSpec):
 
 
 if __name__ == "__main__":
-    Foreach100Flow()
+    Foreach{n}Flow()
 '''
 
-FOREACH23 = FOREACH.replace("range(100)", "range(23)").replace("Foreach100Flow", "Foreach23Flow")
-FLOWS = {"linear5": ("Linear5Flow", LINEAR, 2.08), "foreach23": ("Foreach23Flow", FOREACH23, 12.0),
-         "foreach100": ("Foreach100Flow", FOREACH, 51.4)}
+
+def foreach_flow(n: int) -> str:
+    """The foreach benchmark flow over ``n`` items (class ``Foreach<n>Flow``); also the wide one's."""
+    return FOREACH.format(n=n)
+
+
+FLOWS = {"linear5": ("Linear5Flow", LINEAR, 2.08), "foreach23": ("Foreach23Flow", foreach_flow(23), 12.0),
+         "foreach100": ("Foreach100Flow", foreach_flow(100), 51.4)}
 GOALS = {"linear5": 5.0, "foreach23": 10.0, "foreach100": 10.0}
 
 

@@ -28,36 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from local_run_bench import foreach_flow  # the same flow as the paired local runs, wider
+
 ROOT = Path(__file__).resolve().parents[1]
-
-FLOW = '''
-from metaflow import FlowSpec, step
-
-
-class Wide{n}Flow(FlowSpec):
-    @step
-    def start(self):
-        self.items = list(range({n}))
-        self.next(self.work, foreach="items")
-
-    @step
-    def work(self):
-        self.y = self.input * 2
-        self.next(self.join)
-
-    @step
-    def join(self, inputs):
-        self.total = sum(i.y for i in inputs)
-        self.next(self.end)
-
-    @step
-    def end(self):
-        print("total", self.total)
-
-
-if __name__ == "__main__":
-    Wide{n}Flow()
-'''
 
 
 def _peak_kib(pid: int) -> int | None:
@@ -129,7 +102,7 @@ def main(argv=None):
             try:
                 (work / "flow").mkdir()
                 flow_file = work / "flow" / f"wide{width}.py"
-                flow_file.write_text(FLOW.format(n=width))
+                flow_file.write_text(foreach_flow(width))
                 if have_metaflow and width <= args.metaflow_max and round_ < args.metaflow_rounds:
                     seconds, peak, _ = run_metaflow(args.metaflow, flow_file, work, width)
                     mf.append(seconds)
