@@ -236,11 +236,9 @@ class Task:
 
                 traceback.print_exc()
             finally:
-                for stream in (sys.stdout, sys.stderr):
-                    try:
-                        stream.flush()
-                    except Exception:
-                        pass
+                from .processes import flush_standard_streams
+
+                flush_standard_streams()
                 os._exit(code)
         from . import aws
 

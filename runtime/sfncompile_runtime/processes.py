@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 
@@ -232,15 +233,20 @@ def exit_without_teardown(code: int):
     flushed), then ``os._exit``. Only for a process that ran none of the flow's code, whose
     objects may have finalizers that matter."""
     import atexit
-    import sys
 
     shutdown = getattr(threading, "_shutdown", None)  # what the interpreter's own exit calls first
     if shutdown is not None:
         shutdown()
     atexit._run_exitfuncs()
+    flush_standard_streams()
+    os._exit(code)
+
+
+def flush_standard_streams() -> None:
+    """What ``os._exit`` would lose: the standard streams' buffers (a closed or broken stream is
+    no reason not to exit)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:
             pass
-    os._exit(code)

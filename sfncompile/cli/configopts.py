@@ -55,15 +55,8 @@ def launch_configs(config_files=(), config_values=()):
             raise UserError("--config/--config-value: the config NAME is empty")
     text = json.dumps({"config": [[name, os.path.abspath(path)] for name, path in config_files],
                        "config_value": [[name, value] for name, value in config_values]})
-    saved = os.environ.get(CLI_OPTIONS)
-    os.environ[CLI_OPTIONS] = text
-    try:
+    with _cli_options(text):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(CLI_OPTIONS, None)
-        else:
-            os.environ[CLI_OPTIONS] = saved
 
 
 @contextlib.contextmanager
@@ -74,7 +67,15 @@ def origin_configs(values: dict):
     saved = os.environ.get(CLI_OPTIONS)
     options = json.loads(saved) if saved else {}
     options["resolved"] = values
-    os.environ[CLI_OPTIONS] = json.dumps(options)
+    with _cli_options(json.dumps(options)):
+        yield
+
+
+@contextlib.contextmanager
+def _cli_options(text: str):
+    """``CLI_OPTIONS`` set to ``text`` for the duration, then restored (or removed)."""
+    saved = os.environ.get(CLI_OPTIONS)
+    os.environ[CLI_OPTIONS] = text
     try:
         yield
     finally:
